@@ -1,0 +1,134 @@
+//! The browser's side of "dispatch the event" (9.2.6): state that outlives one
+//! block of fields and one connection.
+
+use alloc::string::String;
+
+use crate::parse::Item;
+
+/// The event type browsers use when a block has no (or an empty) `event`
+/// field (D4).
+pub const DEFAULT_EVENT_TYPE: &str = "message";
+
+/// What an `EventSource` keeps between events and between connections: the
+/// last event ID (sent as `Last-Event-ID` on reconnect) and the reconnection
+/// time. It turns raw parser [`Item`]s into the [`Message`]s a browser would
+/// dispatch.
+///
+/// ```
+/// use ssekit::{Dispatcher, Parser};
+///
+/// let mut parser = Parser::new();
+/// let mut dispatcher = Dispatcher::new();
+/// let mut messages = Vec::new();
+/// parser.feed(b"id: 7\ndata: a\n\ndata: b\n\nevent: ping\nretry: 500\ndata\n\n", |item| {
+///     if let Some(m) = dispatcher.dispatch(item.unwrap()) {
+///         messages.push((m.event_type.to_owned(), m.data.to_owned(), m.last_event_id.to_owned()));
+///     }
+/// });
+/// assert_eq!(messages, [
+///     ("message".into(), "a".into(), "7".into()),
+///     ("message".into(), "b".into(), "7".into()), // no id: the last one carries over
+///     ("ping".into(), "".into(), "7".into()),
+/// ]);
+/// assert_eq!(dispatcher.reconnection_time(), Some(500));
+/// ```
+#[derive(Clone, Debug, Default)]
+pub struct Dispatcher {
+    last_event_id: String,
+    reconnection_time: Option<u64>,
+    closed: bool,
+}
+
+/// An event as a browser's `EventSource` dispatches it (a `MessageEvent`,
+/// less the `origin`, which belongs to the connection).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Message<'a> {
+    /// The `event` field, or [`DEFAULT_EVENT_TYPE`].
+    pub event_type: &'a str,
+    /// The event's data.
+    pub data: &'a str,
+    /// The persisted last event ID at the time of this event.
+    pub last_event_id: &'a str,
+}
+
+impl Dispatcher {
+    /// A dispatcher with an empty last event ID and no reconnection time
+    /// from the server yet.
+    pub fn new() -> Self {
+        Self::default()
+    }
+
+    /// A dispatcher that resumes after `last_event_id`, e.g. one a previous
+    /// session stored.
+    pub fn with_last_event_id(last_event_id: impl Into<String>) -> Self {
+        Dispatcher {
+            last_event_id: last_event_id.into(),
+            ..Self::default()
+        }
+    }
+
+    /// The last event ID string: what a reconnect sends as `Last-Event-ID`
+    /// (when not empty).
+    pub fn last_event_id(&self) -> &str {
+        &self.last_event_id
+    }
+
+    /// The reconnection time the server last asked for with `retry`, in
+    /// milliseconds.
+    pub fn reconnection_time(&self) -> Option<u64> {
+        self.reconnection_time
+    }
+
+    /// Stops dispatching for good (D6: nothing is dispatched after
+    /// `close()`, not even events already parsed from the same chunk).
+    pub fn close(&mut self) {
+        self.closed = true;
+    }
+
+    /// Whether [`close`](Dispatcher::close) was called.
+    pub fn is_closed(&self) -> bool {
+        self.closed
+    }
+
+    /// Applies one parser item; returns the message to dispatch, if any.
+    pub fn dispatch<'a>(&'a mut self, item: Item<'a>) -> Option<Message<'a>> {
+        if self.closed {
+            return None;
+        }
+        match item {
+            Item::Event(event) => {
+                // D1: the id buffer becomes the last event ID at every
+                // dispatch; a block without `id` leaves it as it was.
+                if let Some(id) = event.id {
+                    self.set_last_event_id(id);
+                }
+                Some(Message {
+                    // D4: "Initialize event's type attribute to "message"",
+                    // replaced by the event type buffer when not empty.
+                    event_type: if event.event_type.is_empty() {
+                        DEFAULT_EVENT_TYPE
+                    } else {
+                        event.event_type
+                    },
+                    data: event.data,
+                    last_event_id: &self.last_event_id,
+                })
+            }
+            Item::Id(id) => {
+                // D1 for a block without data: the ID updates, nothing fires.
+                self.set_last_event_id(id);
+                None
+            }
+            Item::Retry(ms) => {
+                self.reconnection_time = Some(ms);
+                None
+            }
+            Item::Comment(_) => None,
+        }
+    }
+
+    fn set_last_event_id(&mut self, id: &str) {
+        self.last_event_id.clear();
+        self.last_event_id.push_str(id);
+    }
+}

@@ -1,0 +1,355 @@
+//! The encoder: builds events that are always well formed.
+//!
+//! Every field is checked before anything is written, so an event is either
+//! written whole or not at all, and no value can end its line early and smuggle
+//! in a field of its own.
+//!
+//! ```
+//! use ssekit::{Event, EncodeError, Field};
+//!
+//! let mut out = String::new();
+//! Event::new().event("update").id("42").retry(2_000).data("line 1\r\nline 2").encode_into(&mut out)?;
+//! assert_eq!(out, "event: update\nid: 42\nretry: 2000\ndata: line 1\ndata: line 2\n\n");
+//!
+//! // An id that tries to inject a second field is refused, and nothing is written.
+//! let attack = Event::new().id("1\ndata: forged").data("x").encode_into(&mut out);
+//! assert_eq!(attack, Err(EncodeError::LineBreak { field: Field::Id, at: 1 }));
+//! assert!(out.ends_with("data: line 2\n\n"));
+//! # Ok::<(), EncodeError>(())
+//! ```
+
+use alloc::borrow::Cow;
+use alloc::string::String;
+use alloc::vec::Vec;
+use core::fmt;
+
+/// A heartbeat: a comment line and a blank line.
+///
+/// Clients ignore it (the parser reports it as [`Item::Comment`]
+/// (crate::Item::Comment) with text `keep-alive`). Sent every ~15 s on an idle
+/// stream it keeps proxies and load balancers from closing the connection. The
+/// blank line ends nothing when sent between events, as the encoder always
+/// writes whole events.
+pub const KEEP_ALIVE: &str = ": keep-alive\n\n";
+
+/// The single-line fields the encoder checks.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub enum Field {
+    /// The `event` (type) field.
+    Event,
+    /// The `id` field.
+    Id,
+    /// A comment line.
+    Comment,
+}
+
+impl Field {
+    fn name(self) -> &'static str {
+        match self {
+            Field::Event => "event",
+            Field::Id => "id",
+            Field::Comment => "comment",
+        }
+    }
+}
+
+/// Why an event could not be encoded. Nothing was written.
+#[derive(Clone, Debug, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum EncodeError {
+    /// A CR or LF in a single-line field would end its line and start another.
+    LineBreak {
+        /// The offending field.
+        field: Field,
+        /// Byte offset of the CR or LF in the value.
+        at: usize,
+    },
+    /// A NUL in `event` or `id` (browsers would silently ignore such an `id`).
+    Nul {
+        /// The offending field.
+        field: Field,
+        /// Byte offset of the NUL in the value.
+        at: usize,
+    },
+    /// The value given for JSON data could not be serialized.
+    #[cfg(feature = "json")]
+    Json(String),
+}
+
+impl fmt::Display for EncodeError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            EncodeError::LineBreak { field, at } => write!(
+                f,
+                "SSE {} contains a line break at byte {at}; it would inject a new field",
+                field.name()
+            ),
+            EncodeError::Nul { field, at } => {
+                write!(f, "SSE {} contains a NUL at byte {at}", field.name())
+            }
+            #[cfg(feature = "json")]
+            EncodeError::Json(reason) => {
+                write!(f, "SSE data is not serializable as JSON: {reason}")
+            }
+        }
+    }
+}
+
+#[cfg(feature = "std")]
+impl std::error::Error for EncodeError {}
+
+/// A buffer the encoder can append to: `String` or `Vec<u8>`.
+pub trait Buffer: sealed::Sealed {
+    #[doc(hidden)]
+    fn push(&mut self, text: &str);
+    #[doc(hidden)]
+    fn reserve_more(&mut self, additional: usize);
+}
+
+impl Buffer for String {
+    fn push(&mut self, text: &str) {
+        self.push_str(text);
+    }
+    fn reserve_more(&mut self, additional: usize) {
+        self.reserve(additional);
+    }
+}
+
+impl Buffer for Vec<u8> {
+    fn push(&mut self, text: &str) {
+        self.extend_from_slice(text.as_bytes());
+    }
+    fn reserve_more(&mut self, additional: usize) {
+        self.reserve(additional);
+    }
+}
+
+mod sealed {
+    pub trait Sealed {}
+    impl Sealed for alloc::string::String {}
+    impl Sealed for alloc::vec::Vec<u8> {}
+}
+
+/// One event to send. Build it with the setters, then
+/// [`encode_into`](Event::encode_into) a buffer.
+///
+/// Fields are written in a fixed order — comment, `event`, `id`, `retry`,
+/// `data` — followed by the blank line that dispatches the event.
+/// An event without data sets what it carries (`id`, `retry`) without
+/// dispatching anything in a browser; `data("")` dispatches an empty message.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct Event<'a> {
+    comment: Option<&'a str>,
+    event: Option<&'a str>,
+    id: Option<&'a str>,
+    retry: Option<u64>,
+    data: Option<Cow<'a, str>>,
+}
+
+impl<'a> Event<'a> {
+    /// An empty event.
+    pub fn new() -> Self {
+        Self::default()
+    }
+
+    /// Sets the data. It may span lines: CR, LF and CRLF each count as one
+    /// line break, and clients receive LF.
+    pub fn data(mut self, data: impl Into<Cow<'a, str>>) -> Self {
+        self.data = Some(data.into());
+        self
+    }
+
+    /// Sets the data to `value` as compact JSON (one line).
+    #[cfg(feature = "json")]
+    pub fn json_data<T: serde::Serialize + ?Sized>(
+        mut self,
+        value: &T,
+    ) -> Result<Self, EncodeError> {
+        let json = serde_json::to_string(value)
+            .map_err(|e| EncodeError::Json(alloc::string::ToString::to_string(&e)))?;
+        self.data = Some(Cow::Owned(json));
+        Ok(self)
+    }
+
+    /// Sets the event type (browsers fire it as a listener of that name).
+    pub fn event(mut self, event_type: &'a str) -> Self {
+        self.event = Some(event_type);
+        self
+    }
+
+    /// Sets the id. Browsers send the last one back as `Last-Event-ID` when
+    /// they reconnect; `""` clears it.
+    pub fn id(mut self, id: &'a str) -> Self {
+        self.id = Some(id);
+        self
+    }
+
+    /// Asks the client to wait `ms` milliseconds before reconnecting.
+    pub fn retry(mut self, ms: u64) -> Self {
+        self.retry = Some(ms);
+        self
+    }
+
+    /// Adds a comment line (clients ignore it).
+    pub fn comment(mut self, text: &'a str) -> Self {
+        self.comment = Some(text);
+        self
+    }
+
+    /// Checks every field without writing anything.
+    pub fn validate(&self) -> Result<(), EncodeError> {
+        if let Some(text) = self.comment {
+            check_single_line(Field::Comment, text)?;
+        }
+        if let Some(event) = self.event {
+            check_single_line(Field::Event, event)?;
+            check_no_nul(Field::Event, event)?;
+        }
+        if let Some(id) = self.id {
+            check_single_line(Field::Id, id)?;
+            check_no_nul(Field::Id, id)?;
+        }
+        Ok(())
+    }
+
+    /// Appends the event to `out`, or returns why it cannot and leaves `out`
+    /// untouched.
+    pub fn encode_into<B: Buffer>(&self, out: &mut B) -> Result<(), EncodeError> {
+        self.validate()?;
+        out.reserve_more(self.encoded_len_estimate());
+        if let Some(text) = self.comment {
+            write_line(out, "", text);
+        }
+        if let Some(event) = self.event {
+            write_line(out, "event", event);
+        }
+        if let Some(id) = self.id {
+            write_line(out, "id", id);
+        }
+        if let Some(ms) = self.retry {
+            let mut digits = [0; 20];
+            write_line(out, "retry", format_u64(ms, &mut digits));
+        }
+        if let Some(data) = &self.data {
+            for line in split_lines(data) {
+                write_line(out, "data", line);
+            }
+        }
+        out.push("\n");
+        Ok(())
+    }
+
+    /// The event as a new `String`.
+    pub fn encode(&self) -> Result<String, EncodeError> {
+        let mut out = String::new();
+        self.encode_into(&mut out)?;
+        Ok(out)
+    }
+
+    fn encoded_len_estimate(&self) -> usize {
+        // Field names, separators and newlines are < 16 bytes a line.
+        let data = self.data.as_deref().map_or(0, |d| d.len() + 16);
+        let single = [self.comment, self.event, self.id]
+            .iter()
+            .map(|v| v.map_or(0, |v| v.len() + 16))
+            .sum::<usize>();
+        data + single + 32
+    }
+}
+
+/// Appends a comment line, e.g. a custom heartbeat, to `out`.
+pub fn encode_comment<B: Buffer>(text: &str, out: &mut B) -> Result<(), EncodeError> {
+    check_single_line(Field::Comment, text)?;
+    write_line(out, "", text);
+    Ok(())
+}
+
+/// Writes `name: value\n` (`name:\n` for an empty value). The single space
+/// is the one the parser removes (P5), so values that start with a space
+/// survive.
+fn write_line<B: Buffer>(out: &mut B, name: &str, value: &str) {
+    out.push(name);
+    if value.is_empty() {
+        out.push(":\n");
+    } else {
+        out.push(": ");
+        out.push(value);
+        out.push("\n");
+    }
+}
+
+fn check_single_line(field: Field, value: &str) -> Result<(), EncodeError> {
+    match memchr::memchr2(b'\r', b'\n', value.as_bytes()) {
+        Some(at) => Err(EncodeError::LineBreak { field, at }),
+        None => Ok(()),
+    }
+}
+
+fn check_no_nul(field: Field, value: &str) -> Result<(), EncodeError> {
+    match memchr::memchr(0, value.as_bytes()) {
+        Some(at) => Err(EncodeError::Nul { field, at }),
+        None => Ok(()),
+    }
+}
+
+/// Splits data into lines at CRLF, lone CR and lone LF, CRLF being one break,
+/// exactly as the parser will split them again (P2). Always yields at least
+/// one line, so empty data still produces a `data` line.
+fn split_lines(data: &str) -> impl Iterator<Item = &str> {
+    let mut rest = Some(data);
+    core::iter::from_fn(move || {
+        let text = rest?;
+        let bytes = text.as_bytes();
+        match memchr::memchr2(b'\r', b'\n', bytes) {
+            None => {
+                rest = None;
+                Some(text)
+            }
+            Some(end) => {
+                let after = if bytes[end] == b'\r' && bytes.get(end + 1) == Some(&b'\n') {
+                    end + 2
+                } else {
+                    end + 1
+                };
+                // CR and LF are ASCII, so both cuts fall on char boundaries.
+                rest = Some(&text[after..]);
+                Some(&text[..end])
+            }
+        }
+    })
+}
+
+/// Formats `n` in base ten into `buf` (u64::MAX has 20 digits).
+fn format_u64(mut n: u64, buf: &mut [u8; 20]) -> &str {
+    let mut start = buf.len();
+    loop {
+        start -= 1;
+        buf[start] = b'0' + (n % 10) as u8;
+        n /= 10;
+        if n == 0 {
+            break;
+        }
+    }
+    // Only ASCII digits were written.
+    core::str::from_utf8(&buf[start..]).unwrap_or("0")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use alloc::vec;
+
+    #[test]
+    fn split_lines_counts_crlf_once() {
+        let lines: Vec<&str> = split_lines("a\r\nb\rc\nd\r\r\n").collect();
+        assert_eq!(lines, vec!["a", "b", "c", "d", "", ""]);
+        assert_eq!(split_lines("").collect::<Vec<_>>(), vec![""]);
+    }
+
+    #[test]
+    fn formats_u64() {
+        let mut buf = [0; 20];
+        assert_eq!(format_u64(0, &mut buf), "0");
+        assert_eq!(format_u64(u64::MAX, &mut buf), "18446744073709551615");
+    }
+}

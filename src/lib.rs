@@ -1,0 +1,57 @@
+//! Server-Sent Events, exact to the WHATWG HTML Standard (section 9.2), for
+//! any Rust target: native, the browser (wasm) and the edge.
+//!
+//! The core is `no_std` + `alloc` and contains no WebAssembly glue:
+//!
+//! - [`Parser`] — a streaming parser: bytes in, in chunks of any size, and
+//!   [`Item`]s out (events, comments, `retry` fields) in stream order. Linear
+//!   in time and memory, with a configurable bound on what one event may buffer.
+//! - [`Dispatcher`] — the few rules a browser's `EventSource` applies on top of
+//!   the raw parser: the persisted last event ID and the default `message` type.
+//! - [`Event`] — an encoder that writes into your buffer and refuses (with an
+//!   error, never a panic) anything that would produce a malformed or injected
+//!   event.
+//!
+//! # Example
+//!
+//! ```
+//! use ssekit::{Dispatcher, Event, Item, Parser};
+//!
+//! // Encode two events the way a server would.
+//! let mut wire = String::new();
+//! Event::new().event("greeting").id("1").data("hello\nworld").encode_into(&mut wire)?;
+//! Event::new().data("no id on this one").encode_into(&mut wire)?;
+//!
+//! // Parse them back, fed one byte at a time, as a browser would see them.
+//! let mut parser = Parser::new();
+//! let mut dispatcher = Dispatcher::new();
+//! let mut seen = Vec::new();
+//! for byte in wire.as_bytes().chunks(1) {
+//!     parser.feed(byte, |item| {
+//!         let item = item.expect("within the default size limit");
+//!         if let Some(message) = dispatcher.dispatch(item) {
+//!             seen.push(format!("{} {:?} id={}", message.event_type, message.data, message.last_event_id));
+//!         }
+//!     });
+//! }
+//! assert_eq!(seen, [
+//!     r#"greeting "hello\nworld" id=1"#,
+//!     r#"message "no id on this one" id=1"#, // the last event ID persists
+//! ]);
+//! # Ok::<(), ssekit::EncodeError>(())
+//! ```
+#![no_std]
+#![deny(missing_docs)]
+#![forbid(unsafe_code)]
+
+extern crate alloc;
+#[cfg(feature = "std")]
+extern crate std;
+
+mod dispatch;
+pub mod encode;
+pub mod parse;
+
+pub use dispatch::{Dispatcher, Message, DEFAULT_EVENT_TYPE};
+pub use encode::{EncodeError, Event, Field, KEEP_ALIVE};
+pub use parse::{Item, OwnedItem, ParseError, ParsedEvent, Parser, DEFAULT_MAX_EVENT_BYTES};

@@ -1,0 +1,466 @@
+//! The streaming parser: bytes in, in chunks of any size, [`Item`]s out.
+//!
+//! It follows the "Interpreting an event stream" algorithm of the HTML
+//! Standard (9.2.6) line by line; each step below names the sentence it
+//! implements. Browser-level state that outlives one block of fields (the
+//! persisted last event ID, the default event type) lives in
+//! [`Dispatcher`](crate::Dispatcher), not here.
+//!
+//! # Cost
+//!
+//! Every byte is scanned once: a chunk is searched for line endings with
+//! `memchr`, a line that is still open at the end of a chunk is appended to an
+//! internal buffer and never searched again, and a complete line found inside
+//! one chunk is parsed straight from that chunk without copying it.
+
+use alloc::string::String;
+use alloc::vec::Vec;
+use core::fmt;
+
+mod item;
+mod utf8;
+
+pub use item::{Item, OwnedItem, ParsedEvent};
+
+/// The default for [`Parser::with_max_event_bytes`]: 16 MiB.
+///
+/// Large enough for any event a browser application plausibly receives
+/// (including big JSON snapshots), small enough that a hostile or broken
+/// stream cannot exhaust a browser tab's or a Worker's memory.
+pub const DEFAULT_MAX_EVENT_BYTES: usize = 16 * 1024 * 1024;
+
+/// UTF-8's byte order mark; one at the very start of a stream is removed (P1).
+const BOM: [u8; 3] = [0xEF, 0xBB, 0xBF];
+
+/// An error found in the stream. The parser reports it in stream order, among
+/// the items, and carries on: nothing before or after the fault is lost.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum ParseError {
+    /// One event needed more than `limit` bytes of buffering (its pending line
+    /// plus its `data`, `event` and `id` buffers). The parser drops that event
+    /// and skips every line up to and including the next blank line, then
+    /// parses normally again. Its `id`, `event`, `retry` and comment lines are
+    /// skipped with it.
+    EventTooLarge {
+        /// The configured limit, in bytes.
+        limit: usize,
+    },
+}
+
+impl fmt::Display for ParseError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            ParseError::EventTooLarge { limit } => write!(
+                f,
+                "SSE event exceeds the limit of {limit} buffered bytes; \
+                 it was discarded up to the next blank line"
+            ),
+        }
+    }
+}
+
+#[cfg(feature = "std")]
+impl std::error::Error for ParseError {}
+
+/// Where the parser stands with respect to the optional leading BOM.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum Start {
+    /// At the start of the stream; this many bytes of [`BOM`] seen so far.
+    MatchingBom(u8),
+    /// Past the start: every byte is stream content.
+    Body,
+}
+
+/// A streaming Server-Sent Events parser.
+///
+/// Feed it the bytes of one response body in chunks of any size with
+/// [`feed`](Parser::feed); it calls you back with every [`Item`] as soon as
+/// the line that completes it has arrived. Call [`finish`](Parser::finish) at
+/// the end of the body (or before reading a new one, on reconnect).
+///
+/// ```
+/// use ssekit::{Item, Parser};
+///
+/// let mut parser = Parser::new();
+/// let mut data = Vec::new();
+/// // A chunk boundary may fall anywhere, even between CR and LF.
+/// for chunk in [&b"data: hel"[..], b"lo\r", b"\n\r\n: ping\n"] {
+///     parser.feed(chunk, |item| match item {
+///         Ok(Item::Event(event)) => data.push(event.data.to_owned()),
+///         Ok(Item::Comment(text)) => data.push(format!("comment {text}")),
+///         Ok(_) => {}
+///         Err(error) => panic!("{error}"),
+///     });
+/// }
+/// assert_eq!(data, ["hello", "comment ping"]);
+/// ```
+#[derive(Clone, Debug)]
+pub struct Parser {
+    /// The start of a line that began in an earlier chunk and has not ended.
+    line: Vec<u8>,
+    /// The spec's data buffer: each `data` value followed by LF.
+    data: String,
+    /// The spec's event type buffer.
+    event_type: String,
+    /// The value of the last valid `id` field of the current block...
+    id: String,
+    /// ...and whether there was one (an empty `id` is meaningful: it resets).
+    id_seen: bool,
+    start: Start,
+    /// The previous chunk ended with CR: an LF opening the next one is the
+    /// second half of that CRLF, not a line ending of its own (P2).
+    skip_lf: bool,
+    /// The current block went over the limit; lines are skipped until a
+    /// blank one.
+    discarding: bool,
+    /// While discarding: the current line already has bytes (so its end is
+    /// not a blank line).
+    discarded_line_open: bool,
+    max_event_bytes: usize,
+}
+
+impl Default for Parser {
+    fn default() -> Self {
+        Self::new()
+    }
+}
+
+impl Parser {
+    /// A parser with the [default event size limit](DEFAULT_MAX_EVENT_BYTES).
+    pub fn new() -> Self {
+        Self::with_max_event_bytes(DEFAULT_MAX_EVENT_BYTES)
+    }
+
+    /// A parser that lets one event buffer at most `limit` bytes: its
+    /// pending line plus its `data`, `event` and `id` buffers. Going over it
+    /// is reported as [`ParseError::EventTooLarge`] and that event is dropped.
+    pub fn with_max_event_bytes(limit: usize) -> Self {
+        Parser {
+            line: Vec::new(),
+            data: String::new(),
+            event_type: String::new(),
+            id: String::new(),
+            id_seen: false,
+            start: Start::MatchingBom(0),
+            skip_lf: false,
+            discarding: false,
+            discarded_line_open: false,
+            max_event_bytes: limit,
+        }
+    }
+
+    /// The configured limit on bytes buffered for one event.
+    pub fn max_event_bytes(&self) -> usize {
+        self.max_event_bytes
+    }
+
+    /// Bytes currently held for the event being read.
+    pub fn buffered_bytes(&self) -> usize {
+        self.line.len() + self.data.len() + self.event_type.len() + self.id.len()
+    }
+
+    /// Parses the next `chunk` of the stream, calling `on` with every item it
+    /// completes, in stream order. Bytes that do not yet complete a line are
+    /// kept for the next call.
+    ///
+    /// An event whose blank line is in `chunk` is delivered before this call
+    /// returns, even when the chunk ends between the CR and LF of a CRLF.
+    pub fn feed<F>(&mut self, chunk: &[u8], mut on: F)
+    where
+        F: FnMut(Result<Item<'_>, ParseError>),
+    {
+        let mut rest = chunk;
+        if let Start::MatchingBom(matched) = self.start {
+            // P1: exactly one leading BOM is removed; it may arrive split.
+            let mut matched = usize::from(matched);
+            let mut taken = 0;
+            while matched < BOM.len() && taken < rest.len() && rest[taken] == BOM[matched] {
+                matched += 1;
+                taken += 1;
+            }
+            if matched == BOM.len() {
+                self.start = Start::Body;
+                rest = &rest[taken..];
+            } else if taken == rest.len() {
+                // Still a prefix of a BOM: wait for the next byte to decide.
+                self.start = Start::MatchingBom(matched as u8);
+                return;
+            } else {
+                // Not a BOM after all: what looked like one is content.
+                self.start = Start::Body;
+                self.feed_body(&BOM[..matched], &mut on);
+                rest = &rest[taken..];
+            }
+        }
+        self.feed_body(rest, &mut on);
+    }
+
+    /// Ends the stream (P12): an unterminated block and an unterminated
+    /// line are discarded, the `id` they carried is not committed. The parser
+    /// is then ready for a new stream, BOM included, as on a reconnect.
+    ///
+    /// Returns `true` if anything was discarded, i.e. the stream was cut in
+    /// the middle of an event.
+    pub fn finish(&mut self) -> bool {
+        let cut = !self.line.is_empty()
+            || !self.data.is_empty()
+            || !self.event_type.is_empty()
+            || self.id_seen
+            || self.discarding
+            || matches!(self.start, Start::MatchingBom(n) if n > 0);
+        self.line.clear();
+        self.clear_block();
+        self.start = Start::MatchingBom(0);
+        self.skip_lf = false;
+        self.discarding = false;
+        self.discarded_line_open = false;
+        cut
+    }
+
+    /// Like [`feed`](Parser::feed), collecting owned items into a `Vec`.
+    /// Handy in tests and wherever items outlive the call.
+    pub fn feed_to_vec(&mut self, chunk: &[u8]) -> Vec<Result<OwnedItem, ParseError>> {
+        let mut items = Vec::new();
+        self.feed(chunk, |item| items.push(item.map(Item::into_owned)));
+        items
+    }
+
+    fn feed_body<F>(&mut self, mut rest: &[u8], on: &mut F)
+    where
+        F: FnMut(Result<Item<'_>, ParseError>),
+    {
+        if rest.is_empty() {
+            return;
+        }
+        if self.skip_lf {
+            self.skip_lf = false;
+            if rest[0] == b'\n' {
+                rest = &rest[1..];
+            }
+        }
+        // P2: a line ends at CRLF, a lone LF or a lone CR.
+        while let Some(end) = memchr::memchr2(b'\n', b'\r', rest) {
+            self.end_line(&rest[..end], on);
+            let was_cr = rest[end] == b'\r';
+            rest = &rest[end + 1..];
+            if was_cr {
+                match rest.first() {
+                    Some(b'\n') => rest = &rest[1..],
+                    Some(_) => {}
+                    None => self.skip_lf = true,
+                }
+            }
+        }
+        self.keep_open_line(rest, on);
+    }
+
+    /// Keeps the start of a line that continues in the next chunk.
+    fn keep_open_line<F>(&mut self, bytes: &[u8], on: &mut F)
+    where
+        F: FnMut(Result<Item<'_>, ParseError>),
+    {
+        if bytes.is_empty() {
+            return;
+        }
+        if self.discarding {
+            self.discarded_line_open = true;
+        } else if self.buffered_bytes() + bytes.len() > self.max_event_bytes {
+            self.start_discarding(on);
+            self.discarded_line_open = true;
+        } else {
+            self.line.extend_from_slice(bytes);
+        }
+    }
+
+    /// A line ending was found; `tail` is the part of the line in this chunk.
+    fn end_line<F>(&mut self, tail: &[u8], on: &mut F)
+    where
+        F: FnMut(Result<Item<'_>, ParseError>),
+    {
+        if self.discarding {
+            let blank = tail.is_empty() && !self.discarded_line_open;
+            self.discarded_line_open = false;
+            if blank {
+                self.discarding = false;
+            }
+        } else if self.line.is_empty() {
+            self.interpret_line(tail, on);
+        } else if self.buffered_bytes() + tail.len() > self.max_event_bytes {
+            self.start_discarding(on);
+        } else {
+            // Take the buffer out so the line can borrow it while the
+            // field buffers change; hand it back to keep its allocation.
+            let mut line = core::mem::take(&mut self.line);
+            line.extend_from_slice(tail);
+            self.interpret_line(&line, on);
+            line.clear();
+            self.line = line;
+        }
+    }
+
+    /// Processes one complete line (without its line ending).
+    fn interpret_line<F>(&mut self, line: &[u8], on: &mut F)
+    where
+        F: FnMut(Result<Item<'_>, ParseError>),
+    {
+        // P3: "If the line is empty (a blank line), dispatch the event."
+        if line.is_empty() {
+            self.dispatch(on);
+            return;
+        }
+        let (name, value) = match memchr::memchr(b':', line) {
+            // P4: "If the line starts with a colon character, ignore the
+            // line." Browsers do; we report it, since servers use comments as
+            // heartbeats. One leading space is removed, as from a value.
+            Some(0) => {
+                let text = utf8::decode(strip_one_space(&line[1..]));
+                on(Ok(Item::Comment(&text)));
+                return;
+            }
+            // P5: name before the first colon; value after it, minus one
+            // leading U+0020 SPACE.
+            Some(colon) => (&line[..colon], strip_one_space(&line[colon + 1..])),
+            // P6: "the whole line as the field name, and the empty string
+            // as the field value."
+            None => (line, &[][..]),
+        };
+        // P7: names are compared exactly; anything else is ignored.
+        match name {
+            b"data" => {
+                // P9: append the value, then a single LF.
+                if self.over_limit(value.len() + 1) {
+                    self.start_discarding(on);
+                    return;
+                }
+                utf8::push_lossy(&mut self.data, value);
+                self.data.push('\n');
+            }
+            b"event" => {
+                // P8: set the event type buffer.
+                if self.over_limit(value.len()) {
+                    self.start_discarding(on);
+                    return;
+                }
+                self.event_type.clear();
+                utf8::push_lossy(&mut self.event_type, value);
+            }
+            b"id" => {
+                // P10: "If the field value does not contain U+0000 NULL,
+                // then set the last event ID buffer to the field value.
+                // Otherwise, ignore the field."
+                if memchr::memchr(0, value).is_some() {
+                    return;
+                }
+                if self.over_limit(value.len()) {
+                    self.start_discarding(on);
+                    return;
+                }
+                self.id.clear();
+                utf8::push_lossy(&mut self.id, value);
+                self.id_seen = true;
+            }
+            b"retry" => {
+                // P11: only ASCII digits, at least one; takes effect now.
+                if let Some(ms) = parse_retry(value) {
+                    on(Ok(Item::Retry(ms)));
+                }
+            }
+            _ => {}
+        }
+    }
+
+    /// The spec's "dispatch the event", minus what belongs to the
+    /// [`Dispatcher`](crate::Dispatcher).
+    fn dispatch<F>(&mut self, on: &mut F)
+    where
+        F: FnMut(Result<Item<'_>, ParseError>),
+    {
+        // D2: "If the data buffer is an empty string, set the data buffer
+        // and the event type buffer to the empty string and return." The id
+        // still counts (D1), so it is reported on its own.
+        if self.data.is_empty() {
+            if self.id_seen {
+                on(Ok(Item::Id(&self.id)));
+            }
+        } else {
+            // D3: "If the data buffer's last character is a U+000A LINE FEED
+            // (LF) character, then remove the last character."
+            let data = &self.data[..self.data.len() - 1];
+            on(Ok(Item::Event(ParsedEvent {
+                event_type: &self.event_type,
+                data,
+                id: self.id_seen.then_some(self.id.as_str()),
+            })));
+        }
+        // D5: clear the data and event type buffers.
+        self.clear_block();
+    }
+
+    fn over_limit(&self, more: usize) -> bool {
+        self.data.len() + self.event_type.len() + self.id.len() + more > self.max_event_bytes
+    }
+
+    fn start_discarding<F>(&mut self, on: &mut F)
+    where
+        F: FnMut(Result<Item<'_>, ParseError>),
+    {
+        self.line.clear();
+        self.clear_block();
+        self.discarding = true;
+        self.discarded_line_open = false;
+        on(Err(ParseError::EventTooLarge {
+            limit: self.max_event_bytes,
+        }));
+        // Do not hold on to the memory the oversized event made us grow.
+        self.line.shrink_to(64);
+        self.data.shrink_to(64);
+    }
+
+    fn clear_block(&mut self) {
+        self.data.clear();
+        self.event_type.clear();
+        self.id.clear();
+        self.id_seen = false;
+    }
+}
+
+/// Removes exactly one leading U+0020 SPACE (P5: a tab is kept).
+fn strip_one_space(value: &[u8]) -> &[u8] {
+    value.strip_prefix(b" ").unwrap_or(value)
+}
+
+/// P11: "If the field value consists of only ASCII digits, then interpret the
+/// field value as an integer in base ten". Absurdly large values saturate
+/// rather than wrap; the caller decides what delay it will really wait.
+fn parse_retry(value: &[u8]) -> Option<u64> {
+    if value.is_empty() || !value.iter().all(u8::is_ascii_digit) {
+        return None;
+    }
+    Some(value.iter().fold(0u64, |ms, digit| {
+        ms.saturating_mul(10)
+            .saturating_add(u64::from(digit - b'0'))
+    }))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn retry_accepts_only_ascii_digits() {
+        assert_eq!(parse_retry(b"0"), Some(0));
+        assert_eq!(parse_retry(b"1000"), Some(1000));
+        assert_eq!(parse_retry(b"99999999999999999999999999"), Some(u64::MAX));
+        for bad in [&b""[..], b"1000x", b"+5", b" 5", b"-1", b"1.5", b"\xd9\xa1"] {
+            assert_eq!(parse_retry(bad), None, "{bad:?}");
+        }
+    }
+
+    #[test]
+    fn strips_exactly_one_space() {
+        assert_eq!(strip_one_space(b"  x"), b" x");
+        assert_eq!(strip_one_space(b"\tx"), b"\tx");
+        assert_eq!(strip_one_space(b""), b"");
+    }
+}
