@@ -40,8 +40,9 @@ pub enum ParseError {
     /// One event needed more than `limit` bytes of buffering (its pending line
     /// plus its `data`, `event` and `id` buffers). The parser drops that event
     /// and skips every line up to and including the next blank line, then
-    /// parses normally again. Its `id`, `event`, `retry` and comment lines are
-    /// skipped with it.
+    /// parses normally again. The `id` and `event` of the dropped event are
+    /// dropped with it; `retry` fields and comments after the point of
+    /// overflow are skipped (ones before it were already reported).
     EventTooLarge {
         /// The configured limit, in bytes.
         limit: usize,

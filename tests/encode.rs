@@ -1,0 +1,167 @@
+//! Encoder tests: the exact bytes for each field (checked by hand against the
+//! spec's field syntax), refusals, and a parse of every encoded event.
+//! Runs natively and in headless browsers.
+
+mod common;
+
+#[cfg(target_arch = "wasm32")]
+use wasm_bindgen_test::wasm_bindgen_test as test;
+#[cfg(target_arch = "wasm32")]
+wasm_bindgen_test::wasm_bindgen_test_configure!(run_in_browser);
+
+use common::{comment, msg, observe, Seen};
+use ssekit::{encode::encode_comment, Dispatcher, EncodeError, Event, Field, Parser, KEEP_ALIVE};
+
+fn parsed(wire: &str) -> Vec<Seen> {
+    let items = Parser::new().feed_to_vec(wire.as_bytes());
+    observe(&items, &mut Dispatcher::new())
+}
+
+#[test]
+fn encodes_every_field_in_order() {
+    let wire = Event::new()
+        .data("d")
+        .retry(1500)
+        .id("7")
+        .event("e")
+        .comment("c")
+        .encode()
+        .unwrap();
+    assert_eq!(wire, ": c\nevent: e\nid: 7\nretry: 1500\ndata: d\n\n");
+}
+
+#[test]
+fn multiline_data_splits_on_cr_lf_and_crlf_once() {
+    let wire = Event::new().data("a\r\nb\rc\nd").encode().unwrap();
+    assert_eq!(wire, "data: a\ndata: b\ndata: c\ndata: d\n\n");
+    assert_eq!(parsed(&wire), [msg("message", "a\nb\nc\nd", "")]);
+    // A trailing break is a trailing empty line, kept by the round trip.
+    let wire = Event::new().data("x\n").encode().unwrap();
+    assert_eq!(wire, "data: x\ndata:\n\n");
+    assert_eq!(parsed(&wire), [msg("message", "x\n", "")]);
+    // CR CR is two breaks, CRLF one.
+    assert_eq!(
+        Event::new().data("\r\r\n").encode().unwrap(),
+        "data:\ndata:\ndata:\n\n"
+    );
+}
+
+#[test]
+fn empty_data_still_dispatches() {
+    let wire = Event::new().data("").encode().unwrap();
+    assert_eq!(wire, "data:\n\n");
+    assert_eq!(parsed(&wire), [msg("message", "", "")]);
+    // Without data there is nothing to dispatch, but the id still counts.
+    let wire = Event::new().id("3").encode().unwrap();
+    assert_eq!(wire, "id: 3\n\n");
+    assert_eq!(parsed(&(wire + "data: x\n\n")), [msg("message", "x", "3")]);
+}
+
+#[test]
+fn leading_spaces_and_colons_survive() {
+    let wire = Event::new()
+        .event(" spaced")
+        .id(" 1")
+        .data("  two: colons:")
+        .encode()
+        .unwrap();
+    assert_eq!(wire, "event:  spaced\nid:  1\ndata:   two: colons:\n\n");
+    assert_eq!(parsed(&wire), [msg(" spaced", "  two: colons:", " 1")]);
+}
+
+#[test]
+fn line_breaks_in_single_line_fields_are_refused() {
+    let cases: [(Event, Field, usize); 6] = [
+        (Event::new().event("a\nb"), Field::Event, 1),
+        (Event::new().event("\rx"), Field::Event, 0),
+        (Event::new().id("1\r\ndata: forged"), Field::Id, 1),
+        (Event::new().id("\n"), Field::Id, 0),
+        (Event::new().comment("ok\nretry: 1"), Field::Comment, 2),
+        (Event::new().comment("\r"), Field::Comment, 0),
+    ];
+    for (event, field, at) in cases {
+        let mut out = String::from("before\n");
+        assert_eq!(
+            event.data("x").encode_into(&mut out),
+            Err(EncodeError::LineBreak { field, at })
+        );
+        assert_eq!(out, "before\n", "nothing written on error");
+    }
+}
+
+#[test]
+fn nul_in_event_or_id_is_refused() {
+    assert_eq!(
+        Event::new().id("4\0").encode(),
+        Err(EncodeError::Nul {
+            field: Field::Id,
+            at: 1
+        })
+    );
+    assert_eq!(
+        Event::new().event("\0").encode(),
+        Err(EncodeError::Nul {
+            field: Field::Event,
+            at: 0
+        })
+    );
+    // NUL in data and comments is harmless and kept (P9).
+    let wire = Event::new().comment("a\0").data("b\0").encode().unwrap();
+    assert_eq!(parsed(&wire), [comment("a\0"), msg("message", "b\0", "")]);
+}
+
+#[test]
+fn errors_explain_themselves() {
+    let error = Event::new().id("a\nb").encode().unwrap_err();
+    assert_eq!(
+        error.to_string(),
+        "SSE id contains a line break at byte 1; it would inject a new field"
+    );
+}
+
+#[test]
+fn writes_into_byte_buffers_too() {
+    let mut out: Vec<u8> = b"retry: 1\n\n".to_vec();
+    Event::new().data("é").encode_into(&mut out).unwrap();
+    assert_eq!(out, "retry: 1\n\ndata: é\n\n".as_bytes());
+}
+
+#[test]
+fn retry_extremes() {
+    assert_eq!(Event::new().retry(0).encode().unwrap(), "retry: 0\n\n");
+    let wire = Event::new().retry(u64::MAX).encode().unwrap();
+    assert_eq!(wire, "retry: 18446744073709551615\n\n");
+    assert_eq!(parsed(&wire), [Seen::Retry(u64::MAX)]);
+}
+
+#[test]
+fn keep_alive_is_a_comment_that_dispatches_nothing() {
+    assert_eq!(parsed(KEEP_ALIVE), [comment("keep-alive")]);
+    // Between two events it changes nothing.
+    let mut wire = Event::new().data("1").encode().unwrap();
+    wire.push_str(KEEP_ALIVE);
+    Event::new().data("2").encode_into(&mut wire).unwrap();
+    assert_eq!(
+        parsed(&wire),
+        [
+            msg("message", "1", ""),
+            comment("keep-alive"),
+            msg("message", "2", "")
+        ]
+    );
+}
+
+#[test]
+fn standalone_comments() {
+    let mut out = String::new();
+    encode_comment("heartbeat 12", &mut out).unwrap();
+    assert_eq!(out, ": heartbeat 12\n");
+    assert_eq!(
+        encode_comment("x\ny", &mut out),
+        Err(EncodeError::LineBreak {
+            field: Field::Comment,
+            at: 1
+        })
+    );
+    assert_eq!(out, ": heartbeat 12\n");
+}
