@@ -165,3 +165,27 @@ fn standalone_comments() {
     );
     assert_eq!(out, ": heartbeat 12\n");
 }
+
+#[cfg(feature = "json")]
+#[test]
+fn json_data_is_one_compact_line() {
+    #[derive(serde::Serialize)]
+    struct Delta<'a> {
+        content: &'a str,
+        index: u32,
+    }
+    let wire = Event::new()
+        .json_data(&Delta {
+            content: "two\nlines",
+            index: 0,
+        })
+        .unwrap()
+        .encode()
+        .unwrap();
+    assert_eq!(wire, "data: {\"content\":\"two\\nlines\",\"index\":0}\n\n");
+    let map_with_non_string_keys: std::collections::HashMap<(u8, u8), u8> = [((1, 2), 3)].into();
+    assert!(matches!(
+        Event::new().json_data(&map_with_non_string_keys),
+        Err(EncodeError::Json(_))
+    ));
+}

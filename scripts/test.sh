@@ -1,0 +1,68 @@
+#!/usr/bin/env bash
+# Runs every test ssekit has, installing what it needs first (idempotent).
+# This is the command README.md names and .ci/run calls.
+#
+#   ./scripts/test.sh
+#
+# Environment: SSEKIT_SKIP_FIREFOX=1 skips the Firefox run.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+export PATH="$HOME/.cargo/bin:$PATH"
+export CARGO_TERM_COLOR="${CARGO_TERM_COLOR:-never}"
+
+started=$SECONDS
+passed=0
+step() {
+  printf '\n==> [test] %s\n' "$*"
+}
+done_step() {
+  passed=$((passed + 1))
+  printf '    ok (%ds elapsed)\n' $((SECONDS - started))
+}
+
+step "install tools"
+bash scripts/install-tools.sh
+done_step
+
+step "rustfmt"
+cargo fmt --all -- --check
+done_step
+
+step "clippy, warnings denied (native, all targets and features)"
+cargo clippy --locked --all-targets --all-features -- -D warnings
+done_step
+
+step "clippy, warnings denied (wasm32 library)"
+cargo clippy --locked --target wasm32-unknown-unknown --lib --all-features -- -D warnings
+done_step
+
+step "native tests (unit, spec, oracle, encoder, property, sse2json, doc)"
+cargo test --locked --all-features
+done_step
+
+step "no_std build (--no-default-features, with and without json)"
+# As an rlib: a cdylib always links std's panic handler and allocator.
+cargo rustc --locked --lib --crate-type rlib --no-default-features
+cargo rustc --locked --lib --crate-type rlib --no-default-features --features json
+done_step
+
+step "wasm32 build"
+cargo build --locked --target wasm32-unknown-unknown --release
+cargo rustc --locked --lib --crate-type rlib --target wasm32-unknown-unknown --release --no-default-features
+done_step
+
+step "browser tests: headless Chromium"
+wasm-pack test --headless --chrome
+done_step
+
+if [ "${SSEKIT_SKIP_FIREFOX:-0}" != 1 ] && command -v firefox-esr >/dev/null 2>&1 \
+  && command -v geckodriver >/dev/null 2>&1; then
+  step "browser tests: headless Firefox"
+  wasm-pack test --headless --firefox
+  done_step
+else
+  step "browser tests: headless Firefox — skipped (firefox-esr or geckodriver not installed)"
+fi
+
+printf '\n==> [test] finished in %ds\n' $((SECONDS - started))
+echo "steps: $passed passed, 0 failed"
