@@ -241,7 +241,16 @@ impl Parser {
             }
         }
         // P2: a line ends at CRLF, a lone LF or a lone CR.
-        while let Some(end) = memchr::memchr2(b'\n', b'\r', rest) {
+        loop {
+            // Blank lines (every event ends with one) need no search.
+            let end = match rest.first() {
+                Some(b'\n' | b'\r') => 0,
+                Some(_) => match memchr::memchr2(b'\n', b'\r', rest) {
+                    Some(end) => end,
+                    None => break,
+                },
+                None => break,
+            };
             self.end_line(&rest[..end], on);
             let was_cr = rest[end] == b'\r';
             rest = &rest[end + 1..];
@@ -310,6 +319,11 @@ impl Parser {
             self.dispatch(on);
             return;
         }
+        // Most lines are data lines: recognise them without a search.
+        if let Some(value) = line.strip_prefix(b"data:") {
+            self.append_data(strip_one_space(value), on);
+            return;
+        }
         let (name, value) = match memchr::memchr(b':', line) {
             // P4: "If the line starts with a colon character, ignore the
             // line." Browsers do; we report it, since servers use comments as
@@ -328,15 +342,7 @@ impl Parser {
         };
         // P7: names are compared exactly; anything else is ignored.
         match name {
-            b"data" => {
-                // P9: append the value, then a single LF.
-                if self.over_limit(value.len() + 1) {
-                    self.start_discarding(on);
-                    return;
-                }
-                utf8::push_lossy(&mut self.data, value);
-                self.data.push('\n');
-            }
+            b"data" => self.append_data(value, on),
             b"event" => {
                 // P8: set the event type buffer.
                 if self.over_limit(value.len()) {
@@ -369,6 +375,20 @@ impl Parser {
             }
             _ => {}
         }
+    }
+
+    /// P9: "Append the field value to the data buffer, then append a single
+    /// U+000A LINE FEED (LF) character to the data buffer."
+    fn append_data<F>(&mut self, value: &[u8], on: &mut F)
+    where
+        F: FnMut(Result<Item<'_>, ParseError>),
+    {
+        if self.over_limit(value.len() + 1) {
+            self.start_discarding(on);
+            return;
+        }
+        utf8::push_lossy(&mut self.data, value);
+        self.data.push('\n');
     }
 
     /// The spec's "dispatch the event", minus what belongs to the

@@ -10,6 +10,12 @@ use alloc::string::String;
 /// Appends `bytes` to `out`, replacing each maximal invalid subsequence with
 /// U+FFFD REPLACEMENT CHARACTER, as the Encoding Standard's UTF-8 decoder does.
 pub(super) fn push_lossy(out: &mut String, bytes: &[u8]) {
+    // Valid input is the rule: check it with SIMD, and only decode by hand
+    // when it fails.
+    if let Ok(text) = simdutf8::basic::from_utf8(bytes) {
+        out.push_str(text);
+        return;
+    }
     for chunk in bytes.utf8_chunks() {
         out.push_str(chunk.valid());
         if !chunk.invalid().is_empty() {

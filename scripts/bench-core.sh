@@ -1,0 +1,8 @@
+#!/usr/bin/env bash
+# Core parser benchmark (a report, not a test): criterion run, then the core
+# section of BENCHMARKS.md is rewritten from its results. Takes ~3 minutes.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+export PATH="$HOME/.cargo/bin:$PATH"
+cargo bench --locked --bench parse
+python3 scripts/bench-report.py target/criterion BENCHMARKS.md
