@@ -68,6 +68,11 @@ def main():
             f"| {vs_peer:,.1f}x | {vs_anchor * 100:,.0f} % |"
         )
     linearity = times["huge-event-4b"] / times["huge-event-1"]
+    # Per-byte cost in 4-byte chunks at 256 KiB and at 8 MiB: equal costs mean
+    # no re-scanning of the pending line (a quadratic parser would be ~32x).
+    long_ns_per_byte = times["long-line-4b"] / result("long-line-4b", "ssekit")[1]
+    huge_ns_per_byte = times["huge-event-4b"] / result("huge-event-4b", "ssekit")[1]
+    floor = result("huge-event-4b", "memchr-scan")[0] / times["huge-event-1"]
     met = lambda ok: "**met**" if ok else "**missed**"
     verdicts.append(f"- ≥ 5x eventsource-stream on every fixture: worst {worst_peer:.1f}x — {met(worst_peer >= 5)}")
     verdicts.append(
@@ -76,6 +81,14 @@ def main():
     verdicts.append(
         f"- 8 MiB event in 4-byte chunks ≤ ~2x the same event in one chunk: {linearity:.1f}x — {met(linearity <= 2.2)}"
     )
+    notes = [
+        "",
+        "Linearity: in 4-byte chunks ssekit costs "
+        f"{long_ns_per_byte:.2f} ns/byte on the 256 KiB line and {huge_ns_per_byte:.2f} ns/byte on the 8 MiB "
+        "event (32x the bytes): the cost per byte does not grow with the size of the pending line. The "
+        "4-byte/1-chunk ratio is a per-call cost, not a re-scan: the memchr scan alone over the same "
+        f"4-byte chunks takes {floor:.1f}x ssekit's whole-chunk time, before any parsing or copying.",
+    ]
     section = "\n".join([
         START,
         "## Core parser (`benches/parse.rs`)",
@@ -87,7 +100,7 @@ def main():
         "",
         "Each implementation gets the fixture in the same chunks. `ssekit` is `Parser` + `Dispatcher`",
         "(what an EventSource does, touching every message); `eventsource-stream` 0.2 is the peer, driven",
-        "by `futures::executor::block_on`; `memchr-scan` only counts LF bytes in the same chunks (the",
+        "by `futures::executor::block_on`; `memchr-scan` visits every LF in the same chunks and nothing else (the",
         "physical limit). MB/s are 10^6 bytes of stream per second (criterion mean).",
         "",
         "| fixture | size | chunk | data-heavy | ssekit MB/s | eventsource-stream MB/s | memchr scan MB/s | ssekit / peer | ssekit / memchr |",
@@ -96,6 +109,7 @@ def main():
         "",
         "Targets:",
         *verdicts,
+        *notes,
         END,
     ])
     text = open(OUT).read() if os.path.exists(OUT) else "# Benchmarks\n\n"

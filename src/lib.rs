@@ -54,4 +54,9 @@ pub mod parse;
 
 pub use dispatch::{Dispatcher, Message, DEFAULT_EVENT_TYPE};
 pub use encode::{EncodeError, Event, Field, KEEP_ALIVE};
+// The README's Rust examples are compiled and run as doc tests.
+#[cfg(doctest)]
+#[doc = include_str!("../README.md")]
+struct ReadmeExamples;
+
 pub use parse::{Item, OwnedItem, ParseError, ParsedEvent, Parser, DEFAULT_MAX_EVENT_BYTES};
