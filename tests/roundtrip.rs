@@ -99,17 +99,23 @@ proptest! {
     }
 
     #[test]
-    fn parser_never_panics_and_respects_its_limit(
+    fn parser_respects_its_limit_the_same_under_any_chunking(
         bytes in prop::collection::vec(any::<u8>(), 0..2048),
         cuts in prop::collection::vec(any::<prop::sample::Index>(), 0..16),
         limit in 1usize..256,
     ) {
         let mut offsets: Vec<usize> = cuts.iter().map(|i| i.index(bytes.len() + 1)).collect();
         offsets.sort_unstable();
+        let mut whole = Parser::with_max_event_bytes(limit);
+        let expected = whole.feed_to_vec(&bytes);
         let mut parser = Parser::with_max_event_bytes(limit);
+        let mut got = Vec::new();
         for piece in common::split_at_offsets(&bytes, &offsets) {
-            parser.feed(piece, |_| {});
+            got.extend(parser.feed_to_vec(piece));
             prop_assert!(parser.buffered_bytes() <= limit);
         }
+        // Errors included: where the limit strikes does not depend on chunking.
+        prop_assert_eq!(got, expected);
+        prop_assert_eq!(parser.finish(), whole.finish());
     }
 }

@@ -479,3 +479,19 @@ fn limit_is_per_event_not_per_stream() {
     assert_eq!(items.len(), 1000);
     assert!(items.iter().all(|item| item.is_ok()));
 }
+
+#[test]
+fn limit_applies_to_whole_lines_whatever_the_chunking() {
+    // Found by fuzzing: a 2-byte unknown-field line against a 1-byte limit
+    // was refused when split and accepted when whole. Lines count whole now.
+    assert_observed_with(
+        b"z=\n\ndata: 1\n\n",
+        &[Seen::TooLarge, Seen::TooLarge],
+        || Parser::with_max_event_bytes(1),
+    );
+    assert_observed_with(
+        b"unknown-field=\n\ndata: 1\n\n",
+        &[Seen::TooLarge, msg("message", "1", "")],
+        || Parser::with_max_event_bytes(8),
+    );
+}

@@ -134,8 +134,10 @@ impl Parser {
     }
 
     /// A parser that lets one event buffer at most `limit` bytes: its
-    /// pending line plus its `data`, `event` and `id` buffers. Going over it
-    /// is reported as [`ParseError::EventTooLarge`] and that event is dropped.
+    /// pending line plus its `data`, `event` and `id` buffers. Lines are
+    /// measured whole, so whether the limit strikes never depends on how the
+    /// stream was chunked. Going over it is reported as
+    /// [`ParseError::EventTooLarge`] and that event is dropped.
     pub fn with_max_event_bytes(limit: usize) -> Self {
         Parser {
             line: Vec::new(),
@@ -294,10 +296,12 @@ impl Parser {
             if blank {
                 self.discarding = false;
             }
+        } else if self.buffered_bytes() + tail.len() > self.max_event_bytes {
+            // The whole line counts, whether it arrived in one chunk or in
+            // many: where the limit strikes never depends on the chunking.
+            self.start_discarding(on);
         } else if self.line.is_empty() {
             self.interpret_line(tail, on);
-        } else if self.buffered_bytes() + tail.len() > self.max_event_bytes {
-            self.start_discarding(on);
         } else {
             // Take the buffer out so the line can borrow it while the
             // field buffers change; hand it back to keep its allocation.
