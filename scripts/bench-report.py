@@ -88,6 +88,14 @@ def main():
         "event (32x the bytes): the cost per byte does not grow with the size of the pending line. The "
         "4-byte/1-chunk ratio is a per-call cost, not a re-scan: the memchr scan alone over the same "
         f"4-byte chunks takes {floor:.1f}x ssekit's whole-chunk time, before any parsing or copying.",
+        "",
+        "What limits the memchr ratio: the scan only reads; a parser must also validate UTF-8 and copy every",
+        "data byte into the event's data buffer (multi-line data must be joined), and pays a fixed cost per",
+        "line (field dispatch, limit check) and per event (dispatch, callback). On fixtures with 1 KiB lines",
+        "the scan runs at memory bandwidth, skipping whole cache lines, while the copy alone is a full",
+        "read-and-write pass; on multibyte text the validation leaves its ASCII fast path. In 4-byte chunks",
+        "each `feed` call costs a few nanoseconds of fixed work (state checks, a memchr call, a 4-byte",
+        "append) on top of the scan's own per-call cost.",
     ]
     section = "\n".join([
         START,
