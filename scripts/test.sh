@@ -48,17 +48,18 @@ done_step
 
 step "wasm32 build"
 cargo build --locked --target wasm32-unknown-unknown --release
+cargo build --locked --target wasm32-unknown-unknown --release --features browser
 cargo rustc --locked --lib --crate-type rlib --target wasm32-unknown-unknown --release --no-default-features
 done_step
 
 step "browser tests: headless Chromium"
-wasm-pack test --headless --chrome
+wasm-pack test --headless --chrome --features browser
 done_step
 
 if [ "${SSEKIT_SKIP_FIREFOX:-0}" != 1 ] && command -v firefox-esr >/dev/null 2>&1 \
   && command -v geckodriver >/dev/null 2>&1; then
   step "browser tests: headless Firefox"
-  wasm-pack test --headless --firefox
+  wasm-pack test --headless --firefox --features browser
   done_step
 else
   step "browser tests: headless Firefox — skipped (firefox-esr or geckodriver not installed)"

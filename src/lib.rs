@@ -48,6 +48,8 @@ extern crate alloc;
 #[cfg(feature = "std")]
 extern crate std;
 
+#[cfg(feature = "browser")]
+pub mod browser;
 mod dispatch;
 pub mod encode;
 pub mod parse;

@@ -1,0 +1,222 @@
+//! `SseParser` for JavaScript.
+
+use alloc::string::String;
+use alloc::vec::Vec;
+
+use js_sys::{Array, ArrayBuffer, Uint8Array};
+use serde::Deserialize;
+use wasm_bindgen::prelude::*;
+use wasm_bindgen::JsCast;
+
+use super::errors::{range_error, type_error};
+use crate::{Dispatcher, Item, Parser, DEFAULT_MAX_EVENT_BYTES};
+
+#[wasm_bindgen(module = "/src/browser/batch.js")]
+extern "C" {
+    #[wasm_bindgen(js_name = deliverBatch, catch)]
+    fn deliver_batch(text: &str, records: &[u32], handlers: &JsValue) -> Result<Array, JsValue>;
+}
+
+/// Record kinds shared with batch.js.
+const EVENT: u32 = 0;
+const COMMENT: u32 = 1;
+const RETRY: u32 = 2;
+const ERROR: u32 = 3;
+const NO_ID: u32 = u32::MAX;
+
+#[derive(Deserialize, Default)]
+#[serde(rename_all = "camelCase", default)]
+struct Options {
+    max_event_bytes: Option<f64>,
+    last_event_id: Option<String>,
+}
+
+/// A streaming Server-Sent Events parser with the browser's dispatch rules.
+///
+/// ```js
+/// const parser = new SseParser({ onComment: (text) => console.log("heartbeat", text) });
+/// for await (const chunk of response.body) {
+///   for (const { type, data, lastEventId } of parser.feed(chunk)) { … }
+/// }
+/// parser.finish();
+/// ```
+///
+/// `feed` takes a `Uint8Array`, an `ArrayBuffer` or a string (chunks may split
+/// lines and characters anywhere) and returns the events completed by it, as
+/// `{ type, data, lastEventId, id }` objects (`type` defaults to `"message"`,
+/// `lastEventId` is the persisted last event ID, `id` the `id` field of that
+/// very event or `undefined`). Optional callbacks in the options, called in
+/// stream order: `onEvent(event)`, `onComment(text)`, `onRetry(ms)`,
+/// `onError(error)`.
+///
+/// An event larger than `maxEventBytes` (default 16 MiB) is dropped and
+/// reported as an `Error` named `SseParseError`: to `onError` if given;
+/// otherwise `feed` throws it after parsing the whole chunk, with the chunk's
+/// other events in its `events` property.
+#[wasm_bindgen(js_name = SseParser)]
+pub struct SseParser {
+    parser: Parser,
+    dispatcher: Dispatcher,
+    handlers: JsValue,
+    input: Vec<u8>,
+    text: String,
+    records: Vec<u32>,
+}
+
+#[wasm_bindgen(js_class = SseParser)]
+impl SseParser {
+    /// `new SseParser({ maxEventBytes?, lastEventId?, onEvent?, onComment?, onRetry?, onError? })`
+    #[wasm_bindgen(constructor)]
+    pub fn new(options: JsValue) -> Result<SseParser, JsValue> {
+        let parsed: Options = if options.is_undefined() || options.is_null() {
+            Options::default()
+        } else if options.is_object() {
+            serde_wasm_bindgen::from_value(options.clone())
+                .map_err(|e| type_error(&alloc::format!("SseParser options: {e}")))?
+        } else {
+            return Err(type_error("SseParser options must be an object"));
+        };
+        let limit = match parsed.max_event_bytes {
+            None => DEFAULT_MAX_EVENT_BYTES,
+            Some(n) if n >= 1.0 && n.fract() == 0.0 && n <= 9_007_199_254_740_991.0 => n as usize,
+            Some(n) => {
+                return Err(range_error(&alloc::format!(
+                    "maxEventBytes must be a positive integer, got {n}"
+                )))
+            }
+        };
+        Ok(SseParser {
+            parser: Parser::with_max_event_bytes(limit),
+            dispatcher: Dispatcher::with_last_event_id(parsed.last_event_id.unwrap_or_default()),
+            handlers: if options.is_object() {
+                options
+            } else {
+                js_sys::Object::new().into()
+            },
+            input: Vec::new(),
+            text: String::new(),
+            records: Vec::new(),
+        })
+    }
+
+    /// Parses the next chunk; returns the events it completed.
+    pub fn feed(&mut self, chunk: &JsValue) -> Result<Array, JsValue> {
+        if let Some(text) = chunk.as_string() {
+            self.input.clear();
+            self.input.extend_from_slice(text.as_bytes());
+        } else if let Some(bytes) = chunk.dyn_ref::<Uint8Array>() {
+            self.copy_in(bytes);
+        } else if let Some(buffer) = chunk.dyn_ref::<ArrayBuffer>() {
+            self.copy_in(&Uint8Array::new(buffer));
+        } else {
+            return Err(type_error(
+                "SseParser.feed takes a Uint8Array, an ArrayBuffer or a string",
+            ));
+        }
+        self.text.clear();
+        self.records.clear();
+        let SseParser {
+            parser,
+            dispatcher,
+            input,
+            text,
+            records,
+            ..
+        } = self;
+        parser.feed(input, |item| pack(item, dispatcher, text, records));
+        deliver_batch(&self.text, &self.records, &self.handlers)
+    }
+
+    /// Ends the stream: a cut-off event is dropped, as browsers do, and the
+    /// parser is ready for a new stream (a reconnect). Returns `true` if an
+    /// event was cut off.
+    pub fn finish(&mut self) -> bool {
+        self.parser.finish()
+    }
+
+    /// The persisted last event ID (what a reconnect sends as `Last-Event-ID`).
+    #[wasm_bindgen(getter, js_name = lastEventId)]
+    pub fn last_event_id(&self) -> String {
+        self.dispatcher.last_event_id().into()
+    }
+
+    /// The reconnection time the stream last asked for with `retry`, in
+    /// milliseconds, or `undefined`.
+    #[wasm_bindgen(getter, js_name = reconnectionTime)]
+    pub fn reconnection_time(&self) -> Option<f64> {
+        self.dispatcher.reconnection_time().map(|ms| ms as f64)
+    }
+
+    /// Bytes held for the event being read.
+    #[wasm_bindgen(getter, js_name = bufferedBytes)]
+    pub fn buffered_bytes(&self) -> usize {
+        self.parser.buffered_bytes()
+    }
+
+    /// The configured limit on bytes buffered for one event.
+    #[wasm_bindgen(getter, js_name = maxEventBytes)]
+    pub fn max_event_bytes(&self) -> f64 {
+        self.parser.max_event_bytes() as f64
+    }
+}
+
+impl SseParser {
+    fn copy_in(&mut self, bytes: &Uint8Array) {
+        let len = bytes.length() as usize;
+        self.input.clear();
+        self.input.resize(len, 0);
+        bytes.copy_to(&mut self.input);
+    }
+}
+
+/// Appends one item to the batch for batch.js.
+fn pack(
+    item: Result<Item<'_>, crate::ParseError>,
+    dispatcher: &mut Dispatcher,
+    text: &mut String,
+    records: &mut Vec<u32>,
+) {
+    let push = |field: &str, text: &mut String| -> u32 {
+        text.push_str(field);
+        utf16_len(field)
+    };
+    match item {
+        Err(error) => {
+            let message = alloc::format!("{error}");
+            let len = push(&message, text);
+            records.extend_from_slice(&[ERROR, len]);
+        }
+        Ok(Item::Comment(comment)) => {
+            let len = push(comment, text);
+            records.extend_from_slice(&[COMMENT, len]);
+        }
+        Ok(Item::Retry(ms)) => {
+            dispatcher.dispatch(Item::Retry(ms));
+            let len = push(&alloc::format!("{ms}"), text);
+            records.extend_from_slice(&[RETRY, len]);
+        }
+        Ok(item) => {
+            let own_id = match item {
+                Item::Event(event) => event.id,
+                _ => None,
+            };
+            if let Some(message) = dispatcher.dispatch(item) {
+                let type_len = push(message.event_type, text);
+                let data_len = push(message.data, text);
+                let id_len = push(message.last_event_id, text);
+                let own_len = own_id.map_or(NO_ID, |id| push(id, text));
+                records.extend_from_slice(&[EVENT, type_len, data_len, id_len, own_len]);
+            }
+        }
+    }
+}
+
+/// Length in UTF-16 code units, which is how JavaScript slices strings.
+fn utf16_len(text: &str) -> u32 {
+    let units = if text.is_ascii() {
+        text.len()
+    } else {
+        text.chars().map(char::len_utf16).sum()
+    };
+    units as u32
+}
