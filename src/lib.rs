@@ -53,9 +53,11 @@ pub mod browser;
 mod dispatch;
 pub mod encode;
 pub mod parse;
+mod retry;
 
 pub use dispatch::{Dispatcher, Message, DEFAULT_EVENT_TYPE};
 pub use encode::{EncodeError, Event, Field, KEEP_ALIVE};
+pub use retry::{RetryPolicy, DEFAULT_RECONNECTION_MS};
 // The README's Rust examples are compiled and run as doc tests.
 #[cfg(doctest)]
 #[doc = include_str!("../README.md")]
