@@ -52,6 +52,23 @@ cargo build --locked --target wasm32-unknown-unknown --release --features browse
 cargo rustc --locked --lib --crate-type rlib --target wasm32-unknown-unknown --release --no-default-features
 done_step
 
+step "start the fault-injecting SSE test server (tests/server/sse-server.mjs)"
+mkdir -p target
+node tests/server/sse-server.mjs 0 > target/sse-server.log 2>&1 &
+server_pid=$!
+trap 'kill "$server_pid" 2>/dev/null || true' EXIT
+port=""
+for _ in $(seq 100); do
+  port=$(sed -n 's/^listening \([0-9]*\)$/\1/p' target/sse-server.log)
+  [ -n "$port" ] && break
+  sleep 0.1
+done
+[ -n "$port" ] || { cat target/sse-server.log; echo "the test server did not start"; exit 1; }
+# Baked into the browser tests at build time (option_env!).
+export SSEKIT_TEST_SERVER="http://127.0.0.1:$port"
+echo "    serving on $SSEKIT_TEST_SERVER"
+done_step
+
 step "browser tests: headless Chromium"
 wasm-pack test --headless --chrome --features browser
 done_step

@@ -55,14 +55,17 @@ impl RetryPolicy {
     /// `server_retry_ms` the server's last `retry` value and `random` a
     /// uniform number in `0.0..1.0` for the jitter.
     pub fn delay_ms(&self, attempt: u32, server_retry_ms: Option<u64>, random: f64) -> u64 {
-        let base = server_retry_ms.unwrap_or(self.initial_ms) as f64;
-        let exponent = attempt.saturating_sub(1).min(1_000) as i32;
-        let grown = base * self.multiplier.max(1.0).powi(exponent);
-        let capped = if grown.is_finite() {
-            grown.min(self.max_ms as f64)
-        } else {
-            self.max_ms as f64
-        };
+        let max = self.max_ms as f64;
+        let mut capped = (server_retry_ms.unwrap_or(self.initial_ms) as f64).min(max);
+        // base * multiplier^(attempt-1), by repeated multiplication (no_std
+        // has no powi), stopping once the cap is reached; past ~2000 steps
+        // any multiplier that grows at all has long reached it.
+        for _ in 1..attempt.min(2_000) {
+            if capped >= max || self.multiplier <= 1.0 {
+                break;
+            }
+            capped = (capped * self.multiplier.max(1.0)).min(max);
+        }
         let jitter = self.jitter.clamp(0.0, 1.0);
         let spread = capped * jitter * (2.0 * random.clamp(0.0, 1.0) - 1.0);
         // f64 -> u64 casts saturate; NaN cannot occur (all inputs finite).

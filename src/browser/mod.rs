@@ -1,13 +1,18 @@
 //! Feature `browser`: ssekit for JavaScript, compiled to WebAssembly.
 //!
-//! Thin adapters over the core: [`SseParser`] (the streaming parser and the
-//! browser dispatch rules, fed `Uint8Array`s or strings) and
-//! [`encode_event`](encoder::encode_event). They run in a Window, in Workers
-//! and in Node, as they touch no global but the ones JavaScript always has.
+//! Thin adapters over the core: the `EventSource` class over `fetch()`
+//! ([`event_source_class`], [`events`], [`install_polyfill`]), [`SseParser`]
+//! (the streaming parser and the browser dispatch rules, fed `Uint8Array`s or
+//! strings) and [`encode_event`]. They run in a Window and in Workers: they
+//! reach `fetch`, timers and `location` through the global scope, never
+//! through `window`.
 
 mod encoder;
 mod errors;
+mod eventsource;
+mod options;
 mod parser;
 
 pub use encoder::encode_event;
+pub use eventsource::{event_source_class, events, install_polyfill};
 pub use parser::SseParser;

@@ -1,0 +1,399 @@
+//! ssekit's `EventSource` in real browsers against the real fault-injecting
+//! server in tests/server/sse-server.mjs (started by scripts/test.sh, which
+//! passes its address in SSEKIT_TEST_SERVER at build time). Each scenario
+//! asserts the exact sequence of events and readyState transitions.
+#![cfg(all(target_arch = "wasm32", feature = "browser"))]
+
+mod common;
+
+use common::browser::*;
+use js_sys::{Array, Function, Reflect, Uint8Array};
+use wasm_bindgen::prelude::*;
+use wasm_bindgen_test::{wasm_bindgen_test as test, wasm_bindgen_test_configure};
+
+use ssekit::browser::{event_source_class, events, install_polyfill};
+
+wasm_bindgen_test_configure!(run_in_browser);
+
+#[test]
+fn constants_on_class_and_instances_and_initial_state() {
+    let class = event_source_class();
+    for (name, value) in [("CONNECTING", 0.0), ("OPEN", 1.0), ("CLOSED", 2.0)] {
+        assert_eq!(
+            Reflect::get(&class, &name.into()).unwrap().as_f64(),
+            Some(value)
+        );
+    }
+    let source = open_source("/stream?n=0&end=hold", JsValue::UNDEFINED);
+    assert!(
+        source.is_instance_of::<web_sys::EventTarget>(),
+        "a real EventTarget"
+    );
+    assert_eq!(
+        Reflect::get(&source, &"OPEN".into()).unwrap().as_f64(),
+        Some(1.0)
+    );
+    assert_eq!(ready_state(&source), 0.0, "C2: starts CONNECTING");
+    assert_eq!(
+        Reflect::get(&source, &"url".into())
+            .unwrap()
+            .as_string()
+            .unwrap(),
+        url("/stream?n=0&end=hold")
+    );
+    assert_eq!(
+        Reflect::get(&source, &"withCredentials".into())
+            .unwrap()
+            .as_bool(),
+        Some(false)
+    );
+    close(&source);
+    assert_eq!(ready_state(&source), 2.0);
+}
+
+#[test]
+fn invalid_url_is_a_syntax_error() {
+    let error = construct(&event_source_class(), "http://[::1", &JsValue::UNDEFINED).unwrap_err();
+    let error: &web_sys::DomException = error.unchecked_ref();
+    assert_eq!(error.name(), "SyntaxError");
+}
+
+#[test]
+fn bad_init_is_a_type_error() {
+    let class = event_source_class();
+    let stream = js_sys::eval("new ReadableStream()").unwrap();
+    for init in [
+        object(&[("method", "POST".into()), ("body", stream)]),
+        object(&[("body", "x".into())]), // GET with a body
+        object(&[("credentials", "sometimes".into())]),
+        object(&[("signal", "not a signal".into())]),
+    ] {
+        let error = construct(&class, &url("/stream"), &init).unwrap_err();
+        assert!(error.is_instance_of::<js_sys::TypeError>(), "{:?}", error);
+    }
+}
+
+#[test]
+async fn resumes_after_a_cut_with_last_event_id_and_no_partial_event() {
+    let key = unique_key("seq");
+    let source = open_source(
+        &format!("/seq?n=4&drop=2&key={key}"),
+        object(&[fast_retry()]),
+    );
+    let log = record(&source, &Array::new());
+    wait_log(&log, 7).await;
+    close(&source);
+    assert_eq!(
+        strings(&log)[..7],
+        [
+            "open@1",
+            "message@1 event 1#1",
+            "message@1 event 2#2",
+            "error@0", // C6: CONNECTING, then error; "partial" was never dispatched
+            "open@1",
+            "message@1 event 3#3",
+            "message@1 event 4#4",
+        ]
+    );
+    let seen = requests(&key).await;
+    assert_eq!(seen[0]["lastEventId"], serde_json::Value::Null);
+    assert_eq!(seen[1]["lastEventId"], "2");
+}
+
+#[test]
+async fn hostile_chunk_boundaries() {
+    let source = open_source("/split", object(&[fast_retry()]));
+    let log = record(&source, &Array::new());
+    wait_log(&log, 4).await;
+    close(&source);
+    assert_eq!(
+        strings(&log)[..4],
+        [
+            "open@1",
+            "message@1 a\ncafé 😀#",
+            "message@1 b#7",
+            "error@0"
+        ]
+    );
+}
+
+#[test]
+async fn clean_eof_reconnects_and_the_id_persists() {
+    let key = unique_key("eof");
+    let source = open_source(&format!("/stream?n=2&key={key}"), object(&[fast_retry()]));
+    let log = record(&source, &Array::new());
+    wait_log(&log, 5).await;
+    close(&source);
+    assert_eq!(
+        strings(&log)[..5],
+        [
+            "open@1",
+            "message@1 0#0",
+            "message@1 1#1",
+            "error@0",
+            "open@1"
+        ]
+    );
+    assert_eq!(requests(&key).await[1]["lastEventId"], "1");
+}
+
+#[test]
+async fn failing_statuses_and_types_close_for_good() {
+    for (path, expected) in [
+        ("/status/204", "error@2 status=204"),
+        ("/status/404", "error@2 status=404"),
+        ("/status/500", "error@2 status=500"),
+        ("/type/text%2Fplain", "error@2 status=200"),
+    ] {
+        let key = unique_key("fail");
+        let source = open_source(&format!("{path}?key={key}"), object(&[fast_retry()]));
+        let log = record(&source, &Array::new());
+        wait_log(&log, 1).await;
+        wait(delay(100)).await;
+        assert_eq!(strings(&log), [expected], "{path}");
+        assert_eq!(ready_state(&source), 2.0);
+        assert_eq!(requests(&key).await.len(), 1, "{path}: no reconnect");
+    }
+}
+
+#[test]
+async fn content_type_parameters_are_allowed() {
+    let source = open_source(
+        "/type/Text%2FEvent-Stream%3B%20charset%3Dutf-8",
+        object(&[fast_retry()]),
+    );
+    let log = record(&source, &Array::new());
+    wait_log(&log, 2).await;
+    close(&source);
+    assert_eq!(
+        strings(&log)[..2],
+        ["open@1", "message@1 must not be dispatched#"]
+    );
+}
+
+#[test]
+async fn follows_redirects_and_reports_the_final_origin() {
+    for code in ["301", "307"] {
+        let source = open_source(&format!("/redirect/{code}"), object(&[fast_retry()]));
+        let origins = Array::new();
+        let push = Closure::<dyn FnMut(web_sys::MessageEvent)>::new({
+            let origins = origins.clone();
+            move |event: web_sys::MessageEvent| {
+                origins.push(&event.origin().into());
+            }
+        });
+        let target: &web_sys::EventTarget = source.unchecked_ref();
+        target
+            .add_event_listener_with_callback("message", push.as_ref().unchecked_ref())
+            .unwrap();
+        let log = record(&source, &Array::new());
+        wait_log(&log, 3).await;
+        close(&source);
+        assert_eq!(
+            strings(&log)[..3],
+            ["open@1", "message@1 0#0", "message@1 1#1"]
+        );
+        assert_eq!(origins.get(0).as_string().unwrap(), server());
+        drop(push);
+    }
+}
+
+#[test]
+async fn sends_method_headers_body_and_initial_last_event_id() {
+    let headers = object(&[
+        ("X-Token", "secret".into()),
+        ("Content-Type", "text/plain".into()),
+    ]);
+    let init = object(&[
+        ("method", "POST".into()),
+        ("headers", headers),
+        ("body", "hello body".into()),
+        ("lastEventId", "41".into()),
+        fast_retry(),
+    ]);
+    let key = unique_key("echo");
+    let source = open_source(&format!("/echo?key={key}"), init);
+    let messages = record(&source, &Array::new());
+    wait_log(&messages, 2).await;
+    close(&source);
+    let entry = messages.get(1).as_string().unwrap();
+    let json = entry
+        .trim_start_matches("message@1 ")
+        .rsplit_once('#')
+        .unwrap()
+        .0;
+    let echo: serde_json::Value = serde_json::from_str(json).unwrap();
+    assert_eq!(echo["method"], "POST");
+    assert_eq!(echo["headers"]["x-token"], "secret");
+    assert_eq!(echo["headers"]["accept"], "text/event-stream");
+    assert_eq!(echo["headers"]["last-event-id"], "41");
+    assert_eq!(echo["body"], "hello body");
+    // The custom headers were preflighted; C3: no Cache-Control set by hand
+    // (the browser may add its own for cache mode no-store, unpreflighted).
+    let seen = seen(&key).await;
+    assert_eq!(seen[0]["method"], "OPTIONS");
+    assert_eq!(seen[0]["requestHeaders"], "last-event-id,x-token");
+    assert_eq!(seen[1]["method"], "POST");
+}
+
+#[test]
+async fn binary_and_form_bodies_are_replayed_on_reconnect() {
+    let bytes = Uint8Array::from(&[0u8, 1, 2, 255][..]);
+    let params = js_sys::eval("new URLSearchParams({ a: '1', b: 'two' })").unwrap();
+    let blob = js_sys::eval("new Blob(['blob body'])").unwrap();
+    for (body, expected) in [
+        (JsValue::from(bytes.clone()), "AAEC/w=="),
+        (params, "YT0xJmI9dHdv"),
+        (blob, "YmxvYiBib2R5"),
+    ] {
+        let init = object(&[("method", "PUT".into()), ("body", body), fast_retry()]);
+        let source = open_source("/echo", init);
+        let log = record(&source, &Array::new());
+        // open, message, error (EOF), open, message: the body went twice.
+        wait_log(&log, 5).await;
+        close(&source);
+        for index in [1, 4] {
+            let entry = log.get(index).as_string().unwrap();
+            let json = entry
+                .trim_start_matches("message@1 ")
+                .rsplit_once('#')
+                .unwrap()
+                .0;
+            let echo: serde_json::Value = serde_json::from_str(json).unwrap();
+            assert_eq!(echo["bodyBase64"], expected);
+        }
+    }
+    // The bytes were copied at construction: later changes do not leak.
+    bytes.set_index(0, 9);
+}
+
+#[test]
+async fn gives_up_after_max_attempts() {
+    let key = unique_key("reset");
+    let init = object(&[(
+        "retry",
+        object(&[("initialMs", 5.into()), ("maxAttempts", 2.into())]),
+    )]);
+    let source = open_source(&format!("/reset?key={key}"), init);
+    let log = record(&source, &Array::new());
+    wait_log(&log, 3).await;
+    wait(delay(100)).await;
+    assert_eq!(
+        strings(&log),
+        ["error@0", "error@0", "error@2 EventSourceError"]
+    );
+    assert_eq!(
+        requests(&key).await.len(),
+        3,
+        "the first request and two reconnects"
+    );
+}
+
+#[test]
+async fn server_retry_sets_the_reconnection_delay() {
+    let key = unique_key("retry");
+    // The server asks for 300 ms; the policy's own base is 10 ms.
+    let source = open_source(
+        &format!("/stream?n=1&retry=300&key={key}"),
+        object(&[fast_retry()]),
+    );
+    let log = record(&source, &Array::new());
+    wait_log(&log, 4).await;
+    close(&source);
+    let seen = requests(&key).await;
+    let gap = seen[1]["at"].as_f64().unwrap() - seen[0]["at"].as_f64().unwrap();
+    assert!(
+        gap >= 290.0,
+        "reconnected after {gap} ms, before the server's 300 ms"
+    );
+}
+
+#[test]
+async fn close_inside_a_handler_drops_the_rest_of_the_chunk() {
+    let source = open_source("/stream?n=3&end=hold", JsValue::UNDEFINED);
+    let closer = Function::new_with_args("e", "this.close()");
+    Reflect::set(&source, &"onmessage".into(), &closer).unwrap();
+    let log = record(&source, &Array::new());
+    wait_log(&log, 2).await;
+    wait(delay(100)).await;
+    assert_eq!(strings(&log), ["open@1", "message@2 0#0"]);
+    assert_eq!(ready_state(&source), 2.0);
+}
+
+#[test]
+async fn abort_signal_closes_like_close() {
+    let controller = web_sys::AbortController::new().unwrap();
+    let init = object(&[("signal", controller.signal().into())]);
+    let source = open_source("/stream?n=1&end=hold", init);
+    let log = record(&source, &Array::new());
+    wait_log(&log, 2).await;
+    controller.abort();
+    assert_eq!(ready_state(&source), 2.0);
+    wait(delay(50)).await;
+    assert_eq!(strings(&log), ["open@1", "message@1 0#0"]);
+}
+
+#[test]
+async fn injected_fetch_and_rejecting_response_hook() {
+    let calls = Array::new();
+    let fetch = Function::new_with_args(
+        "calls",
+        "return (url, init) => { calls.push(init.method); return fetch(url, init); }",
+    )
+    .call1(&JsValue::NULL, &calls)
+    .unwrap();
+    let hook = Function::new_with_args(
+        "r",
+        "return r.headers.get('content-type').includes('event-stream') ? false : true",
+    );
+    let source = open_source(
+        "/stream?n=1",
+        object(&[("fetch", fetch), ("onResponse", hook.into())]),
+    );
+    let log = record(&source, &Array::new());
+    wait_log(&log, 1).await;
+    assert_eq!(strings(&log), ["error@2 status=200 EventSourceError"]);
+    assert_eq!(calls.length(), 1);
+}
+
+#[test]
+async fn events_iterates_messages_and_ends_on_close() {
+    let iterator = events(url("/seq?n=3").into(), object(&[fast_retry()])).unwrap();
+    let got = wait(collect(&iterator, 3)).await;
+    let got: Vec<String> = Array::from(&got)
+        .iter()
+        .map(|v| v.as_string().unwrap())
+        .collect();
+    assert_eq!(
+        got,
+        [
+            "message event 1#1",
+            "message event 2#2",
+            "message event 3#3"
+        ]
+    );
+}
+
+#[test]
+async fn events_throws_when_the_source_fails() {
+    let iterator = events(url("/status/500").into(), JsValue::UNDEFINED).unwrap();
+    let got = wait(collect_until_error(&iterator)).await;
+    let got: Vec<String> = Array::from(&got)
+        .iter()
+        .map(|v| v.as_string().unwrap())
+        .collect();
+    assert_eq!(got, ["threw Error"]);
+}
+
+#[test]
+fn install_polyfill_only_when_missing_unless_forced() {
+    let global = js_sys::global();
+    let native = Reflect::get(&global, &"EventSource".into()).unwrap();
+    assert!(!install_polyfill(JsValue::UNDEFINED), "the browser has one");
+    assert!(install_polyfill(object(&[("force", true.into())])));
+    assert_eq!(
+        Reflect::get(&global, &"EventSource".into()).unwrap(),
+        event_source_class()
+    );
+    Reflect::set(&global, &"EventSource".into(), &native).unwrap();
+}

@@ -1,0 +1,103 @@
+//! Helpers for the EventSource tests that run in browsers and workers.
+
+use js_sys::{Array, Function, Object, Promise, Reflect};
+use wasm_bindgen::prelude::*;
+use wasm_bindgen_futures::JsFuture;
+
+use ssekit::browser::event_source_class;
+
+#[wasm_bindgen(module = "/tests/js/harness.js")]
+extern "C" {
+    pub fn record(source: &JsValue, extra_types: &Array) -> Array;
+    #[wasm_bindgen(js_name = untilLogLength)]
+    pub fn until_log_length(log: &Array, n: u32, timeout_ms: u32) -> Promise;
+    pub fn delay(ms: u32) -> Promise;
+    pub fn stats(server: &str, key: &str) -> Promise;
+    #[wasm_bindgen(catch)]
+    pub fn construct(class: &JsValue, url: &str, init: &JsValue) -> Result<JsValue, JsValue>;
+    pub fn collect(iterable: &JsValue, n: u32) -> Promise;
+    #[wasm_bindgen(js_name = collectUntilError)]
+    pub fn collect_until_error(iterable: &JsValue) -> Promise;
+    #[wasm_bindgen(js_name = uniqueKey)]
+    pub fn unique_key(prefix: &str) -> String;
+}
+
+pub fn server() -> &'static str {
+    option_env!("SSEKIT_TEST_SERVER")
+        .expect("SSEKIT_TEST_SERVER is not set: run ./scripts/test.sh, which starts tests/server/sse-server.mjs")
+}
+
+pub fn url(path: &str) -> String {
+    format!("{}{path}", server())
+}
+
+pub fn object(entries: &[(&str, JsValue)]) -> JsValue {
+    let object = Object::new();
+    for (key, value) in entries {
+        Reflect::set(&object, &JsValue::from_str(key), value).unwrap();
+    }
+    object.into()
+}
+
+/// A retry policy fast enough for tests.
+pub fn fast_retry() -> (&'static str, JsValue) {
+    ("retry", object(&[("initialMs", 10.into())]))
+}
+
+pub fn open_source(path: &str, init: JsValue) -> JsValue {
+    construct(&event_source_class(), &url(path), &init).unwrap()
+}
+
+pub fn ready_state(source: &JsValue) -> f64 {
+    Reflect::get(source, &"readyState".into())
+        .unwrap()
+        .as_f64()
+        .unwrap()
+}
+
+pub fn close(source: &JsValue) {
+    let close: Function = Reflect::get(source, &"close".into()).unwrap().into();
+    close.call0(source).unwrap();
+}
+
+pub fn strings(log: &Array) -> Vec<String> {
+    log.iter().map(|v| v.as_string().unwrap()).collect()
+}
+
+pub async fn wait(promise: Promise) -> JsValue {
+    JsFuture::from(promise).await.unwrap_or_else(|e| {
+        panic!(
+            "{}",
+            js_sys::JSON::stringify(&e)
+                .map(String::from)
+                .unwrap_or_default()
+        )
+    })
+}
+
+pub async fn wait_log(log: &Array, n: u32) {
+    if let Err(error) = JsFuture::from(until_log_length(log, n, 5000)).await {
+        panic!(
+            "{}",
+            Reflect::get(&error, &"message".into())
+                .unwrap()
+                .as_string()
+                .unwrap()
+        );
+    }
+}
+
+/// Everything the server saw with `?key=`, preflights included, in order.
+pub async fn seen(key: &str) -> Vec<serde_json::Value> {
+    let text = wait(stats(server(), key)).await.as_string().unwrap();
+    serde_json::from_str(&text).unwrap()
+}
+
+/// The real requests (not CORS preflights) the server saw with `?key=`.
+pub async fn requests(key: &str) -> Vec<serde_json::Value> {
+    seen(key)
+        .await
+        .into_iter()
+        .filter(|r| r["method"] != "OPTIONS")
+        .collect()
+}

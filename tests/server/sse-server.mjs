@@ -1,0 +1,224 @@
+// A real HTTP server for the browser tests: it streams SSE and injects the
+// faults a client must survive. Plain Node (no dependencies), so it starts in
+// well under a second.
+//
+//   node tests/server/sse-server.mjs [port]     # prints "listening <port>"
+//
+// Every response answers CORS for any origin (credentials included), and every
+// preflight is accepted, so the test page (served from another port) can send
+// custom headers, Last-Event-ID and bodies.
+//
+// Endpoints (query parameters in brackets):
+//   /stream [n=3 interval=0 event= retry= ids=1 end=eof|hold]  n events "0".."n-1"
+//   /seq    [key n=5 drop=0]     resumable: ids 1..n continuing after Last-Event-ID;
+//                                drop=K cuts the connection after K events (mid-event)
+//   /split                       hostile chunk boundaries: CR|LF, inside UTF-8 characters
+//   /cut                         one event, then half an event, then a dropped socket
+//   /status/<code>               that status, with an SSE content type
+//   /type/<essence>              200 with that content type (e.g. text/plain)
+//   /redirect/<301|307> [to]     redirect to `to` (default /stream)
+//   /echo                        one event whose data is the request as JSON, then EOF
+//   /drip  [text ms=20]          one event's bytes, one write per byte
+//   /huge  [bytes=1048576]       one event of that many data bytes
+//   /reset                       accepts, then destroys the socket (a network error)
+//   /stats [key]                 JSON: requests (and preflights) seen with ?key=, in order
+import http from "node:http";
+
+const requests = new Map(); // key -> [{ lastEventId, method }]
+
+function cors(req, res) {
+  const origin = req.headers.origin;
+  if (origin) {
+    res.setHeader("Access-Control-Allow-Origin", origin);
+    res.setHeader("Access-Control-Allow-Credentials", "true");
+    res.setHeader("Vary", "Origin");
+  } else {
+    res.setHeader("Access-Control-Allow-Origin", "*");
+  }
+  res.setHeader("Access-Control-Expose-Headers", "X-Test-Reason");
+}
+
+function sse(res, status = 200) {
+  res.writeHead(status, {
+    "Content-Type": "text/event-stream; charset=utf-8",
+    "Cache-Control": "no-cache, no-transform",
+    "X-Accel-Buffering": "no",
+  });
+  res.flushHeaders();
+}
+
+const sleep = (ms) => new Promise((resolve) => setTimeout(resolve, ms));
+
+async function readBody(req) {
+  const chunks = [];
+  for await (const chunk of req) chunks.push(chunk);
+  return Buffer.concat(chunks);
+}
+
+const routes = {
+  async stream(req, res, q) {
+    const n = Number(q.get("n") ?? 3);
+    const interval = Number(q.get("interval") ?? 0);
+    sse(res);
+    if (q.has("retry")) res.write(`retry: ${q.get("retry")}\n\n`);
+    for (let i = 0; i < n; i++) {
+      if (interval) await sleep(interval);
+      let text = "";
+      if (q.get("ids") !== "0") text += `id: ${i}\n`;
+      if (q.has("event")) text += `event: ${q.get("event")}\n`;
+      res.write(`${text}data: ${i}\n\n`);
+    }
+    if (q.get("end") === "hold") return; // keep the connection open
+    res.end();
+  },
+
+  async seq(req, res, q) {
+    const n = Number(q.get("n") ?? 5);
+    const drop = Number(q.get("drop") ?? 0);
+    const last = Number(req.headers["last-event-id"] ?? 0);
+    sse(res);
+    let sent = 0;
+    for (let id = last + 1; id <= n; id++) {
+      if (drop && sent === drop) {
+        // Let the whole events reach the client first: bytes in flight when
+        // a connection breaks may be dropped by the browser's network stack.
+        await sleep(30);
+        res.write(`id: ${id}\ndata: partial`); // cut mid-event: never dispatched
+        await sleep(30);
+        res.destroy();
+        return;
+      }
+      res.write(`id: ${id}\ndata: event ${id}\n\n`);
+      sent++;
+    }
+    res.end();
+  },
+
+  async split(req, res) {
+    sse(res);
+    const bytes = Buffer.from("data: a\r\ndata: café 😀\r\n\r\nid: 7\rdata: b\r\r", "utf8");
+    // Cut between every CR and LF and inside every multibyte character.
+    const cuts = [];
+    for (let i = 1; i < bytes.length; i++) {
+      const prev = bytes[i - 1], cur = bytes[i];
+      if ((prev === 0x0d && cur === 0x0a) || (cur & 0xc0) === 0x80) cuts.push(i);
+    }
+    let start = 0;
+    for (const cut of [...cuts, bytes.length]) {
+      res.write(bytes.subarray(start, cut));
+      start = cut;
+      await sleep(5);
+    }
+    res.end();
+  },
+
+  async cut(req, res) {
+    sse(res);
+    res.write("id: 1\ndata: whole\n\n");
+    await sleep(30);
+    res.write("id: 2\ndata: half");
+    await sleep(30);
+    res.destroy();
+  },
+
+  async status(req, res, q, rest) {
+    const code = Number(rest);
+    res.writeHead(code, { "Content-Type": "text/event-stream", "X-Test-Reason": `status ${code}` });
+    res.end(code === 204 ? undefined : "data: must not be dispatched\n\n");
+  },
+
+  async type(req, res, q, rest) {
+    res.writeHead(200, { "Content-Type": decodeURIComponent(rest) });
+    res.end("data: must not be dispatched\n\n");
+  },
+
+  async redirect(req, res, q, rest) {
+    res.writeHead(Number(rest), { Location: q.get("to") ?? "/stream?n=2" });
+    res.end();
+  },
+
+  async echo(req, res) {
+    const body = await readBody(req);
+    sse(res);
+    const echo = {
+      method: req.method,
+      headers: req.headers,
+      body: body.toString("utf8"),
+      bodyBase64: body.toString("base64"),
+      lastEventId: req.headers["last-event-id"] ?? null,
+    };
+    res.end(`data: ${JSON.stringify(echo)}\n\n`);
+  },
+
+  async drip(req, res, q) {
+    const text = q.get("text") ?? "data: drip\n\n";
+    const ms = Number(q.get("ms") ?? 20);
+    sse(res);
+    for (const byte of Buffer.from(text, "utf8")) {
+      res.write(Buffer.from([byte]));
+      await sleep(ms);
+    }
+    res.end();
+  },
+
+  async huge(req, res, q) {
+    const bytes = Number(q.get("bytes") ?? 1 << 20);
+    sse(res);
+    res.write("data: ");
+    const block = "x".repeat(64 * 1024);
+    for (let left = bytes; left > 0; left -= block.length) res.write(block.slice(0, Math.min(left, block.length)));
+    res.end("\n\n");
+  },
+
+  async reset(req, res) {
+    // Start a response, then drop the socket: a network error. (Dropping it
+    // before any byte makes browsers silently retry on a fresh socket.)
+    req.socket.end("HTTP/1.1 200 OK\r\n");
+    req.socket.destroy();
+  },
+
+  async stats(req, res, q) {
+    res.writeHead(200, { "Content-Type": "application/json" });
+    res.end(JSON.stringify(requests.get(q.get("key")) ?? []));
+  },
+};
+
+const server = http.createServer(async (req, res) => {
+  cors(req, res);
+  const url = new URL(req.url, "http://localhost");
+  const q = url.searchParams;
+  if (q.has("key") && url.pathname !== "/stats") {
+    const seen = requests.get(q.get("key")) ?? [];
+    seen.push({
+      method: req.method,
+      lastEventId: req.headers["last-event-id"] ?? null,
+      requestHeaders: req.headers["access-control-request-headers"] ?? null,
+      at: Date.now(),
+    });
+    requests.set(q.get("key"), seen);
+  }
+  if (req.method === "OPTIONS") {
+    res.setHeader("Access-Control-Allow-Methods", "GET, POST, PUT, PATCH, DELETE");
+    res.setHeader("Access-Control-Allow-Headers", req.headers["access-control-request-headers"] ?? "");
+    res.setHeader("Access-Control-Max-Age", "600");
+    res.writeHead(204);
+    return res.end();
+  }
+  const [, name, rest = ""] = url.pathname.match(/^\/([a-z]+)\/?(.*)$/) ?? [];
+  const route = routes[name];
+  if (!route) {
+    res.writeHead(404, { "Content-Type": "text/plain" });
+    return res.end("no such endpoint\n");
+  }
+  try {
+    await route(req, res, q, rest);
+  } catch (error) {
+    res.destroy(error);
+  }
+});
+
+const port = Number(process.argv[2] ?? process.env.PORT ?? 0);
+server.listen(port, "127.0.0.1", () => {
+  console.log(`listening ${server.address().port}`);
+});
+for (const signal of ["SIGINT", "SIGTERM"]) process.on(signal, () => server.close(() => process.exit(0)));
