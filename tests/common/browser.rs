@@ -20,6 +20,10 @@ extern "C" {
     pub fn collect_until_error(iterable: &JsValue) -> Promise;
     #[wasm_bindgen(js_name = uniqueKey)]
     pub fn unique_key(prefix: &str) -> String;
+    #[wasm_bindgen(js_name = setHidden)]
+    pub fn set_hidden(hidden: bool);
+    #[wasm_bindgen(js_name = collectUntilAbort)]
+    pub fn collect_until_abort(iterable: &JsValue, controller: &JsValue, abort_after: u32) -> Promise;
 }
 
 pub fn server() -> &'static str {

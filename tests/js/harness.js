@@ -75,3 +75,24 @@ export async function collectUntilError(iterable) {
 export function uniqueKey(prefix) {
   return `${prefix}-${Math.random().toString(36).slice(2)}`;
 }
+
+// Pretends the page became hidden or visible again (headless pages never
+// change visibility on their own).
+export function setHidden(hidden) {
+  if (hidden) {
+    Object.defineProperty(document, "visibilityState", { value: "hidden", configurable: true });
+  } else {
+    delete document.visibilityState;
+  }
+  document.dispatchEvent(new Event("visibilitychange"));
+}
+
+export async function collectUntilAbort(iterable, controller, abortAfter) {
+  const out = [];
+  for await (const event of iterable) {
+    out.push(event.data);
+    if (out.length === abortAfter) controller.abort();
+  }
+  out.push("done");
+  return out;
+}
