@@ -401,7 +401,10 @@ fn install_polyfill_only_when_missing_unless_forced() {
 #[test]
 async fn pauses_while_hidden_and_resumes_without_duplicates() {
     let key = unique_key("hidden");
-    let source = open_source(&format!("/stream?n=1&end=hold&key={key}"), object(&[("pauseWhenHidden", true.into())]));
+    let source = open_source(
+        &format!("/stream?n=1&end=hold&key={key}"),
+        object(&[("pauseWhenHidden", true.into())]),
+    );
     let log = record(&source, &Array::new());
     wait_log(&log, 2).await;
     set_hidden(true);
@@ -413,7 +416,10 @@ async fn pauses_while_hidden_and_resumes_without_duplicates() {
     wait_log(&log, 4).await;
     wait(delay(100)).await;
     close(&source);
-    assert_eq!(strings(&log), ["open@1", "message@1 0#0", "open@1", "message@1 0#0"]);
+    assert_eq!(
+        strings(&log),
+        ["open@1", "message@1 0#0", "open@1", "message@1 0#0"]
+    );
     let seen = requests(&key).await;
     assert_eq!(seen.len(), 2, "exactly one request after becoming visible");
     assert_eq!(seen[1]["lastEventId"], "0");
@@ -426,7 +432,10 @@ async fn an_oversized_event_is_reported_and_the_stream_goes_on() {
     let log = record(&source, &Array::new());
     wait_log(&log, 3).await;
     close(&source);
-    assert_eq!(strings(&log)[..3], ["open@1", "error@1 SseParseError", "error@0"]);
+    assert_eq!(
+        strings(&log)[..3],
+        ["open@1", "error@1 SseParseError", "error@0"]
+    );
 }
 
 #[test]
@@ -442,14 +451,20 @@ async fn a_slow_drip_is_one_event() {
 async fn backoff_resets_after_a_successful_open() {
     let key = unique_key("reset-backoff");
     // Without the reset, the third request would wait 20 * 10 * 10 ms.
-    let init = object(&[("retry", object(&[("initialMs", 20.into()), ("multiplier", 10.into())]))]);
+    let init = object(&[(
+        "retry",
+        object(&[("initialMs", 20.into()), ("multiplier", 10.into())]),
+    )]);
     let source = open_source(&format!("/stream?n=1&key={key}"), init);
     let log = record(&source, &Array::new());
     wait_log(&log, 8).await; // (open, message, error) x 2, open, message
     close(&source);
     let seen = requests(&key).await;
     let gap = seen[2]["at"].as_f64().unwrap() - seen[1]["at"].as_f64().unwrap();
-    assert!(gap < 1_000.0, "third request came {gap} ms after the second");
+    assert!(
+        gap < 1_000.0,
+        "third request came {gap} ms after the second"
+    );
 }
 
 #[test]
@@ -458,6 +473,9 @@ async fn events_ends_when_its_signal_aborts() {
     let init = object(&[("signal", controller.signal().into())]);
     let iterator = events(url("/stream?n=5&interval=20&end=hold").into(), init).unwrap();
     let got = wait(collect_until_abort(&iterator, &controller.into(), 2)).await;
-    let got: Vec<String> = Array::from(&got).iter().map(|v| v.as_string().unwrap()).collect();
+    let got: Vec<String> = Array::from(&got)
+        .iter()
+        .map(|v| v.as_string().unwrap())
+        .collect();
     assert_eq!(got, ["0", "1", "done"]);
 }

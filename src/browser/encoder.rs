@@ -30,7 +30,9 @@ struct Fields {
 /// instead of producing an injected field. Wrong types throw a `TypeError`,
 /// a `retry` that is not a non-negative integer a `RangeError`.
 #[wasm_bindgen(js_name = encodeEvent)]
-pub fn encode_event(fields: JsValue) -> Result<String, JsValue> {
+pub fn encode_event(
+    #[wasm_bindgen(unchecked_param_type = "SseEventFields")] fields: JsValue,
+) -> Result<String, JsValue> {
     if !fields.is_object() {
         return Err(type_error(
             "encodeEvent takes an object: { event?, id?, data?, retry?, comment? }",

@@ -68,7 +68,7 @@ std::thread_local! {
 }
 
 /// The `EventSource` class (created once per wasm instance).
-#[wasm_bindgen(js_name = eventSourceClass)]
+#[wasm_bindgen(js_name = eventSourceClass, unchecked_return_type = "EventSourceClass")]
 pub fn event_source_class() -> JsValue {
     CLASS.with(|class| {
         class
@@ -89,7 +89,9 @@ pub fn event_source_class() -> JsValue {
 /// `installPolyfill({ force })`: sets `globalThis.EventSource` to ssekit's
 /// when there is none (or always, with `force`). Returns whether it did.
 #[wasm_bindgen(js_name = installPolyfill)]
-pub fn install_polyfill(options: JsValue) -> bool {
+pub fn install_polyfill(
+    #[wasm_bindgen(unchecked_param_type = "{ force?: boolean }")] options: JsValue,
+) -> bool {
     let global = js_sys::global();
     let key = JsValue::from_str("EventSource");
     let force = options.is_object()
@@ -102,8 +104,11 @@ pub fn install_polyfill(options: JsValue) -> bool {
 }
 
 /// `events(url, init)`: an async iterator over every message.
-#[wasm_bindgen]
-pub fn events(url: JsValue, init: JsValue) -> Result<JsValue, JsValue> {
+#[wasm_bindgen(unchecked_return_type = "EventStream")]
+pub fn events(
+    #[wasm_bindgen(unchecked_param_type = "string | URL")] url: JsValue,
+    #[wasm_bindgen(unchecked_param_type = "SsekitEventSourceInit")] init: JsValue,
+) -> Result<JsValue, JsValue> {
     make_event_iterator(&event_source_class(), &url, &init)
 }
 

@@ -13,6 +13,11 @@ mod eventsource;
 mod options;
 mod parser;
 
+/// TypeScript declarations for the values these bindings take and return,
+/// where the generated ones would say `any`.
+#[wasm_bindgen::prelude::wasm_bindgen(typescript_custom_section)]
+const TYPES: &str = include_str!("types.d.ts");
+
 pub use encoder::encode_event;
 pub use eventsource::{event_source_class, events, install_polyfill};
 pub use parser::SseParser;

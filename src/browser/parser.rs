@@ -67,7 +67,9 @@ pub struct SseParser {
 impl SseParser {
     /// `new SseParser({ maxEventBytes?, lastEventId?, onEvent?, onComment?, onRetry?, onError? })`
     #[wasm_bindgen(constructor)]
-    pub fn new(options: JsValue) -> Result<SseParser, JsValue> {
+    pub fn new(
+        #[wasm_bindgen(unchecked_param_type = "SseParserOptions")] options: JsValue,
+    ) -> Result<SseParser, JsValue> {
         let parsed: Options = if options.is_undefined() || options.is_null() {
             Options::default()
         } else if options.is_object() {
@@ -100,7 +102,11 @@ impl SseParser {
     }
 
     /// Parses the next chunk; returns the events it completed.
-    pub fn feed(&mut self, chunk: &JsValue) -> Result<Array, JsValue> {
+    #[wasm_bindgen(unchecked_return_type = "SseEvent[]")]
+    pub fn feed(
+        &mut self,
+        #[wasm_bindgen(unchecked_param_type = "Uint8Array | ArrayBuffer | string")] chunk: &JsValue,
+    ) -> Result<Array, JsValue> {
         if let Some(text) = chunk.as_string() {
             self.input.clear();
             self.input.extend_from_slice(text.as_bytes());

@@ -23,7 +23,11 @@ extern "C" {
     #[wasm_bindgen(js_name = setHidden)]
     pub fn set_hidden(hidden: bool);
     #[wasm_bindgen(js_name = collectUntilAbort)]
-    pub fn collect_until_abort(iterable: &JsValue, controller: &JsValue, abort_after: u32) -> Promise;
+    pub fn collect_until_abort(
+        iterable: &JsValue,
+        controller: &JsValue,
+        abort_after: u32,
+    ) -> Promise;
 }
 
 pub fn server() -> &'static str {
