@@ -320,7 +320,7 @@ fn split_lines(data: &str) -> impl Iterator<Item = &str> {
 }
 
 /// Formats `n` in base ten into `buf` (u64::MAX has 20 digits).
-fn format_u64(mut n: u64, buf: &mut [u8; 20]) -> &str {
+pub(crate) fn format_u64(mut n: u64, buf: &mut [u8; 20]) -> &str {
     let mut start = buf.len();
     loop {
         start -= 1;

@@ -2,17 +2,17 @@
 
 use alloc::string::String;
 
-use serde::Deserialize;
 use wasm_bindgen::prelude::*;
 use wasm_bindgen::JsCast;
 
-use super::errors::{named_error, range_error, set, type_error};
+use super::js::{
+    named_error, non_negative_integer, optional_number, optional_string, set, type_error,
+};
 use crate::{EncodeError, Event, Field};
 
 const FIELD_NAMES: [&str; 5] = ["event", "id", "data", "retry", "comment"];
 
-#[derive(Deserialize)]
-#[serde(rename_all = "camelCase")]
+/// The fields, read from the caller's object.
 struct Fields {
     event: Option<String>,
     id: Option<String>,
@@ -43,12 +43,29 @@ pub fn encode_event(
         let key = key.as_string().unwrap_or_default();
         if !FIELD_NAMES.contains(&key.as_str()) {
             return Err(type_error(&alloc::format!(
-                "encodeEvent: unknown field {key:?}; expected one of {FIELD_NAMES:?}"
+                "encodeEvent: unknown field \"{key}\"; expected event, id, data, retry or comment"
             )));
         }
     }
-    let fields: Fields = serde_wasm_bindgen::from_value(fields)
-        .map_err(|e| type_error(&alloc::format!("encodeEvent: {e}")))?;
+    let text = |key: &str| {
+        optional_string(
+            &fields,
+            key,
+            "encodeEvent: event, id, data and comment must be strings",
+        )
+    };
+    let fields = Fields {
+        event: text("event")?,
+        id: text("id")?,
+        data: text("data")?,
+        comment: text("comment")?,
+        retry: optional_number(
+            &fields,
+            "retry",
+            non_negative_integer,
+            "encodeEvent: retry must be a non-negative integer",
+        )?,
+    };
     let mut event = Event::new();
     if let Some(text) = &fields.comment {
         event = event.comment(text);
@@ -60,11 +77,6 @@ pub fn encode_event(
         event = event.id(id);
     }
     if let Some(ms) = fields.retry {
-        if !(ms >= 0.0 && ms.fract() == 0.0 && ms <= 9_007_199_254_740_991.0) {
-            return Err(range_error(&alloc::format!(
-                "encodeEvent: retry must be a non-negative integer, got {ms}"
-            )));
-        }
         event = event.retry(ms as u64);
     }
     if let Some(data) = &fields.data {

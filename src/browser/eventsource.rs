@@ -8,17 +8,16 @@ use alloc::rc::Rc;
 use alloc::string::String;
 use core::cell::{Cell, OnceCell, RefCell};
 
-use futures_util::StreamExt;
 use js_sys::{Function, Object, Promise, Uint8Array};
 use wasm_bindgen::prelude::*;
 use wasm_bindgen::JsCast;
 use wasm_bindgen_futures::{spawn_local, JsFuture};
 use web_sys::{
-    AbortController, AbortSignal, DomException, Headers, MessageEvent, MessageEventInit, Response,
-    Url,
+    AbortController, AbortSignal, DomException, Headers, MessageEvent, MessageEventInit,
+    ReadableStreamDefaultReader, Response, Url,
 };
 
-use super::errors::{named_error, set, type_error};
+use super::js::{get, named_error, set, type_error};
 use super::options::{Credentials, Options};
 use crate::{Dispatcher, Item, Parser};
 
@@ -502,12 +501,18 @@ async fn stream(
     let Some(body) = response.body() else {
         return End::Lost;
     };
-    let mut chunks = wasm_streams::ReadableStream::from_raw(body).into_stream();
+    let reader: ReadableStreamDefaultReader = body.get_reader().unchecked_into();
     let mut bytes = alloc::vec::Vec::new();
-    while let Some(chunk) = chunks.next().await {
-        let Ok(chunk) = chunk else { return End::Lost };
-        let Some(chunk) = chunk.dyn_ref::<Uint8Array>() else {
-            return End::Lost;
+    loop {
+        // A rejected read is a network error (or our own abort).
+        let Ok(result) = JsFuture::from(reader.read()).await else {
+            break;
+        };
+        if get(&result, "done").is_truthy() {
+            break;
+        }
+        let Ok(chunk) = get(&result, "value").dyn_into::<Uint8Array>() else {
+            break;
         };
         bytes.resize(chunk.length() as usize, 0);
         chunk.copy_to(&mut bytes);

@@ -8,8 +8,8 @@
 //! through `window`.
 
 mod encoder;
-mod errors;
 mod eventsource;
+mod js;
 mod options;
 mod parser;
 

@@ -5,11 +5,14 @@
 
 use alloc::string::String;
 
-use js_sys::{ArrayBuffer, Function, Object, Reflect, Uint8Array};
+use js_sys::{ArrayBuffer, Function, Object, Uint8Array};
 use wasm_bindgen::{JsCast, JsValue};
 use web_sys::{AbortSignal, Headers};
 
-use super::errors::{range_error, type_error};
+use super::js::{
+    get, non_negative_integer, optional_number, optional_string, positive_integer, present,
+    type_error,
+};
 use crate::{RetryPolicy, DEFAULT_MAX_EVENT_BYTES};
 
 /// Parsed `init`.
@@ -46,38 +49,6 @@ impl Credentials {
     }
 }
 
-fn get(init: &JsValue, key: &str) -> JsValue {
-    Reflect::get(init, &JsValue::from_str(key)).unwrap_or(JsValue::UNDEFINED)
-}
-
-fn present(value: &JsValue) -> bool {
-    !value.is_undefined() && !value.is_null()
-}
-
-fn number(
-    init: &JsValue,
-    key: &str,
-    check: impl Fn(f64) -> bool,
-    what: &str,
-) -> Result<Option<f64>, JsValue> {
-    let value = get(init, key);
-    if !present(&value) {
-        return Ok(None);
-    }
-    match value.as_f64() {
-        Some(n) if check(n) => Ok(Some(n)),
-        _ => Err(range_error(&alloc::format!(
-            "EventSource: {key} must be {what}"
-        ))),
-    }
-}
-
-const MAX_SAFE_INTEGER: f64 = 9_007_199_254_740_991.0;
-
-fn non_negative_integer(n: f64) -> bool {
-    (0.0..=MAX_SAFE_INTEGER).contains(&n) && n.fract() == 0.0
-}
-
 impl Options {
     pub fn from_js(init: &JsValue) -> Result<Options, JsValue> {
         if present(init) && !init.is_object() {
@@ -97,10 +68,10 @@ impl Options {
             Some("omit") => Credentials::Omit,
             Some("same-origin") => Credentials::SameOrigin,
             Some("include") => Credentials::Include,
-            Some(other) => {
-                return Err(type_error(&alloc::format!(
-                    "EventSource: credentials must be \"omit\", \"same-origin\" or \"include\", not {other:?}"
-                )))
+            Some(_) => {
+                return Err(type_error(
+                    "EventSource: credentials must be \"omit\", \"same-origin\" or \"include\"",
+                ))
             }
         };
 
@@ -118,12 +89,8 @@ impl Options {
             None
         };
 
-        let method = match get(&init, "method") {
-            m if !present(&m) => String::from("GET"),
-            m => m
-                .as_string()
-                .ok_or_else(|| type_error("EventSource: method must be a string"))?,
-        };
+        let method = optional_string(&init, "method", "EventSource: method must be a string")?
+            .unwrap_or_else(|| String::from("GET"));
 
         let body = replayable_body(&get(&init, "body"))?;
         if body.is_some() && matches!(method.to_ascii_uppercase().as_str(), "GET" | "HEAD") {
@@ -134,11 +101,13 @@ impl Options {
 
         // An explicit lastEventId wins; otherwise a Last-Event-ID header the
         // caller set is where to resume from.
-        let last_event_id = match get(&init, "lastEventId") {
-            id if present(&id) => id
-                .as_string()
-                .ok_or_else(|| type_error("EventSource: lastEventId must be a string"))?,
-            _ => headers
+        let last_event_id = match optional_string(
+            &init,
+            "lastEventId",
+            "EventSource: lastEventId must be a string",
+        )? {
+            Some(id) => id,
+            None => headers
                 .as_ref()
                 .and_then(|h| h.get("last-event-id").ok().flatten())
                 .unwrap_or_default(),
@@ -158,13 +127,17 @@ impl Options {
                     .map_err(|_| type_error("EventSource: signal must be an AbortSignal"))?,
             ),
         };
-        let fetch = function(&init, "fetch")?;
-        let on_response = function(&init, "onResponse")?;
-        let max_event_bytes = number(
+        let fetch = function(&init, "fetch", "EventSource: fetch must be a function")?;
+        let on_response = function(
+            &init,
+            "onResponse",
+            "EventSource: onResponse must be a function",
+        )?;
+        let max_event_bytes = optional_number(
             &init,
             "maxEventBytes",
-            |n| n >= 1.0 && non_negative_integer(n),
-            "a positive integer",
+            positive_integer,
+            "EventSource: maxEventBytes must be a positive integer",
         )?
         .map_or(DEFAULT_MAX_EVENT_BYTES, |n| n as usize);
 
@@ -184,13 +157,13 @@ impl Options {
     }
 }
 
-fn function(init: &JsValue, key: &str) -> Result<Option<Function>, JsValue> {
+fn function(init: &JsValue, key: &str, message: &str) -> Result<Option<Function>, JsValue> {
     match get(init, key) {
         f if !present(&f) => Ok(None),
         f => f
             .dyn_into::<Function>()
             .map(Some)
-            .map_err(|_| type_error(&alloc::format!("EventSource: {key} must be a function"))),
+            .map_err(|_| type_error(message)),
     }
 }
 
@@ -202,44 +175,29 @@ fn retry_policy(retry: &JsValue) -> Result<RetryPolicy, JsValue> {
     if !retry.is_object() {
         return Err(type_error("EventSource: retry must be an object"));
     }
-    if let Some(ms) = number(
-        retry,
-        "initialMs",
-        non_negative_integer,
-        "a non-negative integer",
-    )? {
+    let integer =
+        "EventSource: retry.initialMs, maxMs and maxAttempts must be non-negative integers";
+    if let Some(ms) = optional_number(retry, "initialMs", non_negative_integer, integer)? {
         policy.initial_ms = ms as u64;
     }
-    if let Some(ms) = number(
-        retry,
-        "maxMs",
-        non_negative_integer,
-        "a non-negative integer",
-    )? {
+    if let Some(ms) = optional_number(retry, "maxMs", non_negative_integer, integer)? {
         policy.max_ms = ms as u64;
     }
-    if let Some(m) = number(
+    let multiplier = "EventSource: retry.multiplier must be a number from 1 to 1000";
+    if let Some(m) = optional_number(
         retry,
         "multiplier",
         |m| (1.0..=1_000.0).contains(&m),
-        "a number from 1 to 1000",
+        multiplier,
     )? {
         policy.multiplier = m;
     }
-    if let Some(j) = number(
-        retry,
-        "jitter",
-        |j| (0.0..=1.0).contains(&j),
-        "a fraction from 0 to 1",
-    )? {
+    let jitter = "EventSource: retry.jitter must be a fraction from 0 to 1";
+    if let Some(j) = optional_number(retry, "jitter", |j| (0.0..=1.0).contains(&j), jitter)? {
         policy.jitter = j;
     }
-    if let Some(n) = number(
-        retry,
-        "maxAttempts",
-        |n| non_negative_integer(n) && n <= f64::from(u32::MAX),
-        "a non-negative integer",
-    )? {
+    let attempts = |n: f64| non_negative_integer(n) && n <= f64::from(u32::MAX);
+    if let Some(n) = optional_number(retry, "maxAttempts", attempts, integer)? {
         policy.max_attempts = Some(n as u32);
     }
     Ok(policy)
@@ -289,5 +247,6 @@ pub(crate) fn describe(error: &JsValue) -> String {
     }
     error
         .as_string()
-        .unwrap_or_else(|| alloc::format!("{error:?}"))
+        .or_else(|| js_sys::JSON::stringify(error).ok().map(String::from))
+        .unwrap_or_else(|| String::from("a value that is not an Error"))
 }

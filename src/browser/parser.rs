@@ -4,11 +4,10 @@ use alloc::string::String;
 use alloc::vec::Vec;
 
 use js_sys::{Array, ArrayBuffer, Uint8Array};
-use serde::Deserialize;
 use wasm_bindgen::prelude::*;
 use wasm_bindgen::JsCast;
 
-use super::errors::{range_error, type_error};
+use super::js::{optional_number, optional_string, positive_integer, present, type_error};
 use crate::{Dispatcher, Item, Parser, DEFAULT_MAX_EVENT_BYTES};
 
 #[wasm_bindgen(module = "/src/browser/batch.js")]
@@ -23,13 +22,6 @@ const COMMENT: u32 = 1;
 const RETRY: u32 = 2;
 const ERROR: u32 = 3;
 const NO_ID: u32 = u32::MAX;
-
-#[derive(Deserialize, Default)]
-#[serde(rename_all = "camelCase", default)]
-struct Options {
-    max_event_bytes: Option<f64>,
-    last_event_id: Option<String>,
-}
 
 /// A streaming Server-Sent Events parser with the browser's dispatch rules.
 ///
@@ -70,26 +62,24 @@ impl SseParser {
     pub fn new(
         #[wasm_bindgen(unchecked_param_type = "SseParserOptions")] options: JsValue,
     ) -> Result<SseParser, JsValue> {
-        let parsed: Options = if options.is_undefined() || options.is_null() {
-            Options::default()
-        } else if options.is_object() {
-            serde_wasm_bindgen::from_value(options.clone())
-                .map_err(|e| type_error(&alloc::format!("SseParser options: {e}")))?
-        } else {
+        if present(&options) && !options.is_object() {
             return Err(type_error("SseParser options must be an object"));
-        };
-        let limit = match parsed.max_event_bytes {
-            None => DEFAULT_MAX_EVENT_BYTES,
-            Some(n) if n >= 1.0 && n.fract() == 0.0 && n <= 9_007_199_254_740_991.0 => n as usize,
-            Some(n) => {
-                return Err(range_error(&alloc::format!(
-                    "maxEventBytes must be a positive integer, got {n}"
-                )))
-            }
-        };
+        }
+        let limit = optional_number(
+            &options,
+            "maxEventBytes",
+            positive_integer,
+            "SseParser: maxEventBytes must be a positive integer",
+        )?
+        .map_or(DEFAULT_MAX_EVENT_BYTES, |n| n as usize);
+        let last_event_id = optional_string(
+            &options,
+            "lastEventId",
+            "SseParser: lastEventId must be a string",
+        )?;
         Ok(SseParser {
             parser: Parser::with_max_event_bytes(limit),
-            dispatcher: Dispatcher::with_last_event_id(parsed.last_event_id.unwrap_or_default()),
+            dispatcher: Dispatcher::with_last_event_id(last_event_id.unwrap_or_default()),
             handlers: if options.is_object() {
                 options
             } else {
@@ -198,7 +188,8 @@ fn pack(
         }
         Ok(Item::Retry(ms)) => {
             dispatcher.dispatch(Item::Retry(ms));
-            let len = push(&alloc::format!("{ms}"), text);
+            let mut digits = [0u8; 20];
+            let len = push(crate::encode::format_u64(ms, &mut digits), text);
             records.extend_from_slice(&[RETRY, len]);
         }
         Ok(item) => {
