@@ -215,3 +215,40 @@ export function whenVisible(signal) {
 export function random() {
   return Math.random();
 }
+
+// Dispatches one chunk's events, packed by Rust (see src/browser/batch.rs):
+// a MessageEvent per EVENT record, an `error` event per ERROR record. Stops
+// as soon as a handler closes the source: nothing is dispatched after
+// close(), not even the rest of the chunk.
+export function dispatchBatch(port, text, records, origin) {
+  let at = 0;
+  const take = (len) => {
+    const s = text.substring(at, at + len);
+    at += len;
+    return s;
+  };
+  for (let i = 0; i < records.length; ) {
+    if (port.readyState() === CLOSED) return;
+    switch (records[i]) {
+      case 0: {
+        const type = take(records[i + 1]);
+        const data = take(records[i + 2]);
+        const lastEventId = take(records[i + 3]);
+        if (records[i + 4] !== 0xffffffff) at += records[i + 4];
+        port.dispatch(new MessageEvent(type, { data, lastEventId, origin }));
+        i += 5;
+        break;
+      }
+      case 3: {
+        const error = new Error(take(records[i + 1]));
+        error.name = "SseParseError";
+        port.dispatch(plainEvent("error", { error }));
+        i += 2;
+        break;
+      }
+      default: // comments and retry fields: nothing to dispatch
+        at += records[i + 1];
+        i += 2;
+    }
+  }
+}

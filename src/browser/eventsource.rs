@@ -13,13 +13,13 @@ use wasm_bindgen::prelude::*;
 use wasm_bindgen::JsCast;
 use wasm_bindgen_futures::{spawn_local, JsFuture};
 use web_sys::{
-    AbortController, AbortSignal, DomException, Headers, MessageEvent, MessageEventInit,
-    ReadableStreamDefaultReader, Response, Url,
+    AbortController, AbortSignal, DomException, Headers, ReadableStreamDefaultReader, Response, Url,
 };
 
+use super::batch::pack;
 use super::js::{get, named_error, set, type_error};
 use super::options::{Credentials, Options};
-use crate::{Dispatcher, Item, Parser};
+use crate::{Dispatcher, Parser};
 
 #[wasm_bindgen(module = "/src/browser/eventsource.js")]
 extern "C" {
@@ -47,6 +47,8 @@ extern "C" {
     #[wasm_bindgen(js_name = whenVisible)]
     fn when_visible(signal: &AbortSignal) -> Promise;
     fn random() -> f64;
+    #[wasm_bindgen(js_name = dispatchBatch)]
+    fn dispatch_batch(port: &Port, text: &str, records: &[u32], origin: &str);
 
     /// The instance's private side, handed to `connect`.
     type Port;
@@ -503,6 +505,8 @@ async fn stream(
     };
     let reader: ReadableStreamDefaultReader = body.get_reader().unchecked_into();
     let mut bytes = alloc::vec::Vec::new();
+    let mut text = String::new();
+    let mut records = alloc::vec::Vec::new();
     loop {
         // A rejected read is a network error (or our own abort).
         let Ok(result) = JsFuture::from(reader.read()).await else {
@@ -516,46 +520,19 @@ async fn stream(
         };
         bytes.resize(chunk.length() as usize, 0);
         chunk.copy_to(&mut bytes);
+        text.clear();
+        records.clear();
         parser.feed(&bytes, |item| {
-            deliver(connection, dispatcher, &origin, item)
+            pack(item, dispatcher, &mut text, &mut records)
         });
+        // One call per chunk: the events are built and dispatched in
+        // JavaScript, which stops at close() (D6).
+        if !records.is_empty() && !connection.is_closed() {
+            dispatch_batch(&connection.port, &text, &records, &origin);
+        }
         if connection.is_closed() {
             return End::Closed;
         }
     }
     End::Lost
-}
-
-/// Dispatches one parsed item as the spec says (D1–D6).
-fn deliver(
-    connection: &Connection,
-    dispatcher: &mut Dispatcher,
-    origin: &str,
-    item: Result<Item<'_>, crate::ParseError>,
-) {
-    // D6: never dispatch after close(), even events from the same chunk.
-    if connection.is_closed() {
-        return;
-    }
-    match item {
-        Ok(item) => {
-            if let Some(message) = dispatcher.dispatch(item) {
-                let init = MessageEventInit::new();
-                init.set_data(&JsValue::from_str(message.data));
-                init.set_last_event_id(message.last_event_id);
-                init.set_origin(origin);
-                if let Ok(event) = MessageEvent::new_with_event_init_dict(message.event_type, &init)
-                {
-                    connection.port.dispatch(&event);
-                }
-            }
-        }
-        // An event over the size limit: reported, the stream goes on.
-        Err(error) => {
-            let error = named_error("SseParseError", &alloc::format!("{error}"));
-            connection
-                .port
-                .dispatch(&plain_event("error", &error_extras(error)));
-        }
-    }
 }

@@ -7,6 +7,7 @@
 //! reach `fetch`, timers and `location` through the global scope, never
 //! through `window`.
 
+mod batch;
 mod encoder;
 mod eventsource;
 mod js;

@@ -7,21 +7,15 @@ use js_sys::{Array, ArrayBuffer, Uint8Array};
 use wasm_bindgen::prelude::*;
 use wasm_bindgen::JsCast;
 
+use super::batch::pack;
 use super::js::{optional_number, optional_string, positive_integer, present, type_error};
-use crate::{Dispatcher, Item, Parser, DEFAULT_MAX_EVENT_BYTES};
+use crate::{Dispatcher, Parser, DEFAULT_MAX_EVENT_BYTES};
 
 #[wasm_bindgen(module = "/src/browser/batch.js")]
 extern "C" {
     #[wasm_bindgen(js_name = deliverBatch, catch)]
     fn deliver_batch(text: &str, records: &[u32], handlers: &JsValue) -> Result<Array, JsValue>;
 }
-
-/// Record kinds shared with batch.js.
-const EVENT: u32 = 0;
-const COMMENT: u32 = 1;
-const RETRY: u32 = 2;
-const ERROR: u32 = 3;
-const NO_ID: u32 = u32::MAX;
 
 /// A streaming Server-Sent Events parser with the browser's dispatch rules.
 ///
@@ -120,6 +114,9 @@ impl SseParser {
             ..
         } = self;
         parser.feed(input, |item| pack(item, dispatcher, text, records));
+        if self.records.is_empty() {
+            return Ok(Array::new());
+        }
         deliver_batch(&self.text, &self.records, &self.handlers)
     }
 
@@ -163,57 +160,4 @@ impl SseParser {
         self.input.resize(len, 0);
         bytes.copy_to(&mut self.input);
     }
-}
-
-/// Appends one item to the batch for batch.js.
-fn pack(
-    item: Result<Item<'_>, crate::ParseError>,
-    dispatcher: &mut Dispatcher,
-    text: &mut String,
-    records: &mut Vec<u32>,
-) {
-    let push = |field: &str, text: &mut String| -> u32 {
-        text.push_str(field);
-        utf16_len(field)
-    };
-    match item {
-        Err(error) => {
-            let message = alloc::format!("{error}");
-            let len = push(&message, text);
-            records.extend_from_slice(&[ERROR, len]);
-        }
-        Ok(Item::Comment(comment)) => {
-            let len = push(comment, text);
-            records.extend_from_slice(&[COMMENT, len]);
-        }
-        Ok(Item::Retry(ms)) => {
-            dispatcher.dispatch(Item::Retry(ms));
-            let mut digits = [0u8; 20];
-            let len = push(crate::encode::format_u64(ms, &mut digits), text);
-            records.extend_from_slice(&[RETRY, len]);
-        }
-        Ok(item) => {
-            let own_id = match item {
-                Item::Event(event) => event.id,
-                _ => None,
-            };
-            if let Some(message) = dispatcher.dispatch(item) {
-                let type_len = push(message.event_type, text);
-                let data_len = push(message.data, text);
-                let id_len = push(message.last_event_id, text);
-                let own_len = own_id.map_or(NO_ID, |id| push(id, text));
-                records.extend_from_slice(&[EVENT, type_len, data_len, id_len, own_len]);
-            }
-        }
-    }
-}
-
-/// Length in UTF-16 code units, which is how JavaScript slices strings.
-fn utf16_len(text: &str) -> u32 {
-    let units = if text.is_ascii() {
-        text.len()
-    } else {
-        text.chars().map(char::len_utf16).sum()
-    };
-    units as u32
 }

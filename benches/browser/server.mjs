@@ -1,0 +1,67 @@
+// Serves the browser benchmark: static files from the repository (the web
+// package, node_modules, the bench page, the fixtures) and an SSE endpoint
+// that streams events as fast as the socket takes them.
+//
+//   node benches/browser/server.mjs [port]     # prints "listening <port>"
+import http from "node:http";
+import { readFile, stat } from "node:fs/promises";
+import path from "node:path";
+
+const root = path.resolve(new URL("../..", import.meta.url).pathname);
+const types = {
+  ".html": "text/html; charset=utf-8",
+  ".js": "text/javascript",
+  ".mjs": "text/javascript",
+  ".wasm": "application/wasm",
+  ".json": "application/json",
+  ".sse": "application/octet-stream",
+};
+
+async function resolveFile(urlPath) {
+  const file = path.join(root, decodeURIComponent(urlPath));
+  if (!file.startsWith(root)) return null;
+  // Extensionless ES module imports (some npm packages ship them).
+  for (const candidate of [file, `${file}.js`]) {
+    try {
+      if ((await stat(candidate)).isFile()) return candidate;
+    } catch {}
+  }
+  return null;
+}
+
+// `n` events of about `size` bytes of JSON, written in batches; the socket's
+// back-pressure sets the pace.
+async function stream(res, n, size) {
+  res.writeHead(200, { "Content-Type": "text/event-stream", "Cache-Control": "no-cache" });
+  const pad = "x".repeat(Math.max(0, size - 40));
+  let batch = "";
+  for (let i = 1; i <= n; i++) {
+    batch += `id: ${i}\ndata: {"seq":${i},"pad":"${pad}"}\n\n`;
+    if (i % 200 === 0 || i === n) {
+      if (!res.write(batch)) await new Promise((resolve) => res.once("drain", resolve));
+      batch = "";
+    }
+  }
+  res.end();
+}
+
+const server = http.createServer(async (req, res) => {
+  const url = new URL(req.url, "http://localhost");
+  if (url.pathname === "/sse") {
+    return stream(res, Number(url.searchParams.get("n") ?? 10000), Number(url.searchParams.get("size") ?? 100));
+  }
+  if (url.pathname === "/") {
+    res.writeHead(302, { Location: "/benches/browser/bench.html" });
+    return res.end();
+  }
+  const file = await resolveFile(url.pathname);
+  if (!file) {
+    res.writeHead(404);
+    return res.end("not found");
+  }
+  res.writeHead(200, { "Content-Type": types[path.extname(file)] ?? "application/octet-stream" });
+  res.end(await readFile(file));
+});
+
+server.listen(Number(process.argv[2] ?? 0), "127.0.0.1", () => console.log(`listening ${server.address().port}`));
+for (const signal of ["SIGINT", "SIGTERM"]) process.on(signal, () => process.exit(0));
