@@ -216,13 +216,7 @@ async fn sends_method_headers_body_and_initial_last_event_id() {
     let messages = record(&source, &Array::new());
     wait_log(&messages, 2).await;
     close(&source);
-    let entry = messages.get(1).as_string().unwrap();
-    let json = entry
-        .trim_start_matches("message@1 ")
-        .rsplit_once('#')
-        .unwrap()
-        .0;
-    let echo: serde_json::Value = serde_json::from_str(json).unwrap();
+    let echo = echo_at(&messages, 1);
     assert_eq!(echo["method"], "POST");
     assert_eq!(echo["headers"]["x-token"], "secret");
     assert_eq!(echo["headers"]["accept"], "text/event-stream");
@@ -253,13 +247,7 @@ async fn binary_and_form_bodies_are_replayed_on_reconnect() {
         wait_log(&log, 5).await;
         close(&source);
         for index in [1, 4] {
-            let entry = log.get(index).as_string().unwrap();
-            let json = entry
-                .trim_start_matches("message@1 ")
-                .rsplit_once('#')
-                .unwrap()
-                .0;
-            let echo: serde_json::Value = serde_json::from_str(json).unwrap();
+            let echo = echo_at(&log, index);
             assert_eq!(echo["bodyBase64"], expected);
         }
     }

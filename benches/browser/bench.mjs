@@ -75,38 +75,27 @@ async function parserBench() {
   return rows;
 }
 
+// Counts messages from an EventSource-compatible class until the n-th.
+function eventSourceClient(EventSourceClass, name) {
+  return (url, n) =>
+    new Promise((resolve, reject) => {
+      let seen = 0;
+      const source = new EventSourceClass(url);
+      source.onmessage = () => {
+        if (++seen === n) {
+          source.close();
+          resolve();
+        }
+      };
+      source.onerror = () => {
+        if (seen < n) reject(new Error(`${name}: error after ${seen}`));
+      };
+    });
+}
+
 const clients = {
-  native(url, n) {
-    return new Promise((resolve, reject) => {
-      let seen = 0;
-      const source = new EventSource(url);
-      source.onmessage = () => {
-        if (++seen === n) {
-          source.close();
-          resolve();
-        }
-      };
-      source.onerror = () => {
-        if (seen < n) reject(new Error(`native: error after ${seen}`));
-      };
-    });
-  },
-  ssekit(url, n) {
-    const EventSource = eventSourceClass();
-    return new Promise((resolve, reject) => {
-      let seen = 0;
-      const source = new EventSource(url);
-      source.onmessage = () => {
-        if (++seen === n) {
-          source.close();
-          resolve();
-        }
-      };
-      source.onerror = () => {
-        if (seen < n) reject(new Error(`ssekit: error after ${seen}`));
-      };
-    });
-  },
+  native: eventSourceClient(EventSource, "native"),
+  ssekit: (url, n) => eventSourceClient(eventSourceClass(), "ssekit")(url, n),
   "fetch-event-source"(url, n) {
     const controller = new AbortController();
     return new Promise((resolve, reject) => {

@@ -109,3 +109,15 @@ pub async fn requests(key: &str) -> Vec<serde_json::Value> {
         .filter(|r| r["method"] != "OPTIONS")
         .collect()
 }
+
+/// The request the `/echo` endpoint saw, from the message at `index` of a
+/// `record` log.
+pub fn echo_at(log: &Array, index: u32) -> serde_json::Value {
+    let entry = log.get(index).as_string().unwrap();
+    let json = entry
+        .trim_start_matches("message@1 ")
+        .rsplit_once('#')
+        .unwrap()
+        .0;
+    serde_json::from_str(json).unwrap()
+}
