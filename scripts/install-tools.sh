@@ -37,6 +37,13 @@ apt_install() { # apt_install PKG...: install the missing ones
 }
 apt_install chromium chromium-driver binaryen
 
+step "node (runs the browser tests' SSE server)"
+if command -v node >/dev/null 2>&1; then
+  echo "already installed: node $(node --version)"
+else
+  apt_install nodejs
+fi
+
 step "wasm-bindgen-cli $WASM_BINDGEN_VERSION (provides wasm-bindgen-test-runner)"
 if have_version wasm-bindgen "$WASM_BINDGEN_VERSION"; then
   echo "already installed"
