@@ -52,6 +52,12 @@ cargo build --locked --target wasm32-unknown-unknown --release --features browse
 cargo rustc --locked --lib --crate-type rlib --target wasm32-unknown-unknown --release --no-default-features
 done_step
 
+step "TypeScript declarations of the web package (tsc -p tests/types)"
+npm ci --no-audit --no-fund
+wasm-pack build --target web --dev --no-opt --out-dir target/types-pkg --no-pack -- --features browser
+node_modules/.bin/tsc -p tests/types
+done_step
+
 step "start the fault-injecting SSE test server (tests/server/sse-server.mjs)"
 mkdir -p target
 node tests/server/sse-server.mjs 0 > target/sse-server.log 2>&1 &

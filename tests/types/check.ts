@@ -1,0 +1,39 @@
+// Compile-time checks of the TypeScript declarations the web package ships:
+// `tsc -p tests/types` must accept every use below and reject the
+// `@ts-expect-error` lines (a declaration that became `any` fails them).
+import init, { encodeEvent, eventSourceClass, events, installPolyfill, SseParser } from "../../target/types-pkg/ssekit.js";
+import type { SseEvent, SsekitErrorEvent, SsekitEventSource } from "../../target/types-pkg/ssekit.js";
+
+await init();
+const EventSource = eventSourceClass();
+const source: SsekitEventSource = new EventSource("/events", {
+  method: "POST",
+  body: new Uint8Array([1, 2]),
+  headers: { Authorization: "Bearer t" },
+  retry: { initialMs: 500, multiplier: 2, maxAttempts: 5 },
+  onResponse: (response) => response.ok,
+  pauseWhenHidden: true,
+});
+const state: 0 | 1 | 2 = source.readyState;
+source.onmessage = (event) => event.data.toUpperCase();
+source.addEventListener("error", (event: SsekitErrorEvent) => event.status ?? event.error?.message);
+source.addEventListener("token", (event) => event.data.length);
+if (state === EventSource.CLOSED) source.close();
+
+for await (const message of events("/feed", { signal: new AbortController().signal })) {
+  message.lastEventId.trim();
+}
+
+const parser = new SseParser({ maxEventBytes: 1024, onRetry: (ms) => ms + 1 });
+const parsed: SseEvent[] = parser.feed(new Uint8Array());
+parsed.map((event) => event.id ?? event.type);
+const wire: string = encodeEvent({ event: "e", data: "d", retry: 10 });
+installPolyfill({ force: true });
+
+// @ts-expect-error: retry is a number of milliseconds
+encodeEvent({ retry: "soon" });
+// @ts-expect-error: the body must be replayable
+new EventSource("/x", { body: new ReadableStream() });
+// @ts-expect-error: feed takes bytes or text
+parser.feed(42);
+export { wire };
