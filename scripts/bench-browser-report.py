@@ -10,10 +10,12 @@ import os
 import re
 import sys
 
+from benchmarks import verdict, write_section
+
 results_path, size_line, out = sys.argv[1], sys.argv[2], sys.argv[3]
 START, END = "<!-- browser-bench:start -->", "<!-- browser-bench:end -->"
 results = json.load(open(results_path))
-met = lambda ok: "**met**" if ok else "**missed**"
+met = verdict
 
 rows, worst = [], None
 for r in results["parsers"]:
@@ -68,10 +70,4 @@ section = "\n".join([
     f"{total / 1000:.1f} KB — {met(total <= 30_000)}.",
     END,
 ])
-text = open(out).read() if os.path.exists(out) else "# Benchmarks\n"
-if START in text:
-    text = re.sub(re.escape(START) + ".*?" + re.escape(END), lambda _: section, text, flags=re.S)
-else:
-    text = text.rstrip("\n") + "\n\n" + section + "\n"
-open(out, "w").write(text)
-print(section)
+write_section(out, START, END, section)

@@ -13,6 +13,8 @@ import re
 import subprocess
 import sys
 
+from benchmarks import verdict, write_section
+
 CRITERION = sys.argv[1] if len(sys.argv) > 1 else "target/criterion"
 OUT = sys.argv[2] if len(sys.argv) > 2 else "BENCHMARKS.md"
 START, END = "<!-- core-bench:start -->", "<!-- core-bench:end -->"
@@ -73,7 +75,7 @@ def main():
     long_ns_per_byte = times["long-line-4b"] / result("long-line-4b", "ssekit")[1]
     huge_ns_per_byte = times["huge-event-4b"] / result("huge-event-4b", "ssekit")[1]
     floor = result("huge-event-4b", "memchr-scan")[0] / times["huge-event-1"]
-    met = lambda ok: "**met**" if ok else "**missed**"
+    met = verdict
     verdicts.append(f"- ≥ 5x eventsource-stream on every fixture: worst {worst_peer:.1f}x — {met(worst_peer >= 5)}")
     verdicts.append(
         f"- ≥ 50 % of the memchr scan on data-heavy fixtures: worst {worst_anchor * 100:.0f} % — {met(worst_anchor >= 0.5)}"
@@ -120,15 +122,7 @@ def main():
         *notes,
         END,
     ])
-    text = open(OUT).read() if os.path.exists(OUT) else "# Benchmarks\n\n"
-    if START in text:
-        text = re.sub(re.escape(START) + ".*?" + re.escape(END), lambda _: section, text, flags=re.S)
-    else:
-        text = text.rstrip("\n") + "\n\n" + section + "\n"
-    with open(OUT, "w") as f:
-        f.write(text)
-    print(section)
-
+    write_section(OUT, START, END, section)
 
 if __name__ == "__main__":
     main()

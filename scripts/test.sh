@@ -7,6 +7,7 @@
 # Environment: SSEKIT_SKIP_FIREFOX=1 skips the Firefox run.
 set -euo pipefail
 cd "$(dirname "$0")/.."
+. scripts/lib.sh
 export PATH="$HOME/.cargo/bin:$PATH"
 export CARGO_TERM_COLOR="${CARGO_TERM_COLOR:-never}"
 
@@ -59,17 +60,8 @@ node_modules/.bin/tsc -p tests/types
 done_step
 
 step "start the fault-injecting SSE test server (tests/server/sse-server.mjs)"
-mkdir -p target
-node tests/server/sse-server.mjs 0 > target/sse-server.log 2>&1 &
-server_pid=$!
-trap 'kill "$server_pid" 2>/dev/null || true' EXIT
-port=""
-for _ in $(seq 100); do
-  port=$(sed -n 's/^listening \([0-9]*\)$/\1/p' target/sse-server.log)
-  [ -n "$port" ] && break
-  sleep 0.1
-done
-[ -n "$port" ] || { cat target/sse-server.log; echo "the test server did not start"; exit 1; }
+start_node_server tests/server/sse-server.mjs target/sse-server.log
+port=$SERVER_PORT
 # Baked into the browser tests at build time (option_env!).
 export SSEKIT_TEST_SERVER="http://127.0.0.1:$port"
 echo "    serving on $SSEKIT_TEST_SERVER"
