@@ -495,3 +495,20 @@ fn limit_applies_to_whole_lines_whatever_the_chunking() {
         || Parser::with_max_event_bytes(8),
     );
 }
+
+#[test]
+fn limit_counts_decoded_bytes() {
+    // 40 invalid bytes fit a 64-byte limit as raw input, but decode to 120
+    // bytes of U+FFFD: the event is over the limit and dropped.
+    let mut input = b"data: ".to_vec();
+    input.extend([0xFF; 40]);
+    input.extend(b"\n\ndata: fine\n\n");
+    assert_observed_with(
+        &input,
+        &[Seen::TooLarge, msg("message", "fine", "")],
+        || Parser::with_max_event_bytes(64),
+    );
+    let mut parser = Parser::with_max_event_bytes(64);
+    parser.feed(&input[..input.len() - 14], |_| {});
+    assert!(parser.buffered_bytes() <= 64);
+}

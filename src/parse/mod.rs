@@ -349,12 +349,9 @@ impl Parser {
             b"data" => self.append_data(value, on),
             b"event" => {
                 // P8: set the event type buffer.
-                if self.over_limit(value.len()) {
-                    self.start_discarding(on);
-                    return;
-                }
                 self.event_type.clear();
                 utf8::push_lossy(&mut self.event_type, value);
+                self.enforce_limit(on);
             }
             b"id" => {
                 // P10: "If the field value does not contain U+0000 NULL,
@@ -363,13 +360,10 @@ impl Parser {
                 if memchr::memchr(0, value).is_some() {
                     return;
                 }
-                if self.over_limit(value.len()) {
-                    self.start_discarding(on);
-                    return;
-                }
                 self.id.clear();
                 utf8::push_lossy(&mut self.id, value);
                 self.id_seen = true;
+                self.enforce_limit(on);
             }
             b"retry" => {
                 // P11: only ASCII digits, at least one; takes effect now.
@@ -387,12 +381,9 @@ impl Parser {
     where
         F: FnMut(Result<Item<'_>, ParseError>),
     {
-        if self.over_limit(value.len() + 1) {
-            self.start_discarding(on);
-            return;
-        }
         utf8::push_lossy(&mut self.data, value);
         self.data.push('\n');
+        self.enforce_limit(on);
     }
 
     /// The spec's "dispatch the event", minus what belongs to the
@@ -422,8 +413,16 @@ impl Parser {
         self.clear_block();
     }
 
-    fn over_limit(&self, more: usize) -> bool {
-        self.data.len() + self.event_type.len() + self.id.len() + more > self.max_event_bytes
+    /// The raw line was within the limit (checked in `end_line`), but
+    /// decoding can grow it: each invalid byte becomes a 3-byte U+FFFD. So
+    /// the decoded buffers are checked again after every append.
+    fn enforce_limit<F>(&mut self, on: &mut F)
+    where
+        F: FnMut(Result<Item<'_>, ParseError>),
+    {
+        if self.data.len() + self.event_type.len() + self.id.len() > self.max_event_bytes {
+            self.start_discarding(on);
+        }
     }
 
     fn start_discarding<F>(&mut self, on: &mut F)
