@@ -80,3 +80,13 @@ pub(crate) fn non_negative_integer(n: f64) -> bool {
 pub(crate) fn positive_integer(n: f64) -> bool {
     n >= 1.0 && non_negative_integer(n)
 }
+
+/// The `maxEventBytes` option both `EventSource` and `SseParser` take: a
+/// positive integer, or the parser's default.
+pub(crate) fn max_event_bytes(options: &JsValue, owner: &str) -> Result<usize, JsValue> {
+    let message = alloc::format!("{owner}: maxEventBytes must be a positive integer");
+    Ok(
+        optional_number(options, "maxEventBytes", positive_integer, &message)?
+            .map_or(crate::DEFAULT_MAX_EVENT_BYTES, |n| n as usize),
+    )
+}

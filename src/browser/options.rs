@@ -10,10 +10,10 @@ use wasm_bindgen::{JsCast, JsValue};
 use web_sys::{AbortSignal, Headers};
 
 use super::js::{
-    get, non_negative_integer, optional_number, optional_string, positive_integer, present,
+    get, max_event_bytes, non_negative_integer, optional_number, optional_string, present,
     type_error,
 };
-use crate::{RetryPolicy, DEFAULT_MAX_EVENT_BYTES};
+use crate::RetryPolicy;
 
 /// Parsed `init`.
 pub(crate) struct Options {
@@ -133,13 +133,7 @@ impl Options {
             "onResponse",
             "EventSource: onResponse must be a function",
         )?;
-        let max_event_bytes = optional_number(
-            &init,
-            "maxEventBytes",
-            positive_integer,
-            "EventSource: maxEventBytes must be a positive integer",
-        )?
-        .map_or(DEFAULT_MAX_EVENT_BYTES, |n| n as usize);
+        let max_event_bytes = max_event_bytes(&init, "EventSource")?;
 
         Ok(Options {
             credentials,

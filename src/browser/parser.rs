@@ -8,8 +8,8 @@ use wasm_bindgen::prelude::*;
 use wasm_bindgen::JsCast;
 
 use super::batch::pack;
-use super::js::{optional_number, optional_string, positive_integer, present, type_error};
-use crate::{Dispatcher, Parser, DEFAULT_MAX_EVENT_BYTES};
+use super::js::{max_event_bytes, optional_string, present, type_error};
+use crate::{Dispatcher, Parser};
 
 #[wasm_bindgen(module = "/src/browser/batch.js")]
 extern "C" {
@@ -59,13 +59,7 @@ impl SseParser {
         if present(&options) && !options.is_object() {
             return Err(type_error("SseParser options must be an object"));
         }
-        let limit = optional_number(
-            &options,
-            "maxEventBytes",
-            positive_integer,
-            "SseParser: maxEventBytes must be a positive integer",
-        )?
-        .map_or(DEFAULT_MAX_EVENT_BYTES, |n| n as usize);
+        let limit = max_event_bytes(&options, "SseParser")?;
         let last_event_id = optional_string(
             &options,
             "lastEventId",
