@@ -7,7 +7,7 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 . scripts/lib.sh
 export PATH="$HOME/.cargo/bin:$PATH"
-npm ci --no-audit --no-fund
+npm_install
 size_line=$(./scripts/build-web.sh | tail -n 1)
 echo "$size_line"
 cargo run --locked --release --example write_fixtures -- target/bench-fixtures 0.25

@@ -7,7 +7,8 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 export PATH="$HOME/.cargo/bin:$PATH"
 out=${1:-target/web-pkg}
-[ -x node_modules/.bin/wasm-opt ] || npm ci --no-audit --no-fund
+. scripts/lib.sh
+[ -x node_modules/.bin/wasm-opt ] || npm_install
 # SIMD128 (every current browser has it): memchr and simdutf8 use it.
 export CARGO_TARGET_WASM32_UNKNOWN_UNKNOWN_RUSTFLAGS="${CARGO_TARGET_WASM32_UNKNOWN_UNKNOWN_RUSTFLAGS:-} -C target-feature=+simd128"
 wasm-pack build --target web --profile wasm-release --no-opt --out-dir "$out" --no-pack -- --features browser

@@ -54,7 +54,7 @@ cargo rustc --locked --lib --crate-type rlib --target wasm32-unknown-unknown --r
 done_step
 
 step "TypeScript declarations of the web package (tsc -p tests/types)"
-npm ci --no-audit --no-fund
+npm_install
 wasm-pack build --target web --dev --no-opt --out-dir target/types-pkg --no-pack -- --features browser
 node_modules/.bin/tsc -p tests/types
 done_step
@@ -65,6 +65,10 @@ port=$SERVER_PORT
 # Baked into the browser tests at build time (option_env!).
 export SSEKIT_TEST_SERVER="http://127.0.0.1:$port"
 echo "    serving on $SSEKIT_TEST_SERVER"
+done_step
+
+step "Node: the web build's SseParser, encodeEvent and EventSource (tests/node)"
+SSEKIT_PKG=target/types-pkg node --test tests/node/*.test.mjs
 done_step
 
 # Every test file but the service-worker one, which runs on its own below.
