@@ -139,9 +139,9 @@ mod sealed {
 /// dispatching anything in a browser; `data("")` dispatches an empty message.
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
 pub struct Event<'a> {
-    comment: Option<&'a str>,
-    event: Option<&'a str>,
-    id: Option<&'a str>,
+    comment: Option<Cow<'a, str>>,
+    event: Option<Cow<'a, str>>,
+    id: Option<Cow<'a, str>>,
     retry: Option<u64>,
     data: Option<Cow<'a, str>>,
 }
@@ -172,15 +172,15 @@ impl<'a> Event<'a> {
     }
 
     /// Sets the event type (browsers fire it as a listener of that name).
-    pub fn event(mut self, event_type: &'a str) -> Self {
-        self.event = Some(event_type);
+    pub fn event(mut self, event_type: impl Into<Cow<'a, str>>) -> Self {
+        self.event = Some(event_type.into());
         self
     }
 
     /// Sets the id. Browsers send the last one back as `Last-Event-ID` when
     /// they reconnect; `""` clears it.
-    pub fn id(mut self, id: &'a str) -> Self {
-        self.id = Some(id);
+    pub fn id(mut self, id: impl Into<Cow<'a, str>>) -> Self {
+        self.id = Some(id.into());
         self
     }
 
@@ -191,21 +191,21 @@ impl<'a> Event<'a> {
     }
 
     /// Adds a comment line (clients ignore it).
-    pub fn comment(mut self, text: &'a str) -> Self {
-        self.comment = Some(text);
+    pub fn comment(mut self, text: impl Into<Cow<'a, str>>) -> Self {
+        self.comment = Some(text.into());
         self
     }
 
     /// Checks every field without writing anything.
     pub fn validate(&self) -> Result<(), EncodeError> {
-        if let Some(text) = self.comment {
+        if let Some(text) = self.comment.as_deref() {
             check_single_line(Field::Comment, text)?;
         }
-        if let Some(event) = self.event {
+        if let Some(event) = self.event.as_deref() {
             check_single_line(Field::Event, event)?;
             check_no_nul(Field::Event, event)?;
         }
-        if let Some(id) = self.id {
+        if let Some(id) = self.id.as_deref() {
             check_single_line(Field::Id, id)?;
             check_no_nul(Field::Id, id)?;
         }
@@ -217,13 +217,13 @@ impl<'a> Event<'a> {
     pub fn encode_into<B: Buffer>(&self, out: &mut B) -> Result<(), EncodeError> {
         self.validate()?;
         out.reserve_more(self.encoded_len_estimate());
-        if let Some(text) = self.comment {
+        if let Some(text) = self.comment.as_deref() {
             write_line(out, "", text);
         }
-        if let Some(event) = self.event {
+        if let Some(event) = self.event.as_deref() {
             write_line(out, "event", event);
         }
-        if let Some(id) = self.id {
+        if let Some(id) = self.id.as_deref() {
             write_line(out, "id", id);
         }
         if let Some(ms) = self.retry {
@@ -239,6 +239,19 @@ impl<'a> Event<'a> {
         Ok(())
     }
 
+    /// The same event owning its fields, e.g. to send it through a channel
+    /// or a `Stream` that outlives the borrowed strings.
+    pub fn into_owned(self) -> Event<'static> {
+        let own = |field: Option<Cow<'a, str>>| field.map(|text| Cow::Owned(text.into_owned()));
+        Event {
+            comment: own(self.comment),
+            event: own(self.event),
+            id: own(self.id),
+            retry: self.retry,
+            data: own(self.data),
+        }
+    }
+
     /// The event as a new `String`.
     pub fn encode(&self) -> Result<String, EncodeError> {
         let mut out = String::new();
@@ -249,11 +262,92 @@ impl<'a> Event<'a> {
     fn encoded_len_estimate(&self) -> usize {
         // Field names, separators and newlines are < 16 bytes a line.
         let data = self.data.as_deref().map_or(0, |d| d.len() + 16);
-        let single = [self.comment, self.event, self.id]
+        let single = [&self.comment, &self.event, &self.id]
             .iter()
-            .map(|v| v.map_or(0, |v| v.len() + 16))
+            .map(|v| v.as_deref().map_or(0, |v| v.len() + 16))
             .sum::<usize>();
         data + single + 32
+    }
+}
+
+/// An event already encoded: text that is known to be whole, well-formed
+/// events (or comments), ready to write to any number of streams.
+///
+/// It can only be made by the encoder, so a stream of `Encoded` values can
+/// never carry a malformed or injected field. Cloning is cheap (the text is
+/// shared), which is what a broadcast to many subscribers wants: encode once,
+/// send everywhere.
+///
+/// ```
+/// use ssekit::{Encoded, Event};
+///
+/// let tick = Encoded::new(&Event::new().event("tick").id("7").data("a\nb"))?;
+/// assert_eq!(tick.as_str(), "event: tick\nid: 7\ndata: a\ndata: b\n\n");
+/// assert_eq!(Encoded::message("hi").as_str(), "data: hi\n\n");
+/// # Ok::<(), ssekit::EncodeError>(())
+/// ```
+#[derive(Clone, Debug, PartialEq, Eq, Hash)]
+pub struct Encoded(alloc::sync::Arc<str>);
+
+impl Encoded {
+    /// Encodes `event`, or says why it cannot be encoded.
+    pub fn new(event: &Event<'_>) -> Result<Self, EncodeError> {
+        Ok(Encoded(event.encode()?.into()))
+    }
+
+    /// A message with only `data` (any text: it cannot fail).
+    pub fn message(data: &str) -> Self {
+        let mut out = String::with_capacity(data.len() + 8);
+        for line in split_lines(data) {
+            write_line(&mut out, "data", line);
+        }
+        out.push('\n');
+        Encoded(out.into())
+    }
+
+    /// A comment, e.g. a custom heartbeat; refused if it holds CR or LF.
+    pub fn comment(text: &str) -> Result<Self, EncodeError> {
+        let mut out = String::with_capacity(text.len() + 4);
+        encode_comment(text, &mut out)?;
+        out.push('\n');
+        Ok(Encoded(out.into()))
+    }
+
+    /// The encoded text.
+    pub fn as_str(&self) -> &str {
+        &self.0
+    }
+
+    /// Its length in bytes.
+    pub fn len(&self) -> usize {
+        self.0.len()
+    }
+
+    /// Always `false`: an encoded event holds at least its blank line.
+    pub fn is_empty(&self) -> bool {
+        self.0.is_empty()
+    }
+}
+
+impl TryFrom<Event<'_>> for Encoded {
+    type Error = EncodeError;
+
+    fn try_from(event: Event<'_>) -> Result<Self, EncodeError> {
+        Encoded::new(&event)
+    }
+}
+
+impl TryFrom<&Event<'_>> for Encoded {
+    type Error = EncodeError;
+
+    fn try_from(event: &Event<'_>) -> Result<Self, EncodeError> {
+        Encoded::new(event)
+    }
+}
+
+impl AsRef<str> for Encoded {
+    fn as_ref(&self) -> &str {
+        &self.0
     }
 }
 

@@ -51,12 +51,14 @@ extern crate std;
 #[cfg(feature = "browser")]
 pub mod browser;
 mod dispatch;
+#[cfg(feature = "worker")]
+pub mod edge;
 pub mod encode;
 pub mod parse;
 mod retry;
 
 pub use dispatch::{Dispatcher, Message, DEFAULT_EVENT_TYPE};
-pub use encode::{EncodeError, Event, Field, KEEP_ALIVE};
+pub use encode::{EncodeError, Encoded, Event, Field, KEEP_ALIVE};
 pub use retry::{RetryPolicy, DEFAULT_RECONNECTION_MS};
 // The README's Rust examples are compiled and run as doc tests.
 #[cfg(doctest)]

@@ -1,0 +1,385 @@
+//! One broadcast channel: a Durable Object holding the channel's
+//! subscribers, its replay buffer and its id counter.
+//!
+//! Storage layout (Durable Object key-value storage, SQLite-backed):
+//! `meta` = `{ "next_seq": n }`, and one key per buffered event,
+//! `e:<seq, 20 digits>` = `{ "seq", "id", "event", "data" }`, each value a
+//! JSON string. A publish writes its event and `meta` in one `put_multiple`, so a
+//! restarted object comes back with the same buffer and never reuses an id.
+//!
+//! Ids: a publish without `id` gets the next sequence number as its id. A
+//! numeric `id` must be at least the next sequence number and moves the
+//! counter there (ids stay monotonic); any other string is kept as given and
+//! the event still gets a sequence number of its own.
+//!
+//! Resume: a subscriber's `Last-Event-ID` is looked up in the buffer (newest
+//! first) and replay starts after it; an unknown numeric id replays the
+//! events with a greater sequence number (so an id older than the buffer
+//! replays everything kept, and one from the future replays nothing); any
+//! other unknown id replays the whole buffer. The replay and the switch to
+//! live delivery happen without an await in between, so no event falls in a
+//! gap or arrives twice.
+
+use std::cell::RefCell;
+use std::collections::{BTreeMap, VecDeque};
+use std::rc::Rc;
+
+use futures_channel::mpsc;
+use futures_util::stream::{self, StreamExt};
+use serde::{Deserialize, Serialize};
+use ssekit::edge::SseResponse;
+use ssekit::{EncodeError, Encoded, Event};
+use worker::{durable_object, DurableObject, Env, Request, Response, Result, State};
+
+use crate::config::Config;
+use crate::reply::{error, json};
+
+/// Longest event name or id a publish may set, in bytes.
+const MAX_FIELD_BYTES: usize = 256;
+const META_KEY: &str = "meta";
+
+#[durable_object]
+pub struct Channel {
+    state: State,
+    config: Config,
+    inner: Rc<RefCell<Inner>>,
+}
+
+#[derive(Default)]
+struct Inner {
+    loaded: bool,
+    next_seq: u64,
+    buffer: VecDeque<Stored>,
+    buffer_bytes: usize,
+    subscribers: BTreeMap<u64, mpsc::Sender<Encoded>>,
+    next_subscriber: u64,
+}
+
+/// A buffered event: its fields (what storage keeps) and its encoded form.
+#[derive(Clone, Serialize, Deserialize)]
+struct Stored {
+    seq: u64,
+    id: String,
+    event: Option<String>,
+    data: String,
+    #[serde(skip)]
+    encoded: Option<Encoded>,
+}
+
+impl Stored {
+    fn encode(&self) -> Result<Encoded, EncodeError> {
+        let mut event = Event::new().id(self.id.as_str()).data(self.data.as_str());
+        if let Some(name) = &self.event {
+            event = event.event(name.as_str());
+        }
+        Encoded::new(&event)
+    }
+
+    fn bytes(&self) -> usize {
+        self.encoded.as_ref().map_or(0, Encoded::len)
+    }
+}
+
+#[derive(Deserialize)]
+struct Meta {
+    next_seq: u64,
+}
+
+/// A published event, as [`Channel::accept`] hands it to storage.
+struct Accepted {
+    id: String,
+    seq: u64,
+    delivered: usize,
+    writes: Vec<(String, String)>,
+    evicted: Vec<u64>,
+}
+
+/// A publish request body.
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct Publish {
+    event: Option<String>,
+    data: serde_json::Value,
+    id: Option<String>,
+}
+
+impl DurableObject for Channel {
+    fn new(state: State, env: Env) -> Self {
+        Channel {
+            state,
+            config: Config::from_env(&env),
+            inner: Rc::new(RefCell::new(Inner {
+                next_seq: 1,
+                ..Inner::default()
+            })),
+        }
+    }
+
+    async fn fetch(&self, mut req: Request) -> Result<Response> {
+        self.load().await?;
+        match req.path().as_str() {
+            "/subscribe" => self.subscribe(&req),
+            "/publish" => {
+                let body = req.bytes().await?;
+                self.publish(&body).await
+            }
+            "/stats" => self.stats(&req),
+            other => error(404, &format!("channel: no operation {other}")),
+        }
+    }
+}
+
+impl Channel {
+    /// Reads the buffer and counter from storage, once per object lifetime.
+    async fn load(&self) -> Result<()> {
+        if self.inner.borrow().loaded {
+            return Ok(());
+        }
+        let storage = self.state.storage();
+        let meta: Option<Meta> = match storage.get::<String>(META_KEY).await? {
+            Some(text) => Some(serde_json::from_str(&text)?),
+            None => None,
+        };
+        let listed = storage
+            .list_with_options(worker::ListOptions::new().prefix("e:"))
+            .await?;
+        let mut events = Vec::new();
+        for entry in listed.entries() {
+            let pair: js_sys::Array = entry?.into();
+            let text = pair.get(1).as_string().unwrap_or_default();
+            let mut stored: Stored = serde_json::from_str(&text)?;
+            match stored.encode() {
+                Ok(encoded) => stored.encoded = Some(encoded),
+                Err(e) => {
+                    // Only ever written after encoding succeeded; skip rather
+                    // than let one damaged record stop the channel.
+                    worker::console_error!("channel: skipping stored event {}: {e}", stored.seq);
+                    continue;
+                }
+            }
+            events.push(stored);
+        }
+        events.sort_by_key(|e| e.seq);
+        let mut inner = self.inner.borrow_mut();
+        if inner.loaded {
+            return Ok(()); // another request loaded it while this one waited
+        }
+        inner.loaded = true;
+        let last_seq = events.last().map_or(0, |e| e.seq);
+        inner.next_seq = meta.map_or(1, |m| m.next_seq).max(last_seq + 1);
+        for stored in events {
+            inner.buffer_bytes += stored.bytes();
+            inner.buffer.push_back(stored);
+        }
+        Ok(())
+    }
+
+    fn subscribe(&self, req: &Request) -> Result<Response> {
+        let resume = req.headers().get("Last-Event-ID")?;
+        let mut inner = self.inner.borrow_mut();
+        let replay: Vec<Encoded> = inner
+            .replay_after(resume.as_deref())
+            .map(|stored| stored.encoded.clone().expect("buffered events are encoded"))
+            .collect();
+        // Registered in the same synchronous step as the replay snapshot:
+        // every later publish reaches this subscriber, none twice.
+        let (sender, receiver) = mpsc::channel(self.config.subscriber_queue);
+        let key = inner.next_subscriber;
+        inner.next_subscriber += 1;
+        inner.subscribers.insert(key, sender);
+        drop(inner);
+
+        let events = stream::iter(replay).chain(receiver);
+        let registry = Rc::clone(&self.inner);
+        SseResponse::new(events)
+            .heartbeat(self.config.heartbeat)
+            .on_close(move |_reason| {
+                registry.borrow_mut().subscribers.remove(&key);
+            })
+            .into_response()
+    }
+
+    async fn publish(&self, body: &[u8]) -> Result<Response> {
+        let request: Publish = match serde_json::from_slice(body) {
+            Ok(request) => request,
+            Err(e) => {
+                return error(
+                    400,
+                    &format!("expected JSON {{\"event\"?, \"data\", \"id\"?}}: {e}"),
+                )
+            }
+        };
+        let data = match request.data {
+            serde_json::Value::String(text) => text,
+            serde_json::Value::Null => return error(400, "data is required"),
+            other => other.to_string(), // objects, numbers, …: sent as compact JSON
+        };
+        for (name, value) in [("event", &request.event), ("id", &request.id)] {
+            if value.as_ref().is_some_and(|v| v.len() > MAX_FIELD_BYTES) {
+                return error(
+                    400,
+                    &format!("{name} is longer than {MAX_FIELD_BYTES} bytes"),
+                );
+            }
+        }
+        if request.event.as_deref() == Some("") {
+            return error(400, "event must not be empty (omit it for \"message\")");
+        }
+        if request.id.as_deref() == Some("") {
+            return error(400, "id must not be empty (omit it to get the next number)");
+        }
+
+        let accepted = match self.accept(request.event, request.id, data) {
+            Ok(accepted) => accepted,
+            Err((status, message)) => return error(status, &message),
+        };
+        let storage = self.state.storage();
+        let writes = js_sys::Object::new();
+        for (key, value) in &accepted.writes {
+            js_sys::Reflect::set(&writes, &key.into(), &value.into())?;
+        }
+        storage.put_multiple_raw(writes).await?;
+        if !accepted.evicted.is_empty() {
+            let keys: Vec<String> = accepted.evicted.iter().map(|&seq| event_key(seq)).collect();
+            storage.delete_multiple(keys).await?;
+        }
+        json(
+            201,
+            &serde_json::json!({ "id": accepted.id, "seq": accepted.seq, "delivered": accepted.delivered }),
+        )
+    }
+
+    /// Assigns the event its sequence number, buffers it and sends it to
+    /// every subscriber, in one synchronous step (no other request runs in
+    /// between); returns what storage must record, or the 4xx reason, in
+    /// which case nothing changed.
+    fn accept(
+        &self,
+        name: Option<String>,
+        id: Option<String>,
+        data: String,
+    ) -> std::result::Result<Accepted, (u16, String)> {
+        let mut inner = self.inner.borrow_mut();
+        let (seq, id) = match id {
+            None => (inner.next_seq, inner.next_seq.to_string()),
+            Some(id) => match id.parse::<u64>() {
+                Ok(n) if n < inner.next_seq => {
+                    return Err((
+                        409,
+                        format!(
+                            "numeric ids must grow: the next is at least {}",
+                            inner.next_seq
+                        ),
+                    ));
+                }
+                Ok(n) => (n, id),
+                Err(_) => (inner.next_seq, id),
+            },
+        };
+        let mut stored = Stored {
+            seq,
+            id: id.clone(),
+            event: name,
+            data,
+            encoded: None,
+        };
+        let encoded = stored
+            .encode()
+            .map_err(|e| (400, format!("invalid field: {e}")))?;
+        if encoded.len() > self.config.replay_max_bytes {
+            return Err((413, "event larger than the channel's replay buffer".into()));
+        }
+        let record = serde_json::to_string(&stored).map_err(|e| (500, e.to_string()))?;
+        stored.encoded = Some(encoded.clone());
+        inner.next_seq = seq + 1;
+        let meta = format!("{{\"next_seq\":{}}}", inner.next_seq);
+        let evicted = inner.append(stored, &self.config);
+        let delivered = inner.fan_out(&encoded);
+        Ok(Accepted {
+            id,
+            seq,
+            delivered,
+            writes: vec![(META_KEY.to_string(), meta), (event_key(seq), record)],
+            evicted,
+        })
+    }
+
+    fn stats(&self, req: &Request) -> Result<Response> {
+        let inner = self.inner.borrow();
+        let name = req
+            .url()?
+            .query_pairs()
+            .find(|(k, _)| k == "name")
+            .map(|(_, v)| v.into_owned())
+            .unwrap_or_default();
+        json(
+            200,
+            &serde_json::json!({
+                "channel": name,
+                "subscribers": inner.subscribers.len(),
+                "next_seq": inner.next_seq,
+                "last_id": inner.buffer.back().map(|e| e.id.clone()),
+                "buffered_events": inner.buffer.len(),
+                "buffered_bytes": inner.buffer_bytes,
+            }),
+        )
+    }
+}
+
+impl Inner {
+    /// The buffered events a client that last saw `last_id` has missed.
+    fn replay_after<'a>(
+        &'a self,
+        last_id: Option<&str>,
+    ) -> Box<dyn Iterator<Item = &'a Stored> + 'a> {
+        let Some(last_id) = last_id else {
+            // A new subscriber starts live, like a fresh EventSource.
+            return Box::new(std::iter::empty());
+        };
+        if let Some(at) = self.buffer.iter().rposition(|e| e.id == last_id) {
+            return Box::new(self.buffer.iter().skip(at + 1));
+        }
+        match last_id.parse::<u64>() {
+            Ok(seen) => Box::new(self.buffer.iter().filter(move |e| e.seq > seen)),
+            Err(_) => Box::new(self.buffer.iter()),
+        }
+    }
+
+    /// Buffers `stored`, evicting the oldest events beyond the bounds;
+    /// returns the evicted sequence numbers.
+    fn append(&mut self, stored: Stored, config: &Config) -> Vec<u64> {
+        self.buffer_bytes += stored.bytes();
+        self.buffer.push_back(stored);
+        let mut evicted = Vec::new();
+        while self.buffer.len() > config.replay_max_events
+            || self.buffer_bytes > config.replay_max_bytes
+        {
+            let Some(old) = self.buffer.pop_front() else {
+                break;
+            };
+            self.buffer_bytes -= old.bytes();
+            evicted.push(old.seq);
+        }
+        evicted
+    }
+
+    /// Sends `event` to every subscriber; drops those that are gone or whose
+    /// queue is full (they reconnect and catch up from the buffer). Returns
+    /// how many got it.
+    fn fan_out(&mut self, event: &Encoded) -> usize {
+        let mut delivered = 0;
+        self.subscribers
+            .retain(|_, sender| match sender.try_send(event.clone()) {
+                Ok(()) => {
+                    delivered += 1;
+                    true
+                }
+                Err(_) => false,
+            });
+        delivered
+    }
+}
+
+fn event_key(seq: u64) -> String {
+    format!("e:{seq:020}")
+}

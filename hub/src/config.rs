@@ -1,0 +1,107 @@
+//! Settings from the worker's environment (`[vars]` in wrangler.toml,
+//! secrets, or `.dev.vars` locally). Every one has a default except the
+//! publish token: without it, publishing is refused.
+
+use std::time::Duration;
+
+use ssekit::edge::Cors;
+use worker::{Env, Request};
+
+pub struct Config {
+    publish_token: Option<String>,
+    subscribe_token: Option<String>,
+    allowed_origins: Vec<String>,
+    /// Idle time before a subscriber gets a heartbeat (`HEARTBEAT_MS`, 0 = off).
+    pub heartbeat: Option<Duration>,
+    /// Replay buffer bounds per channel (`REPLAY_MAX_EVENTS`, `REPLAY_MAX_BYTES`).
+    pub replay_max_events: usize,
+    pub replay_max_bytes: usize,
+    /// Largest accepted publish body (`MAX_PUBLISH_BYTES`).
+    pub max_publish_bytes: usize,
+    /// Events queued for one slow subscriber before it is disconnected (it
+    /// then resumes from the replay buffer) (`SUBSCRIBER_QUEUE`).
+    pub subscriber_queue: usize,
+    /// Pause between chat tokens (`CHAT_TOKEN_MS`).
+    pub chat_token_delay: Duration,
+}
+
+impl Config {
+    pub fn from_env(env: &Env) -> Config {
+        let text = |name: &str| {
+            env.var(name)
+                .map(|v| v.to_string())
+                .or_else(|_| env.secret(name).map(|v| v.to_string()))
+                .ok()
+                .filter(|v| !v.is_empty())
+        };
+        let number = |name: &str, default: u64| {
+            text(name)
+                .and_then(|v| v.trim().parse::<u64>().ok())
+                .unwrap_or(default)
+        };
+        let heartbeat_ms = number("HEARTBEAT_MS", 15_000);
+        Config {
+            publish_token: text("PUBLISH_TOKEN"),
+            subscribe_token: text("SUBSCRIBE_TOKEN"),
+            allowed_origins: text("ALLOWED_ORIGINS")
+                .unwrap_or_else(|| "*".into())
+                .split(',')
+                .map(|origin| origin.trim().to_string())
+                .collect(),
+            heartbeat: (heartbeat_ms > 0).then(|| Duration::from_millis(heartbeat_ms)),
+            replay_max_events: number("REPLAY_MAX_EVENTS", 1_000).max(1) as usize,
+            replay_max_bytes: number("REPLAY_MAX_BYTES", 1 << 20).max(1) as usize,
+            max_publish_bytes: number("MAX_PUBLISH_BYTES", 64 << 10) as usize,
+            subscriber_queue: number("SUBSCRIBER_QUEUE", 1_024).max(1) as usize,
+            chat_token_delay: Duration::from_millis(number("CHAT_TOKEN_MS", 40)),
+        }
+    }
+
+    /// Listed origins get credentials; `*` in the list lets any other origin
+    /// read without them.
+    pub fn cors(&self) -> Cors {
+        Cors::new(&self.allowed_origins)
+            .with_credentials(true)
+            .with_exposed_headers(["X-Ssekit-Channel"])
+    }
+
+    pub fn may_publish(&self, req: &Request) -> bool {
+        match &self.publish_token {
+            Some(token) => bearer(req).is_some_and(|given| same(&given, token)),
+            None => false,
+        }
+    }
+
+    /// Without a subscribe token everyone may subscribe. With one, it must
+    /// come as `Authorization: Bearer` or, for clients that cannot set
+    /// headers (the native EventSource), as `?token=`.
+    pub fn may_subscribe(&self, req: &Request) -> bool {
+        let Some(token) = &self.subscribe_token else {
+            return true;
+        };
+        let from_query = || {
+            req.url().ok().and_then(|url| {
+                url.query_pairs()
+                    .find(|(name, _)| name == "token")
+                    .map(|(_, value)| value.into_owned())
+            })
+        };
+        bearer(req)
+            .or_else(from_query)
+            .is_some_and(|given| same(&given, token))
+    }
+}
+
+fn bearer(req: &Request) -> Option<String> {
+    let value = req.headers().get("Authorization").ok().flatten()?;
+    let (scheme, token) = value.split_once(' ')?;
+    scheme
+        .eq_ignore_ascii_case("bearer")
+        .then(|| token.trim().to_string())
+}
+
+/// Compares in time independent of where the strings differ.
+fn same(given: &str, expected: &str) -> bool {
+    let (a, b) = (given.as_bytes(), expected.as_bytes());
+    a.len() == b.len() && a.iter().zip(b).fold(0u8, |acc, (x, y)| acc | (x ^ y)) == 0
+}

@@ -1,0 +1,164 @@
+//! ssekit-hub: SSE broadcast channels for Cloudflare Workers.
+//!
+//! Routes (see the README's "Edge" section for the full contract):
+//!
+//! - `GET  /channels/{name}/events`: subscribe; replays after `Last-Event-ID`
+//!   (or `?lastEventId=`), then streams live events.
+//! - `POST /channels/{name}/events`: publish `{ "event"?, "data", "id"? }`
+//!   with `Authorization: Bearer $PUBLISH_TOKEN`.
+//! - `GET  /channels/{name}/stats`: subscribers, next id, replay buffer size.
+//! - `POST /chat`: a token-by-token SSE answer to `{ "prompt" }`.
+//! - `GET  /ticks`: a numbered test stream (`count`, `interval_ms`,
+//!   `heartbeat_ms`, `retry`), resumable with `Last-Event-ID`.
+//!
+//! Each channel is one Durable Object ([`channel::Channel`]): its subscribers,
+//! its replay buffer (kept in Durable Object storage) and its id counter live
+//! there, so channels scale out across Cloudflare's machines on their own.
+
+mod channel;
+mod chat;
+mod config;
+mod reply;
+mod ticks;
+
+use ssekit::edge::{last_event_id, Cors};
+use worker::{event, Context, Env, Headers, Method, Request, RequestInit, Response, Result};
+
+pub use channel::Channel;
+use config::Config;
+use reply::{error, with_cors};
+
+/// Longest channel name, in bytes.
+const MAX_CHANNEL_NAME: usize = 64;
+
+#[event(fetch)]
+async fn fetch(req: Request, env: Env, _ctx: Context) -> Result<Response> {
+    let config = Config::from_env(&env);
+    let cors = config.cors();
+    if Cors::is_preflight(&req) {
+        return cors.preflight(&req);
+    }
+    let response = match route(req.clone()?, &env, &config).await {
+        Ok(response) => response,
+        Err(e) => error(500, &format!("internal error: {e}"))?,
+    };
+    with_cors(response, &cors, &req)
+}
+
+async fn route(mut req: Request, env: &Env, config: &Config) -> Result<Response> {
+    let path = req.path();
+    let segments: Vec<&str> = path.trim_matches('/').split('/').collect();
+    match (req.method(), segments.as_slice()) {
+        (Method::Get, ["channels", name, "events"]) => {
+            let name = match channel_name(name) {
+                Ok(name) => name,
+                Err(response) => return response,
+            };
+            if !config.may_subscribe(&req) {
+                return error(
+                    401,
+                    "subscribing needs the subscribe token (Authorization: Bearer <token>)",
+                );
+            }
+            let headers = Headers::new();
+            if let Some(id) = last_event_id(&req, "lastEventId") {
+                headers.set("Last-Event-ID", &id)?;
+            }
+            forward(env, &name, "subscribe", Method::Get, headers, None).await
+        }
+        (Method::Post, ["channels", name, "events"]) => {
+            let name = match channel_name(name) {
+                Ok(name) => name,
+                Err(response) => return response,
+            };
+            if !config.may_publish(&req) {
+                return error(
+                    401,
+                    "publishing needs the publish token (Authorization: Bearer <token>)",
+                );
+            }
+            let body = match read_limited(&mut req, config.max_publish_bytes).await? {
+                Ok(body) => body,
+                Err(response) => return Ok(response),
+            };
+            let headers = Headers::new();
+            headers.set("Content-Type", "application/json")?;
+            forward(env, &name, "publish", Method::Post, headers, Some(body)).await
+        }
+        (Method::Get, ["channels", name, "stats"]) => {
+            let name = match channel_name(name) {
+                Ok(name) => name,
+                Err(response) => return response,
+            };
+            forward(env, &name, "stats", Method::Get, Headers::new(), None).await
+        }
+        (Method::Post, ["chat"]) => {
+            let body = match read_limited(&mut req, chat::MAX_PROMPT_BODY).await? {
+                Ok(body) => body,
+                Err(response) => return Ok(response),
+            };
+            chat::answer(&req, &body, config)
+        }
+        (Method::Get, ["ticks"]) => ticks::stream(&req),
+        (_, ["channels", _, "events" | "stats"] | ["chat"] | ["ticks"]) => {
+            error(405, "method not allowed")
+        }
+        _ => error(404, "no such route; see the README for the API"),
+    }
+}
+
+/// A valid channel name, or the 400 response saying what is wrong.
+fn channel_name(name: &str) -> std::result::Result<String, Result<Response>> {
+    let valid = !name.is_empty()
+        && name.len() <= MAX_CHANNEL_NAME
+        && name
+            .bytes()
+            .all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_' || b == b'.');
+    if valid {
+        Ok(name.to_string())
+    } else {
+        Err(error(
+            400,
+            &format!("bad channel name: use 1 to {MAX_CHANNEL_NAME} of A-Z a-z 0-9 - _ ."),
+        ))
+    }
+}
+
+/// The request body, or a 413 response when it is longer than `limit`.
+async fn read_limited(
+    req: &mut Request,
+    limit: usize,
+) -> Result<std::result::Result<Vec<u8>, Response>> {
+    let declared = req
+        .headers()
+        .get("Content-Length")?
+        .and_then(|v| v.parse::<usize>().ok());
+    if declared.is_some_and(|len| len > limit) {
+        return Ok(Err(error(413, &format!("body larger than {limit} bytes"))?));
+    }
+    let body = req.bytes().await?;
+    if body.len() > limit {
+        return Ok(Err(error(413, &format!("body larger than {limit} bytes"))?));
+    }
+    Ok(Ok(body))
+}
+
+/// Hands a request to the channel's Durable Object.
+async fn forward(
+    env: &Env,
+    name: &str,
+    op: &str,
+    method: Method,
+    headers: Headers,
+    body: Option<Vec<u8>>,
+) -> Result<Response> {
+    let stub = env.durable_object("CHANNELS")?.get_by_name(name)?;
+    let mut init = RequestInit::new();
+    init.with_method(method).with_headers(headers);
+    if let Some(body) = body {
+        init.with_body(Some(js_sys::Uint8Array::from(body.as_slice()).into()));
+    }
+    let url = format!("https://channel.internal/{op}?name={name}");
+    stub.fetch_with_request(Request::new_with_init(&url, &init)?)
+        .await
+}

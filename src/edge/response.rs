@@ -1,0 +1,218 @@
+//! [`SseResponse`]: a `Stream` of encoded events as a streaming worker
+//! `Response`.
+
+use alloc::boxed::Box;
+use alloc::string::String;
+use alloc::vec::Vec;
+use core::future::Future;
+use core::pin::Pin;
+use core::task::{Context, Poll};
+use core::time::Duration;
+
+use futures_util::Stream;
+use worker::{Delay, Headers, Response};
+
+use crate::encode::{Encoded, KEEP_ALIVE};
+
+/// How often an idle stream sends a heartbeat comment unless configured.
+pub const DEFAULT_HEARTBEAT: Duration = Duration::from_secs(15);
+
+/// What was sent first when there is no `retry` to send: a comment, so that
+/// the response's headers and first bytes leave at once and the client's
+/// `open` fires without waiting for the first event.
+const PREAMBLE: &str = ": connected\n\n";
+
+/// Events that are ready together go out in one chunk, up to about this size.
+const MAX_CHUNK_BYTES: usize = 64 * 1024;
+
+/// Why an [`SseResponse`]'s stream stopped, as told to
+/// [`on_close`](SseResponse::on_close).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum CloseReason {
+    /// The event stream ended; the response ended with it.
+    Ended,
+    /// The response was dropped before its event stream ended: the client
+    /// went away (the runtime notices at the next write, which a heartbeat
+    /// guarantees within one interval), or the runtime cancelled the request.
+    Disconnected,
+}
+
+type CloseHook = Box<dyn FnOnce(CloseReason)>;
+
+/// A `text/event-stream` response fed by a `Stream` of [`Encoded`] events.
+///
+/// The response carries `Content-Type: text/event-stream; charset=utf-8`,
+/// `Cache-Control: no-cache, no-transform` and `X-Accel-Buffering: no`, and
+/// never a `Content-Encoding`. Its first bytes (the `retry` field if set,
+/// otherwise a comment) are sent immediately. While no event is ready for
+/// [`heartbeat`](Self::heartbeat) (15 s by default), it sends a
+/// [`KEEP_ALIVE`] comment, which keeps proxies from closing the connection
+/// and lets the runtime notice a client that has gone.
+pub struct SseResponse<S> {
+    events: S,
+    retry: Option<u64>,
+    heartbeat: Option<Duration>,
+    on_close: Option<CloseHook>,
+    headers: Vec<(String, String)>,
+}
+
+impl<S> SseResponse<S>
+where
+    S: Stream<Item = Encoded> + Unpin + 'static,
+{
+    /// A response that streams `events` (box or pin a stream that is not
+    /// `Unpin`: `Box::pin(stream)`).
+    pub fn new(events: S) -> Self {
+        SseResponse {
+            events,
+            retry: None,
+            heartbeat: Some(DEFAULT_HEARTBEAT),
+            on_close: None,
+            headers: Vec::new(),
+        }
+    }
+
+    /// Sends `retry: ms` first: how long the client waits before reconnecting.
+    pub fn retry(mut self, ms: u64) -> Self {
+        self.retry = Some(ms);
+        self
+    }
+
+    /// Sends a heartbeat after `every` without events (`None`: never).
+    pub fn heartbeat(mut self, every: Option<Duration>) -> Self {
+        self.heartbeat = every.filter(|d| !d.is_zero());
+        self
+    }
+
+    /// Runs `hook` once when the stream stops: [`CloseReason::Ended`] when
+    /// the event stream ended, [`CloseReason::Disconnected`] when the client
+    /// went away first. This is where a handler releases what it holds for
+    /// the client (a subscription, a counter).
+    pub fn on_close(mut self, hook: impl FnOnce(CloseReason) + 'static) -> Self {
+        self.on_close = Some(Box::new(hook));
+        self
+    }
+
+    /// Adds a response header (e.g. CORS headers, or a custom one). The SSE
+    /// headers cannot be overridden, and `Content-Encoding` is refused:
+    /// compression would buffer events.
+    pub fn header(mut self, name: &str, value: &str) -> Self {
+        self.headers.push((name.into(), value.into()));
+        self
+    }
+
+    /// The response.
+    pub fn into_response(self) -> worker::Result<Response> {
+        let headers = Headers::new();
+        for (name, value) in &self.headers {
+            if name.eq_ignore_ascii_case("content-encoding") {
+                return Err(worker::Error::RustError(
+                    "ssekit: an SSE response must not have a Content-Encoding".into(),
+                ));
+            }
+            headers.append(name, value)?;
+        }
+        headers.set("Content-Type", "text/event-stream; charset=utf-8")?;
+        headers.set("Cache-Control", "no-cache, no-transform")?;
+        headers.set("X-Accel-Buffering", "no")?;
+        let preamble = match self.retry {
+            Some(ms) => {
+                let mut digits = [0u8; 20];
+                alloc::format!("retry: {}\n\n", crate::encode::format_u64(ms, &mut digits))
+            }
+            None => PREAMBLE.into(),
+        };
+        let body = SseBody {
+            preamble: Some(preamble),
+            events: Some(self.events),
+            heartbeat: self.heartbeat,
+            timer: None,
+            on_close: self.on_close,
+        };
+        Response::builder().with_headers(headers).from_stream(body)
+    }
+}
+
+/// The response body: preamble, then events (batched when several are
+/// ready), with heartbeats while idle.
+struct SseBody<S> {
+    preamble: Option<String>,
+    events: Option<S>,
+    heartbeat: Option<Duration>,
+    /// The idle timer. It is replaced after every chunk, so it is always
+    /// first polled (and so registers its waker) by the pull that is
+    /// currently waiting, never by an earlier, finished one.
+    timer: Option<Pin<Box<Delay>>>,
+    on_close: Option<CloseHook>,
+}
+
+impl<S> SseBody<S> {
+    fn close(&mut self, reason: CloseReason) {
+        if let Some(hook) = self.on_close.take() {
+            hook(reason);
+        }
+    }
+}
+
+impl<S> Stream for SseBody<S>
+where
+    S: Stream<Item = Encoded> + Unpin,
+{
+    type Item = Result<Vec<u8>, worker::Error>;
+
+    fn poll_next(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Option<Self::Item>> {
+        let this = &mut *self;
+        if let Some(preamble) = this.preamble.take() {
+            return Poll::Ready(Some(Ok(preamble.into_bytes())));
+        }
+        let Some(events) = this.events.as_mut() else {
+            return Poll::Ready(None);
+        };
+        let mut chunk = Vec::new();
+        let mut ended = false;
+        while chunk.len() < MAX_CHUNK_BYTES {
+            match Pin::new(&mut *events).poll_next(cx) {
+                Poll::Ready(Some(event)) => chunk.extend_from_slice(event.as_str().as_bytes()),
+                Poll::Ready(None) => {
+                    ended = true;
+                    break;
+                }
+                Poll::Pending => break,
+            }
+        }
+        if ended {
+            this.events = None;
+            this.timer = None;
+            this.close(CloseReason::Ended);
+            // Whatever came before the end still goes out; the next poll ends.
+            return Poll::Ready(if chunk.is_empty() {
+                None
+            } else {
+                Some(Ok(chunk))
+            });
+        }
+        if !chunk.is_empty() {
+            this.timer = None;
+            return Poll::Ready(Some(Ok(chunk)));
+        }
+        let Some(every) = this.heartbeat else {
+            return Poll::Pending;
+        };
+        let timer = this
+            .timer
+            .get_or_insert_with(|| Box::pin(Delay::from(every)));
+        match timer.as_mut().poll(cx) {
+            Poll::Ready(()) => {
+                this.timer = None;
+                Poll::Ready(Some(Ok(KEEP_ALIVE.as_bytes().to_vec())))
+            }
+            Poll::Pending => Poll::Pending,
+        }
+    }
+}
+
+impl<S> Drop for SseBody<S> {
+    fn drop(&mut self) {
+        self.close(CloseReason::Disconnected);
+    }
+}
