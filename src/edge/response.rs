@@ -9,6 +9,10 @@ use core::pin::Pin;
 use core::task::{Context, Poll};
 use core::time::Duration;
 
+use alloc::sync::Arc;
+use core::task::Waker;
+
+use futures_util::task::{waker, ArcWake, AtomicWaker};
 use futures_util::Stream;
 use worker::{Delay, Headers, Response};
 
@@ -122,7 +126,10 @@ where
             }
             None => PREAMBLE.into(),
         };
+        let forward = Arc::new(Forward(AtomicWaker::new()));
         let body = SseBody {
+            proxy: waker(Arc::clone(&forward)),
+            forward,
             preamble: Some(preamble),
             events: Some(self.events),
             heartbeat: self.heartbeat,
@@ -135,15 +142,31 @@ where
 
 /// The response body: preamble, then events (batched when several are
 /// ready), with heartbeats while idle.
+///
+/// The runtime pulls the body through wasm-streams, which polls each pull in
+/// a task of its own, with a new waker every time. A future that keeps the
+/// waker of its first poll only (`worker::Delay` does) would, when polled
+/// again by a later pull, wake a finished task and stall the stream. So the
+/// event stream and the timer are polled with one stable proxy waker that
+/// forwards to whichever pull is waiting now.
 struct SseBody<S> {
+    forward: Arc<Forward>,
+    proxy: Waker,
     preamble: Option<String>,
     events: Option<S>,
     heartbeat: Option<Duration>,
-    /// The idle timer. It is replaced after every chunk, so it is always
-    /// first polled (and so registers its waker) by the pull that is
-    /// currently waiting, never by an earlier, finished one.
+    /// The idle timer, restarted after every chunk.
     timer: Option<Pin<Box<Delay>>>,
     on_close: Option<CloseHook>,
+}
+
+/// Wakes the task registered by the latest poll.
+struct Forward(AtomicWaker);
+
+impl ArcWake for Forward {
+    fn wake_by_ref(arc_self: &Arc<Self>) {
+        arc_self.0.wake();
+    }
 }
 
 impl<S> SseBody<S> {
@@ -168,6 +191,8 @@ where
         let Some(events) = this.events.as_mut() else {
             return Poll::Ready(None);
         };
+        this.forward.0.register(cx.waker());
+        let cx = &mut Context::from_waker(&this.proxy);
         let mut chunk = Vec::new();
         let mut ended = false;
         while chunk.len() < MAX_CHUNK_BYTES {

@@ -20,7 +20,8 @@ export async function startHub({ persistDir, vars = {} } = {}) {
     ],
     compatibilityDate: "2026-11-01",
     durableObjects: { CHANNELS: { className: "Channel", useSQLite: true } },
-    durableObjectsPersist: persistDir ?? false,
+    // Miniflare 5: storage lives under this directory (in memory without it).
+    ...(persistDir ? { resourcePersistencePath: persistDir } : {}),
     bindings: {
       PUBLISH_TOKEN,
       ALLOWED_ORIGINS: "*",
