@@ -1,0 +1,216 @@
+// Edge benchmark (a report, not a test), in workerd through Miniflare:
+//
+// 1. One stream: the hub's Rust `GET /ticks` (ssekit::edge::SseResponse)
+//    against the same stream from hono's streamSSE, alternating rounds.
+//    Events per second at the client, and workerd CPU time per event (user +
+//    system time of the workerd process over the run, from /proc).
+// 2. Fan-out: SUBSCRIBERS clients on one hub channel over loopback; the
+//    publisher sends timestamped events; publish -> receive latency p50/p99
+//    over every delivery.
+//
+//   node benches/edge/run.mjs target/bench-edge/hono.js > results.json   # Node >= 22
+import { Miniflare, convertV4MiniflareOptions } from "miniflare";
+import { readFileSync, readdirSync } from "node:fs";
+import { Agent, fetch as undiciFetch } from "undici";
+import { startHub, PUBLISH_TOKEN } from "../../tests/worker/hub.mjs";
+
+const honoScript = process.argv[2];
+const EVENTS = Number(process.env.EDGE_EVENTS ?? 200_000);
+const ROUNDS = Number(process.env.EDGE_ROUNDS ?? 3);
+const SUBSCRIBERS = Number(process.env.EDGE_SUBSCRIBERS ?? 1000);
+const PUBLISHES = Number(process.env.EDGE_PUBLISHES ?? 40);
+const TICKS_PER_SECOND = 100; // /proc clock ticks (USER_HZ)
+
+/** workerd processes started by this process's Miniflare instances. */
+function workerdPids() {
+  const pids = [];
+  for (const entry of readdirSync("/proc")) {
+    if (!/^\d+$/.test(entry)) continue;
+    try {
+      const cmd = readFileSync(`/proc/${entry}/cmdline`, "utf8");
+      const stat = readFileSync(`/proc/${entry}/stat`, "utf8").split(") ")[1].split(" ");
+      if (cmd.includes("workerd") && cmd.includes("serve") && Number(stat[1]) === process.pid) pids.push(entry);
+    } catch {
+      // raced with an exiting process
+    }
+  }
+  return pids;
+}
+
+function cpuSeconds(pids) {
+  let ticks = 0;
+  for (const pid of pids) {
+    const fields = readFileSync(`/proc/${pid}/stat`, "utf8").split(") ")[1].split(" ");
+    ticks += Number(fields[11]) + Number(fields[12]); // utime + stime
+  }
+  return ticks / TICKS_PER_SECOND;
+}
+
+/** Reads a whole SSE stream, counting events: lines that start with
+ * "data:" (each test event has exactly one). */
+async function drain(url) {
+  const response = await fetch(url);
+  if (response.status !== 200) throw new Error(`${url}: ${response.status}`);
+  const DATA = [100, 97, 116, 97, 58]; // "data:"
+  let events = 0;
+  let lineStart = true;
+  let matched = 0; // bytes of "data:" matched at the start of this line
+  for await (const chunk of response.body) {
+    for (let i = 0; i < chunk.length; i++) {
+      const byte = chunk[i];
+      if (byte === 10) {
+        lineStart = true;
+        matched = 0;
+      } else if (lineStart) {
+        if (byte === DATA[matched]) {
+          if (++matched === DATA.length) {
+            events++;
+            lineStart = false;
+          }
+        } else {
+          lineStart = false;
+        }
+      }
+    }
+  }
+  return events;
+}
+
+async function measureStream(label, baseUrl, pids, query) {
+  const cpuBefore = cpuSeconds(pids);
+  const start = performance.now();
+  const events = await drain(`${baseUrl}/ticks?${query}`);
+  const seconds = (performance.now() - start) / 1000;
+  const cpu = cpuSeconds(pids) - cpuBefore;
+  return { label, events, seconds, eventsPerSecond: events / seconds, cpuMicrosPerEvent: (cpu * 1e6) / events };
+}
+
+async function startHono() {
+  const before = new Set(workerdPids());
+  const mf = new Miniflare(
+    convertV4MiniflareOptions({
+      modules: [{ type: "ESModule", path: honoScript }],
+      compatibilityDate: "2026-11-01",
+      cf: false,
+      host: "127.0.0.1",
+      port: 0,
+    }),
+  );
+  const url = (await mf.ready).toString().replace(/\/$/, "");
+  const pids = workerdPids().filter((p) => !before.has(p));
+  return { mf, url, pids };
+}
+
+async function singleStream() {
+  const beforeHub = new Set(workerdPids());
+  const hub = await startHub({ vars: { HEARTBEAT_MS: "0" } });
+  const hubPids = workerdPids().filter((p) => !beforeHub.has(p));
+  const hono = await startHono();
+  const rounds = [];
+  try {
+    // Warm both up (JIT, wasm compilation) before measuring.
+    await drain(`${hub.url}/ticks?count=20000&interval_ms=0&heartbeat_ms=0`);
+    await drain(`${hono.url}/ticks?count=20000`);
+    for (let round = 0; round < ROUNDS; round++) {
+      rounds.push(await measureStream("ssekit", hub.url, hubPids, `count=${EVENTS}&interval_ms=0&heartbeat_ms=0`));
+      rounds.push(await measureStream("hono", hono.url, hono.pids, `count=${EVENTS}`));
+    }
+  } finally {
+    await hub.stop();
+    await hono.mf.dispose();
+  }
+  return rounds;
+}
+
+function percentile(sorted, p) {
+  return sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))];
+}
+
+async function fanOut() {
+  const beforeHub = new Set(workerdPids());
+  const hub = await startHub({ vars: { HEARTBEAT_MS: "15000", SUBSCRIBER_QUEUE: "1024" } });
+  const hubPids = workerdPids().filter((p) => !beforeHub.has(p));
+  let workerdCpu = 0;
+  let clientCpu = 0;
+  const dispatcher = new Agent({ connections: null, pipelining: 0, keepAliveTimeout: 60_000 });
+  const channel = "fanout";
+  const latencies = [];
+  const received = new Array(SUBSCRIBERS).fill(0);
+  const controllers = [];
+  try {
+    const readers = [];
+    for (let s = 0; s < SUBSCRIBERS; s++) {
+      const controller = new AbortController();
+      controllers.push(controller);
+      const response = await undiciFetch(`${hub.url}/channels/${channel}/events`, { dispatcher, signal: controller.signal });
+      if (response.status !== 200) throw new Error(`subscribe ${s}: ${response.status}`);
+      readers.push(
+        (async () => {
+          const decoder = new TextDecoder();
+          let buffered = "";
+          try {
+            for await (const chunk of response.body) {
+              const now = performance.now();
+              buffered += decoder.decode(chunk, { stream: true });
+              let end;
+              while ((end = buffered.indexOf("\n\n")) >= 0) {
+                const block = buffered.slice(0, end);
+                buffered = buffered.slice(end + 2);
+                const data = /^data: (\S+)$/m.exec(block);
+                if (data) {
+                  latencies.push(now - Number(data[1]));
+                  received[s]++;
+                }
+              }
+            }
+          } catch (e) {
+            if (e.name !== "AbortError") throw e;
+          }
+        })(),
+      );
+    }
+    // Wait until the hub counts every subscriber.
+    for (;;) {
+      const stats = await (await fetch(`${hub.url}/channels/${channel}/stats`)).json();
+      if (stats.subscribers === SUBSCRIBERS) break;
+      await new Promise((r) => setTimeout(r, 100));
+    }
+    const workerdBefore = cpuSeconds(hubPids);
+    const clientBefore = process.cpuUsage();
+    for (let i = 0; i < PUBLISHES; i++) {
+      const response = await fetch(`${hub.url}/channels/${channel}/events`, {
+        method: "POST",
+        headers: { Authorization: `Bearer ${PUBLISH_TOKEN}`, "Content-Type": "application/json" },
+        body: JSON.stringify({ data: String(performance.now()) }),
+      });
+      if (response.status !== 201) throw new Error(`publish: ${response.status}`);
+      await new Promise((r) => setTimeout(r, 50));
+    }
+    const deadline = Date.now() + 30_000;
+    while (received.some((n) => n < PUBLISHES) && Date.now() < deadline) await new Promise((r) => setTimeout(r, 100));
+    workerdCpu = cpuSeconds(hubPids) - workerdBefore;
+    const client = process.cpuUsage(clientBefore);
+    clientCpu = (client.user + client.system) / 1e6;
+    for (const c of controllers) c.abort();
+    await Promise.allSettled(readers);
+  } finally {
+    await dispatcher.close().catch(() => {});
+    await hub.stop();
+  }
+  const sorted = latencies.sort((a, b) => a - b);
+  return {
+    subscribers: SUBSCRIBERS,
+    publishes: PUBLISHES,
+    deliveries: sorted.length,
+    expected: SUBSCRIBERS * PUBLISHES,
+    p50: percentile(sorted, 50),
+    p99: percentile(sorted, 99),
+    max: sorted.at(-1),
+    // Where the time goes: CPU per delivery in workerd and in the client.
+    workerdMicrosPerDelivery: (workerdCpu * 1e6) / Math.max(1, sorted.length),
+    clientMicrosPerDelivery: (clientCpu * 1e6) / Math.max(1, sorted.length),
+  };
+}
+
+const results = { events: EVENTS, rounds: await singleStream(), fanOut: await fanOut() };
+process.stdout.write(JSON.stringify(results, null, 2));

@@ -1,0 +1,69 @@
+"""Writes the edge section of BENCHMARKS.md from benches/edge/run.mjs output.
+
+    python3 scripts/bench-edge-report.py target/bench-edge/results.json BENCHMARKS.md
+"""
+import datetime
+import json
+import statistics
+import subprocess
+import sys
+
+from benchmarks import verdict, write_section
+
+results = json.load(open(sys.argv[1]))
+out = sys.argv[2]
+
+
+def median(label, key):
+    return statistics.median(r[key] for r in results["rounds"] if r["label"] == label)
+
+
+workerd = subprocess.run(
+    ["node_modules/.bin/workerd", "--version"], capture_output=True, text=True
+).stdout.strip()
+ssekit_rate, hono_rate = median("ssekit", "eventsPerSecond"), median("hono", "eventsPerSecond")
+ssekit_cpu, hono_cpu = median("ssekit", "cpuMicrosPerEvent"), median("hono", "cpuMicrosPerEvent")
+rounds = len(results["rounds"]) // 2
+fan = results["fanOut"]
+
+lines = [
+    "<!-- edge-bench:start -->",
+    "## Edge (`benches/edge/`)",
+    "",
+    "Command: `./scripts/bench-edge.sh` (builds the hub worker with `scripts/build-worker.sh` and the hono",
+    "worker with esbuild, runs `benches/edge/run.mjs` under Node 22 against both in workerd through",
+    "Miniflare, and writes this section with `scripts/bench-edge-report.py`).",
+    "",
+    f"Run on {datetime.date.today().isoformat()} in {workerd} (Miniflare, loopback, this 2-core machine).",
+    "",
+    "### One stream: `SseResponse` (Rust, hub `GET /ticks`) vs hono `streamSSE`",
+    "",
+    f"{results['events']:,} events (`event: tick`, id and data `n`), every one ready at once, read to the end by",
+    f"one Node client; median of {rounds} alternating rounds. CPU is the workerd process's user + system",
+    "time over the run (from /proc) divided by the events.",
+    "",
+    "| worker | events/s | CPU µs/event |",
+    "|---|---:|---:|",
+    f"| ssekit `SseResponse` | {ssekit_rate:,.0f} | {ssekit_cpu:.2f} |",
+    f"| hono `streamSSE` | {hono_rate:,.0f} | {hono_cpu:.2f} |",
+    "",
+    f"Target: cost per event ≤ hono's: {ssekit_cpu:.2f} vs {hono_cpu:.2f} µs ({hono_cpu / ssekit_cpu:.0f}x less) — "
+    + verdict(ssekit_cpu <= hono_cpu) + ".",
+    "",
+    "### Fan-out: one hub channel (Durable Object) to many subscribers",
+    "",
+    f"{fan['subscribers']:,} subscribers on loopback (one Node process, undici), {fan['publishes']} publishes 50 ms",
+    "apart, each carrying its send time; latency is from just before the publish request to the",
+    "subscriber's read of the event.",
+    "",
+    "| subscribers | deliveries | p50 ms | p99 ms | max ms |",
+    "|---:|---:|---:|---:|---:|",
+    f"| {fan['subscribers']:,} | {fan['deliveries']:,} of {fan['expected']:,} | {fan['p50']:.1f} | {fan['p99']:.1f} | {fan['max']:.1f} |",
+    "",
+    f"CPU per delivery during the publishes: workerd {fan['workerdMicrosPerDelivery']:.0f} µs, the Node client "
+    f"{fan['clientMicrosPerDelivery']:.0f} µs.",
+    "",
+    f"Target p99 ≤ 50 ms: {fan['p99']:.1f} ms — " + verdict(fan["p99"] <= 50 and fan["deliveries"] == fan["expected"]) + ".",
+    "<!-- edge-bench:end -->",
+]
+write_section(out, "<!-- edge-bench:start -->", "<!-- edge-bench:end -->", "\n".join(lines))
