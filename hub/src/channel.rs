@@ -124,6 +124,7 @@ impl DurableObject for Channel {
                 self.publish(&body).await
             }
             "/stats" => self.stats(&req),
+            "/disconnect" => self.disconnect(),
             other => error(404, &format!("channel: no operation {other}")),
         }
     }
@@ -302,6 +303,18 @@ impl Channel {
             writes: vec![(META_KEY.to_string(), meta), (event_key(seq), record)],
             evicted,
         })
+    }
+
+    /// Ends every subscriber's stream cleanly. Clients reconnect (after
+    /// their retry delay) with `Last-Event-ID` and resume from the buffer:
+    /// how the demo shows resume, and how tests force disconnects.
+    fn disconnect(&self) -> Result<Response> {
+        let mut inner = self.inner.borrow_mut();
+        let disconnected = inner.subscribers.len();
+        // Dropping the senders ends each stream after what it has queued.
+        inner.subscribers.clear();
+        drop(inner);
+        json(200, &serde_json::json!({ "disconnected": disconnected }))
     }
 
     fn stats(&self, req: &Request) -> Result<Response> {

@@ -7,6 +7,8 @@
 //! - `POST /channels/{name}/events`: publish `{ "event"?, "data", "id"? }`
 //!   with `Authorization: Bearer $PUBLISH_TOKEN`.
 //! - `GET  /channels/{name}/stats`: subscribers, next id, replay buffer size.
+//! - `POST /channels/{name}/disconnect`: ends every subscriber's stream (they
+//!   reconnect and resume); needs the publish token.
 //! - `POST /chat`: a token-by-token SSE answer to `{ "prompt" }`.
 //! - `GET  /ticks`: a numbered test stream (`count`, `interval_ms`,
 //!   `heartbeat_ms`, `retry`), resumable with `Last-Event-ID`.
@@ -85,6 +87,16 @@ async fn route(mut req: Request, env: &Env, config: &Config) -> Result<Response>
             headers.set("Content-Type", "application/json")?;
             forward(env, &name, "publish", Method::Post, headers, Some(body)).await
         }
+        (Method::Post, ["channels", name, "disconnect"]) => {
+            let name = match channel_name(name) {
+                Ok(name) => name,
+                Err(response) => return response,
+            };
+            if !config.may_publish(&req) {
+                return error(401, "disconnecting subscribers needs the publish token");
+            }
+            forward(env, &name, "disconnect", Method::Post, Headers::new(), None).await
+        }
         (Method::Get, ["channels", name, "stats"]) => {
             let name = match channel_name(name) {
                 Ok(name) => name,
@@ -100,7 +112,7 @@ async fn route(mut req: Request, env: &Env, config: &Config) -> Result<Response>
             chat::answer(&req, &body, config)
         }
         (Method::Get, ["ticks"]) => ticks::stream(&req),
-        (_, ["channels", _, "events" | "stats"] | ["chat"] | ["ticks"]) => {
+        (_, ["channels", _, "events" | "stats" | "disconnect"] | ["chat"] | ["ticks"]) => {
             error(405, "method not allowed")
         }
         _ => error(404, "no such route; see the README for the API"),

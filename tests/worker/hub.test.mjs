@@ -358,3 +358,23 @@ test("a slow subscriber is dropped, not buffered without bound, and catches up b
     await small.stop();
   }
 });
+
+test("disconnect ends every subscriber's stream cleanly (publish token only)", async () => {
+  const channel = freshChannel("kick");
+  const streams = [await open(`${hub.url}/channels/${channel}/events`), await open(`${hub.url}/channels/${channel}/events`)];
+  await eventually(async () => (await stats(hub.url, channel)).subscribers === 2, 3000, "two subscribers");
+  await publish(hub.url, channel, { data: "before" });
+  const kick = (token) =>
+    fetch(`${hub.url}/channels/${channel}/disconnect`, {
+      method: "POST",
+      headers: token ? { Authorization: `Bearer ${token}` } : {},
+    });
+  assert.equal((await kick(null)).status, 401);
+  const response = await kick(PUBLISH_TOKEN);
+  assert.deepEqual(await response.json(), { disconnected: 2 });
+  for (const stream of streams) {
+    await stream.toEnd(3000); // a clean end of the body, after what was queued
+    assert.deepEqual(stream.events.map((e) => e.data), ["before"]);
+  }
+  assert.equal((await stats(hub.url, channel)).subscribers, 0);
+});

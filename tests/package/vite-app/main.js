@@ -1,0 +1,23 @@
+// A Vite 7 app that imports ssekit by package name, the way an application
+// would. The page subscribes to ?hub=<url>&channel=<name> with the ssekit
+// EventSource and records what it receives in window.received.
+import { EventSource, SseParser, encodeEvent } from "ssekit";
+
+const params = new URLSearchParams(location.search);
+const received = (window.received = { events: [], opened: false, parserCheck: null });
+
+// The parser and encoder from the same import: one event round-trips.
+const [roundTrip] = new SseParser().feed(encodeEvent({ event: "check", data: "a\nb" }));
+received.parserCheck = `${roundTrip.type}:${roundTrip.data}`;
+
+const source = new EventSource(`${params.get("hub")}/channels/${params.get("channel")}/events`, {
+  headers: { Authorization: `Bearer ${params.get("token")}` },
+});
+source.onopen = () => (received.opened = true);
+source.onmessage = (event) => {
+  received.events.push([event.lastEventId, event.data]);
+  const item = document.createElement("li");
+  item.textContent = event.data;
+  document.querySelector("#events").append(item);
+};
+window.source = source;
