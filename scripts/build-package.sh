@@ -25,6 +25,7 @@ node -e '
 ' "$version"
 echo "==> npm pack --dry-run (pkg/)"
 (cd pkg && npm pack --dry-run 2>&1 | grep -v "nodedir")
+# BENCHMARKS.md keeps the same report: python3 scripts/package-report.py BENCHMARKS.md
 (cd pkg && npm pack --pack-destination ../target >/dev/null 2>&1) && mv "target/ssekit-$version.tgz" target/ssekit.tgz
 wasm=$(gzip -9c pkg/web/ssekit_bg.wasm | wc -c)
 js=$(cat pkg/index.js $(find pkg/web -name '*.js') | gzip -9c | wc -c)
