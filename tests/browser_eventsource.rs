@@ -278,6 +278,52 @@ async fn gives_up_after_max_attempts() {
 }
 
 #[test]
+async fn listed_statuses_reconnect_with_backoff_instead_of_failing() {
+    let key = unique_key("flaky");
+    let init = object(&[(
+        "retry",
+        object(&[
+            ("initialMs", 10.into()),
+            ("statuses", Array::of2(&503.into(), &502.into()).into()),
+        ]),
+    )]);
+    let source = open_source(&format!("/flaky?key={key}&fail=2"), init);
+    let log = record(&source, &Array::new());
+    wait_log(&log, 4).await;
+    close(&source);
+    // Two 503s: each an error while CONNECTING, with the status; then it opens.
+    assert_eq!(
+        strings(&log)[..4],
+        [
+            "error@0 status=503",
+            "error@0 status=503",
+            "open@1",
+            "message@1 recovered#"
+        ]
+    );
+    // Anything not listed still fails for good, as the standard says.
+    let unlisted = open_source(
+        "/status/500",
+        object(&[(
+            "retry",
+            object(&[("statuses", Array::of1(&503.into()).into())]),
+        )]),
+    );
+    let log = record(&unlisted, &Array::new());
+    wait_log(&log, 1).await;
+    assert_eq!(strings(&log), ["error@2 status=500"]);
+    let bad = construct(
+        &event_source_class(),
+        &url("/stream"),
+        &object(&[(
+            "retry",
+            object(&[("statuses", Array::of1(&200.into()).into())]),
+        )]),
+    );
+    assert!(bad.unwrap_err().has_type::<js_sys::TypeError>());
+}
+
+#[test]
 async fn server_retry_sets_the_reconnection_delay() {
     let key = unique_key("retry");
     // The server asks for 300 ms; the policy's own base is 10 ms.

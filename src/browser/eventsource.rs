@@ -130,6 +130,9 @@ struct Connection {
 enum End {
     /// EOF or a network error: reconnect (C5).
     Lost,
+    /// A status listed in `retry.statuses`: reconnect, the `error` event
+    /// carrying the response's details.
+    Retry(JsValue),
     /// Fail the connection for good (C4, C7), with the error event's extras.
     Fail(JsValue),
     /// `close()` was called.
@@ -280,12 +283,13 @@ async fn run(connection: &Connection) {
             // Backoff starts over after a successful open.
             failed_attempts = 0;
         }
-        match end {
+        let extras = match end {
             End::Closed => return,
             End::Fail(extras) => return connection.fail(&extras),
             End::Hidden => continue,
-            End::Lost => {}
-        }
+            End::Lost => JsValue::UNDEFINED,
+            End::Retry(extras) => extras,
+        };
         // C6: reestablish the connection.
         if connection.is_closed() {
             return;
@@ -302,9 +306,7 @@ async fn run(connection: &Connection) {
             return connection.fail(&extras.into());
         }
         connection.port.set_ready_state(CONNECTING);
-        connection
-            .port
-            .dispatch(&plain_event("error", &JsValue::UNDEFINED));
+        connection.port.dispatch(&plain_event("error", &extras));
         if connection.is_closed() {
             return;
         }
@@ -477,6 +479,9 @@ async fn stream(
         }
     }
 
+    if options.retry_statuses.contains(&response.status()) {
+        return End::Retry(response_failure(&response, None));
+    }
     // C4: only 200 with text/event-stream opens; anything else fails for good.
     let content_type = response.headers().get("content-type").ok().flatten();
     if response.status() != 200 || !is_event_stream(content_type) {

@@ -4,6 +4,7 @@
 //! a failure on some later reconnect.
 
 use alloc::string::String;
+use alloc::vec::Vec;
 
 use js_sys::{ArrayBuffer, Function, Object, Uint8Array};
 use wasm_bindgen::{JsCast, JsValue};
@@ -25,6 +26,8 @@ pub(crate) struct Options {
     pub body: Option<JsValue>,
     pub last_event_id: String,
     pub retry: RetryPolicy,
+    /// Statuses that reconnect (with backoff) instead of failing for good.
+    pub retry_statuses: Vec<u16>,
     pub signal: Option<AbortSignal>,
     pub fetch: Option<Function>,
     pub on_response: Option<Function>,
@@ -119,6 +122,7 @@ impl Options {
         }
 
         let retry = retry_policy(&get(&init, "retry"))?;
+        let retry_statuses = retry_statuses(&get(&init, "retry"))?;
 
         let signal = match get(&init, "signal") {
             s if !present(&s) => None,
@@ -142,6 +146,7 @@ impl Options {
             body,
             last_event_id,
             retry,
+            retry_statuses,
             signal,
             fetch,
             on_response,
@@ -195,6 +200,36 @@ fn retry_policy(retry: &JsValue) -> Result<RetryPolicy, JsValue> {
         policy.max_attempts = Some(n as u32);
     }
     Ok(policy)
+}
+
+/// `retry.statuses`: HTTP statuses (other than 200) after which the source
+/// reconnects with backoff, like after a network error, instead of failing
+/// for good as the standard requires. For servers that answer 502/503/504
+/// while restarting.
+fn retry_statuses(retry: &JsValue) -> Result<Vec<u16>, JsValue> {
+    let message =
+        "EventSource: retry.statuses must be an array of HTTP statuses (100-599, not 200)";
+    let value = if retry.is_object() {
+        get(retry, "statuses")
+    } else {
+        JsValue::UNDEFINED
+    };
+    if !present(&value) {
+        return Ok(Vec::new());
+    }
+    if !js_sys::Array::is_array(&value) {
+        return Err(type_error(message));
+    }
+    let mut statuses = Vec::new();
+    for item in js_sys::Array::from(&value).iter() {
+        match item.as_f64() {
+            Some(n) if non_negative_integer(n) && (100.0..=599.0).contains(&n) && n != 200.0 => {
+                statuses.push(n as u16)
+            }
+            _ => return Err(type_error(message)),
+        }
+    }
+    Ok(statuses)
 }
 
 /// A body `fetch` can send again on every reconnect. Bytes are copied now,

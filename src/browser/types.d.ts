@@ -11,6 +11,12 @@ export interface RetryPolicyInit {
   jitter?: number;
   /** Consecutive reconnects without a successful open before giving up (default: never). */
   maxAttempts?: number;
+  /**
+   * HTTP statuses that reconnect with backoff instead of failing for good
+   * (e.g. `[502, 503, 504]`); the `error` event still carries `status`.
+   * Default: none, as the standard says.
+   */
+  statuses?: number[];
 }
 
 /** The standard `EventSourceInit` plus what ssekit adds. */

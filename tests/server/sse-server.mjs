@@ -21,6 +21,7 @@
 //   /drip  [text ms=20]          one event's bytes, one write per byte
 //   /huge  [bytes=1048576]       one event of that many data bytes
 //   /reset                       accepts, then destroys the socket (a network error)
+//   /flaky [key fail=1]          503 for the first `fail` requests with that key, then one event, then EOF
 //   /stats [key]                 JSON: requests (and preflights) seen with ?key=, in order
 import http from "node:http";
 
@@ -177,6 +178,16 @@ const routes = {
     req.socket.destroy();
   },
 
+  async flaky(req, res, q) {
+    const seen = requests.get(q.get("key"))?.filter((r) => r.method !== "OPTIONS").length ?? 0;
+    if (seen <= Number(q.get("fail") ?? 1)) {
+      sse(res, 503);
+      res.end();
+      return;
+    }
+    sse(res);
+    res.end("data: recovered\n\n");
+  },
   async stats(req, res, q) {
     res.writeHead(200, { "Content-Type": "application/json" });
     res.end(JSON.stringify(requests.get(q.get("key")) ?? []));

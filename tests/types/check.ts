@@ -10,7 +10,7 @@ const source: SsekitEventSource = new EventSource("/events", {
   method: "POST",
   body: new Uint8Array([1, 2]),
   headers: { Authorization: "Bearer t" },
-  retry: { initialMs: 500, multiplier: 2, maxAttempts: 5 },
+  retry: { initialMs: 500, multiplier: 2, maxAttempts: 5, statuses: [502, 503] },
   onResponse: (response) => response.ok,
   pauseWhenHidden: true,
 });
