@@ -11,6 +11,7 @@ WASM_PACK_VERSION=0.15.1
 WASM_BINDGEN_VERSION=0.2.130   # must equal the wasm-bindgen pin in Cargo.toml / Cargo.lock
 GECKODRIVER_VERSION=0.37.1
 WORKER_BUILD_VERSION=0.8.7     # must match the worker crate pin in Cargo.toml / hub/Cargo.toml
+CARGO_FUZZ_VERSION=0.13.2
 
 step() { printf '\n==> [install] %s\n' "$*"; }
 have_version() { # have_version CMD EXPECTED: does `CMD --version` mention EXPECTED?
@@ -58,6 +59,13 @@ if have_version wasm-pack "$WASM_PACK_VERSION"; then
   echo "already installed"
 else
   cargo install --locked wasm-pack --version "$WASM_PACK_VERSION" --force
+fi
+
+step "cargo-fuzz $CARGO_FUZZ_VERSION (scripts/fuzz.sh)"
+if have_version cargo-fuzz "$CARGO_FUZZ_VERSION"; then
+  echo "already installed"
+else
+  cargo install --locked cargo-fuzz --version "$CARGO_FUZZ_VERSION" --force
 fi
 
 step "worker-build $WORKER_BUILD_VERSION (builds the hub worker, hub/)"

@@ -38,9 +38,13 @@ cargo clippy --locked --target wasm32-unknown-unknown --lib --all-features -- -D
 cargo clippy --locked -p ssekit-hub --target wasm32-unknown-unknown -- -D warnings
 done_step
 
-step "native tests (unit, spec, oracle, encoder, property, sse2json, doc; hub unit tests)"
+step "native tests (unit, spec, oracle, encoder, property, sse2json, fuzz regressions, doc; hub unit tests)"
 cargo test --locked --all-features
 cargo test --locked -p ssekit-hub
+done_step
+
+step "fuzzing, bounded: each cargo-fuzz target 30 s from the fixture-seeded corpus (scripts/fuzz.sh)"
+./scripts/fuzz.sh 30
 done_step
 
 step "no_std build (--no-default-features, with and without json)"
