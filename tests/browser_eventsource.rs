@@ -138,6 +138,24 @@ async fn clean_eof_reconnects_and_the_id_persists() {
 }
 
 #[test]
+async fn an_absurd_server_retry_waits_instead_of_reconnecting_at_once() {
+    // 2^32 seconds: far past what one timer can hold (2^31 - 1 ms), which
+    // would otherwise fire at once and turn into a reconnect loop.
+    let key = unique_key("absurd-retry");
+    let source = open_source(
+        &format!("/stream?n=1&retry=4294967296000&key={key}"),
+        JsValue::UNDEFINED,
+    );
+    let log = record(&source, &Array::new());
+    wait_log(&log, 3).await;
+    wait(delay(300)).await;
+    assert_eq!(strings(&log), ["open@1", "message@1 0#0", "error@0"]);
+    assert_eq!(ready_state(&source), 0.0);
+    assert_eq!(requests(&key).await.len(), 1, "no reconnect yet");
+    close(&source);
+}
+
+#[test]
 async fn failing_statuses_and_types_close_for_good() {
     for (path, expected) in [
         ("/status/204", "error@2 status=204"),

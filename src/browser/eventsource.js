@@ -147,10 +147,22 @@ export function makeEventIterator(EventSource, url, init) {
 
 // Timers and globals, bound to whatever global scope this runs in (Window,
 // dedicated or service worker, Node): never `window`.
+// Timers take at most 2^31 - 1 ms; a longer delay (a server may send any
+// `retry`) would fire at once, so it is slept in steps.
+const MAX_TIMER_MS = 2 ** 31 - 1;
+
 export function sleep(ms, signal) {
   return new Promise((resolve) => {
     if (signal.aborted) return resolve();
-    const timer = setTimeout(resolve, ms);
+    let remaining = ms;
+    let timer;
+    const step = () => {
+      if (remaining <= 0) return resolve();
+      const now = Math.min(remaining, MAX_TIMER_MS);
+      remaining -= now;
+      timer = setTimeout(step, now);
+    };
+    step();
     signal.addEventListener(
       "abort",
       () => {
