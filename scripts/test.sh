@@ -43,6 +43,10 @@ cargo test --locked --all-features
 cargo test --locked -p ssekit-hub
 done_step
 
+step "hostile streams, natively, heap measured (tests/hostile: 1 GiB lines, no blank lines, 10M tiny events, invalid UTF-8 floods, absurd retry)"
+cargo test --locked --release --test hostile
+done_step
+
 step "fuzzing, bounded: each cargo-fuzz target 30 s from the fixture-seeded corpus (scripts/fuzz.sh)"
 ./scripts/fuzz.sh 30
 done_step

@@ -29,6 +29,11 @@ pub use item::{Item, OwnedItem, ParsedEvent};
 /// stream cannot exhaust a browser tab's or a Worker's memory.
 pub const DEFAULT_MAX_EVENT_BYTES: usize = 16 * 1024 * 1024;
 
+/// Buffers keep at most this much capacity between events: enough for
+/// ordinary events to reuse their allocations, while the memory a big one
+/// needed is given back when it ends.
+const RETAINED_CAPACITY: usize = 64 * 1024;
+
 /// UTF-8's byte order mark; one at the very start of a stream is removed (P1).
 const BOM: [u8; 3] = [0xEF, 0xBB, 0xBF];
 
@@ -281,6 +286,8 @@ impl Parser {
             self.start_discarding(on);
             self.discarded_line_open = true;
         } else {
+            let max_len = self.allowance(self.line.len());
+            utf8::grow_within(&mut self.line, bytes.len(), max_len);
             self.line.extend_from_slice(bytes);
         }
     }
@@ -305,10 +312,13 @@ impl Parser {
         } else {
             // Take the buffer out so the line can borrow it while the
             // field buffers change; hand it back to keep its allocation.
+            let max_len = self.allowance(self.line.len());
             let mut line = core::mem::take(&mut self.line);
+            utf8::grow_within(&mut line, tail.len(), max_len);
             line.extend_from_slice(tail);
             self.interpret_line(&line, on);
             line.clear();
+            line.shrink_to(RETAINED_CAPACITY);
             self.line = line;
         }
     }
@@ -333,8 +343,11 @@ impl Parser {
             // line." Browsers do; we report it, since servers use comments as
             // heartbeats. One leading space is removed, as from a value.
             Some(0) => {
-                let text = utf8::decode(strip_one_space(&line[1..]));
-                on(Ok(Item::Comment(&text)));
+                let max_len = self.allowance(0);
+                match utf8::decode_within(strip_one_space(&line[1..]), max_len) {
+                    Some(text) => on(Ok(Item::Comment(&text))),
+                    None => self.start_discarding(on),
+                }
                 return;
             }
             // P5: name before the first colon; value after it, minus one
@@ -350,8 +363,10 @@ impl Parser {
             b"event" => {
                 // P8: set the event type buffer.
                 self.event_type.clear();
-                utf8::push_lossy(&mut self.event_type, value);
-                self.enforce_limit(on);
+                let max_len = self.allowance(0);
+                if !utf8::push_lossy_within(&mut self.event_type, value, max_len) {
+                    self.start_discarding(on);
+                }
             }
             b"id" => {
                 // P10: "If the field value does not contain U+0000 NULL,
@@ -361,9 +376,11 @@ impl Parser {
                     return;
                 }
                 self.id.clear();
-                utf8::push_lossy(&mut self.id, value);
                 self.id_seen = true;
-                self.enforce_limit(on);
+                let max_len = self.allowance(0);
+                if !utf8::push_lossy_within(&mut self.id, value, max_len) {
+                    self.start_discarding(on);
+                }
             }
             b"retry" => {
                 // P11: only ASCII digits, at least one; takes effect now.
@@ -381,9 +398,12 @@ impl Parser {
     where
         F: FnMut(Result<Item<'_>, ParseError>),
     {
-        utf8::push_lossy(&mut self.data, value);
-        self.data.push('\n');
-        self.enforce_limit(on);
+        let max_len = self.allowance(self.data.len());
+        if !(utf8::push_lossy_within(&mut self.data, value, max_len)
+            && utf8::push_within(&mut self.data, "\n", max_len))
+        {
+            self.start_discarding(on);
+        }
     }
 
     /// The spec's "dispatch the event", minus what belongs to the
@@ -413,16 +433,13 @@ impl Parser {
         self.clear_block();
     }
 
-    /// The raw line was within the limit (checked in `end_line`), but
-    /// decoding can grow it: each invalid byte becomes a 3-byte U+FFFD. So
-    /// the decoded buffers are checked again after every append.
-    fn enforce_limit<F>(&mut self, on: &mut F)
-    where
-        F: FnMut(Result<Item<'_>, ParseError>),
-    {
-        if self.data.len() + self.event_type.len() + self.id.len() > self.max_event_bytes {
-            self.start_discarding(on);
-        }
+    /// How long the buffer now holding `own_len` bytes may grow before the
+    /// event is over the limit. The raw line was within the limit (checked
+    /// in `end_line`), but decoding can grow it: each invalid byte becomes a
+    /// 3-byte U+FFFD. So decoded bytes are checked as they are appended.
+    fn allowance(&self, own_len: usize) -> usize {
+        self.max_event_bytes
+            .saturating_sub(self.buffered_bytes() - own_len)
     }
 
     fn start_discarding<F>(&mut self, on: &mut F)
@@ -436,9 +453,9 @@ impl Parser {
         on(Err(ParseError::EventTooLarge {
             limit: self.max_event_bytes,
         }));
-        // Do not hold on to the memory the oversized event made us grow.
-        self.line.shrink_to(64);
-        self.data.shrink_to(64);
+        // Do not hold on to the memory the oversized event made us grow
+        // (clear_block gave back the field buffers').
+        self.line.shrink_to(RETAINED_CAPACITY);
     }
 
     fn clear_block(&mut self) {
@@ -446,6 +463,10 @@ impl Parser {
         self.event_type.clear();
         self.id.clear();
         self.id_seen = false;
+        // One big event must not pin its memory for the rest of the stream.
+        self.data.shrink_to(RETAINED_CAPACITY);
+        self.event_type.shrink_to(RETAINED_CAPACITY);
+        self.id.shrink_to(RETAINED_CAPACITY);
     }
 }
 
