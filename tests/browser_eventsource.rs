@@ -217,6 +217,50 @@ async fn follows_redirects_and_reports_the_final_origin() {
 }
 
 #[test]
+async fn cross_origin_redirects_keep_only_what_fetch_allows() {
+    // The client leaves redirects to fetch: on a redirect to another origin
+    // the Fetch Standard drops `Authorization`, taints the origin (`Origin:
+    // null`), and keeps the body only for 307/308 (301/302 turn a POST into
+    // a GET, 303 any method but HEAD). Another origin here is the same
+    // server under `localhost`.
+    let other_origin = server().replace("127.0.0.1", "localhost");
+    assert_ne!(other_origin, server());
+    for (code, method, body) in [
+        ("301", "GET", ""),
+        ("302", "GET", ""),
+        ("303", "GET", ""),
+        ("307", "POST", "secret-body"),
+        ("308", "POST", "secret-body"),
+    ] {
+        let to = js_sys::encode_uri_component(&format!("{other_origin}/echo"));
+        let init = object(&[
+            ("method", "POST".into()),
+            ("body", "secret-body".into()),
+            (
+                "headers",
+                object(&[
+                    ("Authorization", "Bearer secret".into()),
+                    ("X-Token", "kept".into()),
+                ]),
+            ),
+            ("credentials", "include".into()),
+            fast_retry(),
+        ]);
+        let source = open_source(&format!("/redirect/{code}?to={to}"), init);
+        let log = record(&source, &Array::new());
+        wait_log(&log, 2).await;
+        close(&source);
+        assert_eq!(strings(&log)[0], "open@1", "{code}");
+        let echo = echo_at(&log, 1);
+        assert_eq!(echo["method"], method, "{code}");
+        assert_eq!(echo["body"], body, "{code}");
+        assert!(echo["headers"].get("authorization").is_none(), "{code}: {echo}");
+        assert_eq!(echo["headers"]["x-token"], "kept", "{code}");
+        assert_eq!(echo["headers"]["origin"], "null", "{code}");
+    }
+}
+
+#[test]
 async fn sends_method_headers_body_and_initial_last_event_id() {
     let headers = object(&[
         ("X-Token", "secret".into()),

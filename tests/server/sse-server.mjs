@@ -21,6 +21,10 @@
 //   /drip  [text ms=20]          one event's bytes, one write per byte
 //   /huge  [bytes=1048576]       one event of that many data bytes
 //   /reset                       accepts, then destroys the socket (a network error)
+//   /hostile [kind bytes]        `bytes` of a hostile stream, then "data: after", then held open:
+//                                kind=line (one data line, no newline), lines (1 KiB data lines,
+//                                no blank line), invalid (4 KiB events of invalid UTF-8),
+//                                tiny ("data:x" events)
 //   /flaky [key fail=1]          503 for the first `fail` requests with that key, then one event, then EOF
 //   /stats [key]                 JSON: requests (and preflights) seen with ?key=, in order
 import http from "node:http";
@@ -169,6 +173,34 @@ const routes = {
     const block = "x".repeat(64 * 1024);
     for (let left = bytes; left > 0; left -= block.length) res.write(block.slice(0, Math.min(left, block.length)));
     res.end("\n\n");
+  },
+
+  async hostile(req, res, q) {
+    const bytes = Number(q.get("bytes") ?? 1 << 20);
+    const units = {
+      line: [Buffer.from("data: "), Buffer.from("x")],
+      lines: [Buffer.alloc(0), Buffer.from(`data: ${"y".repeat(1017)}\n`)],
+      invalid: [Buffer.alloc(0), Buffer.concat([Buffer.from("data: "), Buffer.alloc(4088, 0xff), Buffer.from("\n\n")])],
+      tiny: [Buffer.alloc(0), Buffer.from("data:x\n\n")],
+    }[q.get("kind")];
+    if (!units) return res.writeHead(400).end("unknown kind");
+    const [head, unit] = units;
+    const block = Buffer.concat(Array(Math.floor((64 * 1024) / unit.length)).fill(unit));
+    sse(res);
+    res.write(head);
+    for (let left = bytes; left > 0 && !res.destroyed; left -= block.length) {
+      // Respect backpressure: gigabytes must not pile up in this process.
+      if (!res.write(left >= block.length ? block : block.subarray(0, left))) {
+        await new Promise((ok) => {
+          const go = () => {
+            res.off("drain", go).off("close", go);
+            ok();
+          };
+          res.on("drain", go).on("close", go);
+        });
+      }
+    }
+    res.write("\n\ndata: after\n\n");
   },
 
   async reset(req, res) {

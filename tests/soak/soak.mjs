@@ -5,36 +5,17 @@
 //
 // Used by tests/soak/soak.test.mjs (bounded, in the test command) and
 // scripts/soak.sh (full, writes RELIABILITY.md).
-import http from "node:http";
-import { readFile } from "node:fs/promises";
-import { extname, join, resolve } from "node:path";
 import { launchChromium } from "../../scripts/js/chromium.mjs";
+import { servePackage } from "../../scripts/js/package-server.mjs";
 import { startHub, PUBLISH_TOKEN } from "../worker/hub.mjs";
 import { startFaultProxy, seededRandom } from "./fault-proxy.mjs";
 
 const KINDS = ["eof", "cut-between", "cut-mid-event", "drop", "status-503"];
 export const POLICY = { initialMs: 20, maxMs: 160, multiplier: 2, jitter: 0, statuses: [503] };
-const types = { ".js": "text/javascript", ".wasm": "application/wasm", ".html": "text/html" };
 
 /** Delay the policy prescribes after `failed` consecutive failed attempts. */
 export function expectedDelay(failed) {
   return Math.min(POLICY.initialMs * POLICY.multiplier ** (failed - 1), POLICY.maxMs);
-}
-
-async function servePackage(pkgDir) {
-  const server = http.createServer(async (req, res) => {
-    const path = new URL(req.url, "http://x").pathname;
-    try {
-      if (path === "/") return res.writeHead(200, { "Content-Type": "text/html" }).end("<!doctype html><title>soak</title>");
-      if (!path.startsWith("/pkg/") || path.includes("..")) throw new Error("not found");
-      const body = await readFile(join(pkgDir, path.slice(5)));
-      res.writeHead(200, { "Content-Type": types[extname(path)] ?? "application/octet-stream" }).end(body);
-    } catch {
-      res.writeHead(404).end();
-    }
-  });
-  await new Promise((ok) => server.listen(0, "127.0.0.1", ok));
-  return { server, origin: `http://127.0.0.1:${server.address().port}` };
 }
 
 async function publish(hubUrl, channel, data) {
@@ -88,7 +69,7 @@ export async function runSoak({ disconnects, cycles, seed = 1, pkgDir = "target/
       return { kind, after: 1 + Math.floor(random() * 3) };
     },
   });
-  const page = await servePackage(resolve(pkgDir));
+  const page = await servePackage(pkgDir);
   const browser = await launchChromium({ label: "ssekit-soak" });
   const channel = `soak-${seed}-${Date.now()}`;
   const started = Date.now();
@@ -254,7 +235,7 @@ export async function runSoak({ disconnects, cycles, seed = 1, pkgDir = "target/
   } finally {
     publishing = false;
     await browser.close();
-    page.server.close();
+    page.close();
     await proxy.close();
     await hub.stop();
   }

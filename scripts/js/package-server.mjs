@@ -1,0 +1,26 @@
+// A static server for page tests of the web build: `/` is an empty page and
+// `/pkg/*` serves the package directory, so a test page can
+// `import("/pkg/ssekit.js")` from its own origin.
+import http from "node:http";
+import { readFile } from "node:fs/promises";
+import { extname, join, resolve } from "node:path";
+
+const types = { ".js": "text/javascript", ".wasm": "application/wasm", ".html": "text/html" };
+
+export async function servePackage(pkgDir) {
+  const root = resolve(pkgDir);
+  const server = http.createServer(async (req, res) => {
+    const path = new URL(req.url, "http://x").pathname;
+    try {
+      if (path === "/favicon.ico") return res.writeHead(204).end();
+      if (path === "/") return res.writeHead(200, { "Content-Type": "text/html" }).end("<!doctype html><title>ssekit test</title>");
+      if (!path.startsWith("/pkg/") || path.includes("..")) throw new Error("not found");
+      const body = await readFile(join(root, path.slice(5)));
+      res.writeHead(200, { "Content-Type": types[extname(path)] ?? "application/octet-stream" }).end(body);
+    } catch {
+      res.writeHead(404).end();
+    }
+  });
+  await new Promise((ok) => server.listen(0, "127.0.0.1", ok));
+  return { origin: `http://127.0.0.1:${server.address().port}`, close: () => server.close() };
+}
