@@ -15,7 +15,10 @@ CARGO_FUZZ_VERSION=0.13.2
 
 step() { printf '\n==> [install] %s\n' "$*"; }
 have_version() { # have_version CMD EXPECTED: does `CMD --version` mention EXPECTED?
-  command -v "$1" >/dev/null 2>&1 && "$1" --version 2>/dev/null | grep -qF "$2"
+  # Output captured first: `grep -q` stopping early would kill a long
+  # --version (geckodriver's) with SIGPIPE, and pipefail would call it absent.
+  local out
+  command -v "$1" >/dev/null 2>&1 && out=$("$1" --version 2>/dev/null) && grep -qF "$2" <<<"$out"
 }
 export PATH="$HOME/.cargo/bin:$PATH"
 

@@ -254,7 +254,10 @@ async fn cross_origin_redirects_keep_only_what_fetch_allows() {
         let echo = echo_at(&log, 1);
         assert_eq!(echo["method"], method, "{code}");
         assert_eq!(echo["body"], body, "{code}");
-        assert!(echo["headers"].get("authorization").is_none(), "{code}: {echo}");
+        assert!(
+            echo["headers"].get("authorization").is_none(),
+            "{code}: {echo}"
+        );
         assert_eq!(echo["headers"]["x-token"], "kept", "{code}");
         assert_eq!(echo["headers"]["origin"], "null", "{code}");
     }
