@@ -20,7 +20,7 @@ lines = [
     "`RUSTC_BOOTSTRAP=1`, no sanitizer: the crate forbids unsafe code). The test command runs",
     "`./scripts/fuzz.sh 30`. Seeds: `fuzz/src/bin/seed_corpus.rs` writes them from the test fixtures",
     "(the benchmark-shaped streams, `tests/fixtures/mixed.sse`, spec corner cases) under several chunkings",
-    "and limits, and the events in them plus field-injection attempts for the encoder. Crashes are copied to",
+    "and limits, and the events in them plus field-injection attempts for the encoder. Crashes are moved to",
     "`fuzz/regressions/`, which `tests/fuzz_regressions.rs` replays in `cargo test`.",
     "",
     f"Run on {datetime.date.today().isoformat()} on this 2-core machine, one target after the other.",

@@ -32,7 +32,7 @@ for target in "${targets[@]}"; do
     "fuzz/corpus/$target" "fuzz/seeds/$target" -- \
     -max_total_time="$seconds" -max_len=16384 -timeout=10 -rss_limit_mb=2048 -print_final_stats=1 \
     >"$log" 2>&1 || status=$?
-  grep -E "^(INFO: seed corpus|#[0-9]+[[:space:]]+(INITED|DONE))" "$log" || true
+  grep -aE "^(INFO: seed corpus|#[0-9]+[[:space:]]+(INITED|DONE))" "$log" || true
   execs=$(sed -n 's/^stat::number_of_executed_units: *//p' "$log" | tail -1)
   corpus=$(find "fuzz/corpus/$target" -type f | wc -l)
   crashes=0
