@@ -45,6 +45,14 @@ before(async () => {
     await ssekit.default();
     window.ssekit = ssekit;
     window.wasmMemory = () => ssekit.__wasm.memory.buffer.byteLength;
+    // Every scenario's figures: what it saw, its time, the wasm memory.
+    window.figures = (seen, started, memoryBefore) => ({
+      ...seen,
+      dataLengths: [...seen.dataLengths],
+      seconds: (performance.now() - started) / 1000,
+      memoryBefore,
+      memoryAfter: window.wasmMemory(),
+    });
   });
 });
 
@@ -80,8 +88,9 @@ async function feedInPage(name, parts) {
       const started = performance.now();
       for (const part of parts) {
         if (part.once !== undefined) {
-          parser.feed(encode(part.once));
-          seen.fed += encode(part.once).length;
+          const bytes = encode(part.once);
+          parser.feed(bytes);
+          seen.fed += bytes.length;
           continue;
         }
         const unit = encode(part.unit);
@@ -93,13 +102,7 @@ async function feedInPage(name, parts) {
         seen.fed += part.total;
       }
       parser.free?.();
-      return {
-        ...seen,
-        dataLengths: [...seen.dataLengths],
-        seconds: (performance.now() - started) / 1000,
-        memoryBefore,
-        memoryAfter: window.wasmMemory(),
-      };
+      return window.figures(seen, started, memoryBefore);
     },
     { parts },
   );
@@ -197,13 +200,7 @@ async function eventSourceInPage(name, query) {
         };
       });
       source.close();
-      return {
-        ...seen,
-        dataLengths: [...seen.dataLengths],
-        seconds: (performance.now() - started) / 1000,
-        memoryBefore,
-        memoryAfter: window.wasmMemory(),
-      };
+      return window.figures(seen, started, memoryBefore);
     },
     { url: `${serverUrl}/hostile?${query}` },
   );

@@ -16,7 +16,7 @@ import http from "node:http";
 import { readFile } from "node:fs/promises";
 import { extname, join, resolve } from "node:path";
 import { launchChromium } from "../../scripts/js/chromium.mjs";
-import { startHub, PUBLISH_TOKEN } from "../worker/hub.mjs";
+import { startHub, publish as publishTo } from "../worker/hub.mjs";
 
 const root = resolve(import.meta.dirname, "../..");
 const scratch = join(root, "target/consumers");
@@ -58,12 +58,7 @@ async function serve(dir) {
 }
 
 async function publish(channel, data) {
-  const response = await fetch(`${hub.url}/channels/${channel}/events`, {
-    method: "POST",
-    headers: { Authorization: `Bearer ${PUBLISH_TOKEN}`, "Content-Type": "application/json" },
-    body: JSON.stringify({ data }),
-  });
-  assert.equal(response.status, 201);
+  assert.equal((await publishTo(hub.url, channel, { data })).status, 201);
 }
 
 /** Opens `url` in Chromium, waits for the page's EventSource to open,

@@ -7,7 +7,8 @@
 // scripts/soak.sh (full, writes RELIABILITY.md).
 import { launchChromium } from "../../scripts/js/chromium.mjs";
 import { servePackage } from "../../scripts/js/package-server.mjs";
-import { startHub, PUBLISH_TOKEN } from "../worker/hub.mjs";
+import { startHub, publish, channelStats } from "../worker/hub.mjs";
+import { eventually } from "../worker/sse-client.mjs";
 import { startFaultProxy, seededRandom } from "./fault-proxy.mjs";
 
 const KINDS = ["eof", "cut-between", "cut-mid-event", "drop", "status-503"];
@@ -18,28 +19,8 @@ export function expectedDelay(failed) {
   return Math.min(POLICY.initialMs * POLICY.multiplier ** (failed - 1), POLICY.maxMs);
 }
 
-async function publish(hubUrl, channel, data) {
-  const response = await fetch(`${hubUrl}/channels/${channel}/events`, {
-    method: "POST",
-    headers: { Authorization: `Bearer ${PUBLISH_TOKEN}`, "Content-Type": "application/json" },
-    body: JSON.stringify({ data }),
-  });
-  if (response.status !== 201) throw new Error(`publish: ${response.status} ${await response.text()}`);
-  return (await response.json()).id;
-}
-
 async function subscribers(hubUrl, channel) {
-  return (await (await fetch(`${hubUrl}/channels/${channel}/stats`)).json()).subscribers;
-}
-
-async function waitFor(check, ms, what) {
-  const deadline = Date.now() + ms;
-  for (;;) {
-    const value = await check();
-    if (value) return value;
-    if (Date.now() > deadline) throw new Error(`timed out: ${what}`);
-    await new Promise((r) => setTimeout(r, 50));
-  }
+  return (await channelStats(hubUrl, channel)).subscribers;
 }
 
 /**
@@ -101,14 +82,16 @@ export async function runSoak({ disconnects, cycles, seed = 1, pkgDir = "target/
     // Publish numbered events until every planned disconnect has happened.
     const publisher = (async () => {
       while (publishing) {
-        const id = await publish(hub.url, channel, String(published + 1));
+        const answer = await publish(hub.url, channel, { data: String(published + 1) });
+        if (answer.status !== 201) throw new Error(`publish: ${answer.status} ${JSON.stringify(answer.body)}`);
+        const id = answer.body.id;
         published++;
         if (id !== String(published)) throw new Error(`hub assigned id ${id} to event ${published}`);
         await new Promise((r) => setTimeout(r, 4));
       }
     })();
     let lastLog = 0;
-    await waitFor(
+    await eventually(
       async () => {
         if (Date.now() - lastLog > 5000) {
           lastLog = Date.now();
@@ -163,7 +146,7 @@ export async function runSoak({ disconnects, cycles, seed = 1, pkgDir = "target/
     const resumed = streams.every((r) => r.lastEventId !== null);
 
     let subscribersAfterSoak;
-    await waitFor(async () => (subscribersAfterSoak = await subscribers(hub.url, channel)) === 0, 10_000, "subscribers back to zero after the soak").catch(() => {});
+    await eventually(async () => (subscribersAfterSoak = await subscribers(hub.url, channel)) === 0, 10_000, "subscribers back to zero after the soak").catch(() => {});
 
     // Connect/disconnect cycles straight against the worker.
     const cycleChannel = `${channel}-cycles`;
@@ -200,7 +183,7 @@ export async function runSoak({ disconnects, cycles, seed = 1, pkgDir = "target/
     const settleStarted = Date.now();
     // The hub's own count, polled until it reaches zero or 30 s pass.
     let subscribersAfterCycles;
-    await waitFor(async () => (subscribersAfterCycles = await subscribers(hub.url, cycleChannel)) === 0, 30_000, "subscribers back to zero after the cycles").catch(() => {});
+    await eventually(async () => (subscribersAfterCycles = await subscribers(hub.url, cycleChannel)) === 0, 30_000, "subscribers back to zero after the cycles").catch(() => {});
 
     return {
       seed,

@@ -10,7 +10,7 @@ import http from "node:http";
 import { readFile } from "node:fs/promises";
 import { extname, join, resolve } from "node:path";
 import { launchChromium } from "../../scripts/js/chromium.mjs";
-import { startHub, PUBLISH_TOKEN } from "./hub.mjs";
+import { startHub, publish as publishTo } from "./hub.mjs";
 
 const pkgDir = resolve(process.env.SSEKIT_PKG ?? "target/types-pkg");
 const SUBSCRIBE_TOKEN = "browser-sub-token";
@@ -52,12 +52,7 @@ after(async () => {
 });
 
 async function publish(channel, body) {
-  const response = await fetch(`${hub.url}/channels/${channel}/events`, {
-    method: "POST",
-    headers: { Authorization: `Bearer ${PUBLISH_TOKEN}`, "Content-Type": "application/json" },
-    body: JSON.stringify(body),
-  });
-  assert.equal(response.status, 201);
+  assert.equal((await publishTo(hub.url, channel, body)).status, 201);
 }
 
 test("native EventSource and the ssekit client both receive exactly the published events", async () => {

@@ -42,3 +42,24 @@ export async function startHub({ persistDir, vars = {} } = {}) {
     },
   };
 }
+
+/**
+ * POSTs `body` (an object, sent as JSON, or a raw string) to a channel with
+ * the publish token (`token`: another one, or null for none). Returns the
+ * status and the JSON answer; callers assert on them.
+ */
+export async function publish(base, channel, body, token = PUBLISH_TOKEN) {
+  const headers = { "Content-Type": "application/json" };
+  if (token) headers.Authorization = `Bearer ${token}`;
+  const response = await fetch(`${base}/channels/${channel}/events`, {
+    method: "POST",
+    headers,
+    body: typeof body === "string" ? body : JSON.stringify(body),
+  });
+  return { status: response.status, body: await response.json() };
+}
+
+/** The channel's `GET …/stats` answer (`subscribers`, …). */
+export async function channelStats(base, channel) {
+  return (await fetch(`${base}/channels/${channel}/stats`)).json();
+}

@@ -9,7 +9,7 @@ import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { EventSource as ThirdPartyEventSource } from "eventsource";
-import { startHub, PUBLISH_TOKEN } from "./hub.mjs";
+import { startHub, publish, channelStats as stats, PUBLISH_TOKEN } from "./hub.mjs";
 import { open, eventually } from "./sse-client.mjs";
 
 let hub;
@@ -22,21 +22,6 @@ after(async () => {
 
 let channelCounter = 0;
 const freshChannel = (label) => `${label}-${process.pid}-${channelCounter++}`;
-
-async function publish(base, channel, body, token = PUBLISH_TOKEN) {
-  const headers = { "Content-Type": "application/json" };
-  if (token) headers.Authorization = `Bearer ${token}`;
-  const response = await fetch(`${base}/channels/${channel}/events`, {
-    method: "POST",
-    headers,
-    body: typeof body === "string" ? body : JSON.stringify(body),
-  });
-  return { status: response.status, body: await response.json() };
-}
-
-async function stats(base, channel) {
-  return (await fetch(`${base}/channels/${channel}/stats`)).json();
-}
 
 test("SSE headers, never compressed, first bytes at once", async () => {
   for (const path of ["/ticks?count=1&interval_ms=3000", `/channels/${freshChannel("h")}/events`]) {
