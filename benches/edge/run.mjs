@@ -1,6 +1,6 @@
 // Edge benchmark (a report, not a test), in workerd through Miniflare:
 //
-// 1. One stream: the hub's Rust `GET /ticks` (ssekit::edge::SseResponse)
+// 1. One stream: the hub's Rust `GET /ticks` (ssekit_workers::SseResponse)
 //    against the same stream from hono's streamSSE, alternating rounds.
 //    Events per second at the client, and workerd CPU time per event (user +
 //    system time of the workerd process over the run, from /proc).

@@ -27,8 +27,8 @@ use std::rc::Rc;
 use futures_channel::mpsc;
 use futures_util::stream::{self, StreamExt};
 use serde::{Deserialize, Serialize};
-use ssekit::edge::SseResponse;
 use ssekit::{EncodeError, Encoded, Event};
+use ssekit_workers::SseResponse;
 use worker::{durable_object, DurableObject, Env, Request, Response, Result, State};
 
 use crate::config::Config;

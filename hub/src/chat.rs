@@ -16,8 +16,8 @@ use std::time::Duration;
 use futures_util::stream::{self, LocalBoxStream};
 use futures_util::StreamExt;
 use serde::Deserialize;
-use ssekit::edge::{last_event_id, SseResponse};
 use ssekit::{Encoded, Event};
+use ssekit_workers::{last_event_id, SseResponse};
 use worker::{Delay, Request, Response, Result};
 
 use crate::config::Config;

@@ -4,7 +4,7 @@
 
 use std::time::Duration;
 
-use ssekit::edge::Cors;
+use ssekit_workers::Cors;
 use worker::{Env, Request};
 
 pub struct Config {

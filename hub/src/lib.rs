@@ -23,7 +23,7 @@ mod config;
 mod reply;
 mod ticks;
 
-use ssekit::edge::{last_event_id, Cors};
+use ssekit_workers::{last_event_id, Cors};
 use worker::{event, Context, Env, Headers, Method, Request, RequestInit, Response, Result};
 
 pub use channel::Channel;

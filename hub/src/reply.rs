@@ -1,6 +1,6 @@
 //! Small response helpers shared by the routes.
 
-use ssekit::edge::Cors;
+use ssekit_workers::Cors;
 use worker::{Headers, Request, Response, Result};
 
 /// A JSON error body `{ "error": message }` with `status`.

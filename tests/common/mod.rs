@@ -1,8 +1,6 @@
 //! Helpers shared by the test files (native and wasm32 in the browser).
 #![allow(dead_code)]
 
-#[cfg(all(target_arch = "wasm32", feature = "browser"))]
-pub mod browser;
 pub mod fixtures;
 pub mod reference;
 

@@ -1,4 +1,4 @@
-// The hub worker (hub/) and the ssekit::edge response it is built on, in
+// The hub worker (hub/) and the ssekit-workers response it is built on, in
 // real workerd (Miniflare's Node API), driven by real HTTP clients: Node's
 // fetch reading bodies incrementally and the `eventsource` npm package.
 //

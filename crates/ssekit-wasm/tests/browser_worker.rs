@@ -1,15 +1,15 @@
 //! The EventSource inside a dedicated Web Worker: no `window`, no
 //! `document`; `fetch`, timers and `location` come from the worker's global
 //! scope. The main scenarios, against the same real server.
-#![cfg(all(target_arch = "wasm32", feature = "browser"))]
+#![cfg(target_arch = "wasm32")]
 
-mod common;
+mod support;
 
-use common::browser::*;
 use js_sys::Array;
+use support::*;
 use wasm_bindgen::JsValue;
 use wasm_bindgen_test::{wasm_bindgen_test as test, wasm_bindgen_test_configure};
 
 wasm_bindgen_test_configure!(run_in_dedicated_worker);
 
-include!("common/worker_scenarios.rs");
+include!("support/worker_scenarios.rs");

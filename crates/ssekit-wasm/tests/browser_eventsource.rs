@@ -2,16 +2,16 @@
 //! server in tests/server/sse-server.mjs (started by scripts/test.sh, which
 //! passes its address in SSEKIT_TEST_SERVER at build time). Each scenario
 //! asserts the exact sequence of events and readyState transitions.
-#![cfg(all(target_arch = "wasm32", feature = "browser"))]
+#![cfg(target_arch = "wasm32")]
 
-mod common;
+mod support;
 
-use common::browser::*;
 use js_sys::{Array, Function, Reflect, Uint8Array};
+use support::*;
 use wasm_bindgen::prelude::*;
 use wasm_bindgen_test::{wasm_bindgen_test as test, wasm_bindgen_test_configure};
 
-use ssekit::browser::{event_source_class, events, install_polyfill};
+use ssekit_wasm::{event_source_class, events, install_polyfill};
 
 wasm_bindgen_test_configure!(run_in_browser);
 

@@ -1,17 +1,14 @@
 //! `SseParser` for JavaScript.
 
-use alloc::string::String;
-use alloc::vec::Vec;
-
 use js_sys::{Array, ArrayBuffer, Uint8Array};
 use wasm_bindgen::prelude::*;
 use wasm_bindgen::JsCast;
 
-use super::batch::pack;
-use super::js::{max_event_bytes, optional_string, present, type_error};
-use crate::{Dispatcher, Parser};
+use crate::batch::pack;
+use crate::js::{max_event_bytes, optional_string, present, type_error};
+use ssekit::{Dispatcher, Parser};
 
-#[wasm_bindgen(module = "/src/browser/batch.js")]
+#[wasm_bindgen(module = "/src/batch.js")]
 extern "C" {
     #[wasm_bindgen(js_name = deliverBatch, catch)]
     fn deliver_batch(text: &str, records: &[u32], handlers: &JsValue) -> Result<Array, JsValue>;

@@ -4,9 +4,8 @@
 //! (headers, method and body, credentials, retry policy, response hook,
 //! pause while hidden).
 
-use alloc::rc::Rc;
-use alloc::string::String;
-use core::cell::{Cell, OnceCell, RefCell};
+use std::cell::{Cell, OnceCell, RefCell};
+use std::rc::Rc;
 
 use js_sys::{Function, Object, Promise, Uint8Array};
 use wasm_bindgen::prelude::*;
@@ -16,12 +15,12 @@ use web_sys::{
     AbortController, AbortSignal, DomException, Headers, ReadableStreamDefaultReader, Response, Url,
 };
 
-use super::batch::pack;
-use super::js::{get, named_error, set, type_error};
-use super::options::{Credentials, Options};
-use crate::{Dispatcher, Parser};
+use crate::batch::pack;
+use crate::js::{get, named_error, set, type_error};
+use crate::options::{Credentials, Options};
+use ssekit::{Dispatcher, Parser};
 
-#[wasm_bindgen(module = "/src/browser/eventsource.js")]
+#[wasm_bindgen(module = "/src/eventsource.js")]
 extern "C" {
     #[wasm_bindgen(js_name = makeEventSourceClass)]
     fn make_event_source_class(connect: &JsValue) -> JsValue;
@@ -155,7 +154,7 @@ fn connect(port: Port, url: String, init: JsValue) -> Result<JsValue, JsValue> {
         None => Url::new(&url),
     }
     .map_err(|_| {
-        syntax_error(&alloc::format!(
+        syntax_error(&format!(
             "Failed to construct 'EventSource': The URL '{url}' is invalid."
         ))
     })?;
@@ -297,9 +296,7 @@ async fn run(connection: &Connection) {
         if options.retry.gives_up_after(failed_attempts) {
             let error = named_error(
                 "EventSourceError",
-                &alloc::format!(
-                    "EventSource gave up after {failed_attempts} reconnection attempts"
-                ),
+                &format!("EventSource gave up after {failed_attempts} reconnection attempts"),
             );
             let extras = Object::new();
             set(&extras, "error", &error);
@@ -509,9 +506,9 @@ async fn stream(
         return End::Lost;
     };
     let reader: ReadableStreamDefaultReader = body.get_reader().unchecked_into();
-    let mut bytes = alloc::vec::Vec::new();
+    let mut bytes = Vec::new();
     let mut text = String::new();
-    let mut records = alloc::vec::Vec::new();
+    let mut records = Vec::new();
     loop {
         // A rejected read is a network error (or our own abort).
         let Ok(result) = JsFuture::from(reader.read()).await else {

@@ -1,14 +1,12 @@
 //! `encodeEvent` for JavaScript.
 
-use alloc::string::String;
-
 use wasm_bindgen::prelude::*;
 use wasm_bindgen::JsCast;
 
-use super::js::{
+use crate::js::{
     named_error, non_negative_integer, optional_number, optional_string, set, type_error,
 };
-use crate::{EncodeError, Event, Field};
+use ssekit::{EncodeError, Event, Field};
 
 const FIELD_NAMES: [&str; 5] = ["event", "id", "data", "retry", "comment"];
 
@@ -42,7 +40,7 @@ pub fn encode_event(
     for key in js_sys::Object::keys(fields.unchecked_ref::<js_sys::Object>()).iter() {
         let key = key.as_string().unwrap_or_default();
         if !FIELD_NAMES.contains(&key.as_str()) {
-            return Err(type_error(&alloc::format!(
+            return Err(type_error(&format!(
                 "encodeEvent: unknown field \"{key}\"; expected event, id, data, retry or comment"
             )));
         }
@@ -88,7 +86,7 @@ pub fn encode_event(
 }
 
 fn encode_error(error: &EncodeError, fields: &Fields) -> JsValue {
-    let js = named_error("SseEncodeError", &alloc::format!("{error}"));
+    let js = named_error("SseEncodeError", &format!("{error}"));
     // Irrefutable unless the `json` feature adds a variant.
     #[allow(irrefutable_let_patterns)]
     if let EncodeError::LineBreak { field, at } | EncodeError::Nul { field, at } = error {

@@ -1,10 +1,11 @@
 //! Helpers for the EventSource tests that run in browsers and workers.
+#![allow(dead_code)]
 
 use js_sys::{Array, Function, Object, Promise, Reflect};
 use wasm_bindgen::prelude::*;
 use wasm_bindgen_futures::JsFuture;
 
-use ssekit::browser::event_source_class;
+use ssekit_wasm::event_source_class;
 
 #[wasm_bindgen(module = "/tests/js/harness.js")]
 extern "C" {

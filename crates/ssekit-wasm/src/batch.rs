@@ -3,10 +3,9 @@
 //! wasm boundary per chunk instead of several per event. batch.js (for
 //! `SseParser`) and eventsource.js (for `EventSource`) unpack it.
 
-use alloc::string::String;
-use alloc::vec::Vec;
+use core::fmt::Write;
 
-use crate::{Dispatcher, Item, ParseError};
+use ssekit::{Dispatcher, Item, ParseError};
 
 /// Record kinds, as batch.js and eventsource.js read them:
 ///   EVENT type_len data_len last_event_id_len id_len (NO_ID: no id)
@@ -31,7 +30,7 @@ pub(crate) fn pack(
     };
     match item {
         Err(error) => {
-            let message = alloc::format!("{error}");
+            let message = format!("{error}");
             let len = push(&message, text);
             records.extend_from_slice(&[ERROR, len]);
         }
@@ -41,8 +40,10 @@ pub(crate) fn pack(
         }
         Ok(Item::Retry(ms)) => {
             dispatcher.dispatch(Item::Retry(ms));
-            let mut digits = [0u8; 20];
-            let len = push(crate::encode::format_u64(ms, &mut digits), text);
+            let start = text.len();
+            // Writing into a String cannot fail.
+            let _ = write!(text, "{ms}");
+            let len = (text.len() - start) as u32;
             records.extend_from_slice(&[RETRY, len]);
         }
         Ok(item) => {

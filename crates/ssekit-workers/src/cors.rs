@@ -5,15 +5,12 @@
 //! `Access-Control-Allow-Origin`) and credentials granted only to trusted
 //! origins, so the decision is made here, from the request's `Origin`.
 
-use alloc::string::{String, ToString};
-use alloc::vec::Vec;
-
 use worker::{Headers, Request, Response};
 
 /// Which origins may read responses, and with which request headers.
 ///
 /// ```
-/// use ssekit::edge::Cors;
+/// use ssekit_workers::Cors;
 ///
 /// let cors = Cors::new(["https://app.example"]).with_credentials(true);
 /// let trusted = cors.decide(Some("https://app.example"));

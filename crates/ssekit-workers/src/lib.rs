@@ -1,8 +1,9 @@
-//! Server-Sent Events responses for Cloudflare Workers (feature `worker`).
+//! Server-Sent Events responses for Cloudflare Workers (workers-rs), on the
+//! [`ssekit`] core.
 //!
 //! Three pieces, each usable on its own in any `worker` crate handler:
 //!
-//! - [`SseResponse`] turns a `Stream` of [`Encoded`](crate::Encoded) events
+//! - [`SseResponse`] turns a `Stream` of [`Encoded`](ssekit::Encoded) events
 //!   into a streaming [`worker::Response`] with the headers SSE needs, an
 //!   optional initial `retry`, heartbeats while idle, and a hook that runs when
 //!   the stream ends or the client goes away.
@@ -12,7 +13,7 @@
 //!
 //! ```no_run
 //! use futures_util::{stream, StreamExt};
-//! use ssekit::edge::{last_event_id, SseResponse};
+//! use ssekit_workers::{last_event_id, SseResponse};
 //! use ssekit::{Encoded, Event};
 //! use worker::{Request, Response, Result};
 //!
@@ -32,8 +33,8 @@
 //!         .into_response()
 //! }
 //! ```
-
-use alloc::string::String;
+#![deny(missing_docs)]
+#![forbid(unsafe_code)]
 
 mod cors;
 mod response;

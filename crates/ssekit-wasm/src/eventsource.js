@@ -228,7 +228,7 @@ export function random() {
   return Math.random();
 }
 
-// Dispatches one chunk's events, packed by Rust (see src/browser/batch.rs):
+// Dispatches one chunk's events, packed by Rust (see batch.rs):
 // a MessageEvent per EVENT record, an `error` event per ERROR record. Stops
 // as soon as a handler closes the source: nothing is dispatched after
 // close(), not even the rest of the chunk.

@@ -1,22 +1,20 @@
 //! [`SseResponse`]: a `Stream` of encoded events as a streaming worker
 //! `Response`.
 
-use alloc::boxed::Box;
-use alloc::string::String;
-use alloc::vec::Vec;
+use std::sync::Arc;
+
 use core::future::Future;
 use core::pin::Pin;
 use core::task::{Context, Poll};
 use core::time::Duration;
 
-use alloc::sync::Arc;
 use core::task::Waker;
 
 use futures_util::task::{waker, ArcWake, AtomicWaker};
 use futures_util::Stream;
 use worker::{Delay, Headers, Response};
 
-use crate::encode::{Encoded, KEEP_ALIVE};
+use ssekit::{Encoded, Event, KEEP_ALIVE};
 
 /// How often an idle stream sends a heartbeat comment unless configured.
 pub const DEFAULT_HEARTBEAT: Duration = Duration::from_secs(15);
@@ -121,8 +119,10 @@ where
         headers.set("X-Accel-Buffering", "no")?;
         let preamble = match self.retry {
             Some(ms) => {
-                let mut digits = [0u8; 20];
-                alloc::format!("retry: {}\n\n", crate::encode::format_u64(ms, &mut digits))
+                let mut preamble = String::new();
+                // A `retry` alone has nothing that could be refused.
+                let _ = Event::new().retry(ms).encode_into(&mut preamble);
+                preamble
             }
             None => PREAMBLE.into(),
         };

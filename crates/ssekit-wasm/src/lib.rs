@@ -1,4 +1,4 @@
-//! Feature `browser`: ssekit for JavaScript, compiled to WebAssembly.
+//! ssekit for JavaScript, compiled to WebAssembly: the npm package `ssekit`.
 //!
 //! Thin adapters over the core: the `EventSource` class over `fetch()`
 //! ([`event_source_class`], [`events`], [`install_polyfill`]), [`SseParser`]
@@ -6,6 +6,8 @@
 //! strings) and [`encode_event`]. They run in a Window and in Workers: they
 //! reach `fetch`, timers and `location` through the global scope, never
 //! through `window`.
+
+#![deny(missing_docs)]
 
 mod batch;
 mod encoder;

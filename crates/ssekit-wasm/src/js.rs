@@ -1,8 +1,6 @@
 //! Small helpers for the adapters: reading option objects, and JavaScript
 //! errors — real `Error` objects with a `name` that says what failed.
 
-use alloc::string::String;
-
 use js_sys::{Error, RangeError, Reflect, TypeError};
 use wasm_bindgen::JsValue;
 
@@ -84,9 +82,9 @@ pub(crate) fn positive_integer(n: f64) -> bool {
 /// The `maxEventBytes` option both `EventSource` and `SseParser` take: a
 /// positive integer, or the parser's default.
 pub(crate) fn max_event_bytes(options: &JsValue, owner: &str) -> Result<usize, JsValue> {
-    let message = alloc::format!("{owner}: maxEventBytes must be a positive integer");
+    let message = format!("{owner}: maxEventBytes must be a positive integer");
     Ok(
         optional_number(options, "maxEventBytes", positive_integer, &message)?
-            .map_or(crate::DEFAULT_MAX_EVENT_BYTES, |n| n as usize),
+            .map_or(ssekit::DEFAULT_MAX_EVENT_BYTES, |n| n as usize),
     )
 }

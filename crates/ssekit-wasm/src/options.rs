@@ -3,18 +3,15 @@
 //! so that a mistake is a `TypeError`/`RangeError` from the constructor, not
 //! a failure on some later reconnect.
 
-use alloc::string::String;
-use alloc::vec::Vec;
-
 use js_sys::{ArrayBuffer, Function, Object, Uint8Array};
 use wasm_bindgen::{JsCast, JsValue};
 use web_sys::{AbortSignal, Headers};
 
-use super::js::{
+use crate::js::{
     get, max_event_bytes, non_negative_integer, optional_number, optional_string, present,
     type_error,
 };
-use crate::RetryPolicy;
+use ssekit::RetryPolicy;
 
 /// Parsed `init`.
 pub(crate) struct Options {
@@ -82,10 +79,7 @@ impl Options {
         let headers = if present(&raw_headers) {
             Some(
                 Headers::new_with_str_sequence_sequence(&raw_headers).map_err(|e| {
-                    type_error(&alloc::format!(
-                        "EventSource: invalid headers: {}",
-                        describe(&e)
-                    ))
+                    type_error(&format!("EventSource: invalid headers: {}", describe(&e)))
                 })?,
             )
         } else {
@@ -97,7 +91,7 @@ impl Options {
 
         let body = replayable_body(&get(&init, "body"))?;
         if body.is_some() && matches!(method.to_ascii_uppercase().as_str(), "GET" | "HEAD") {
-            return Err(type_error(&alloc::format!(
+            return Err(type_error(&format!(
                 "EventSource: a {method} request cannot have a body"
             )));
         }

@@ -1,14 +1,14 @@
-//! The JavaScript-facing `SseParser` and `encodeEvent` (feature `browser`),
+//! The JavaScript-facing `SseParser` and `encodeEvent` (the npm package),
 //! exercised through their JS values in headless browsers: inputs are real
 //! `Uint8Array`s, `ArrayBuffer`s and strings, outputs real JS objects and
 //! `Error`s, callbacks real JS functions.
-#![cfg(all(target_arch = "wasm32", feature = "browser"))]
+#![cfg(target_arch = "wasm32")]
 
 use js_sys::{Array, Function, Object, Reflect, Uint8Array};
 use wasm_bindgen::{JsCast, JsValue};
 use wasm_bindgen_test::{wasm_bindgen_test as test, wasm_bindgen_test_configure};
 
-use ssekit::browser::{encode_event, SseParser};
+use ssekit_wasm::{encode_event, SseParser};
 
 wasm_bindgen_test_configure!(run_in_browser);
 
