@@ -59,7 +59,7 @@ mod retry;
 
 pub use dispatch::{Dispatcher, Message, DEFAULT_EVENT_TYPE};
 pub use encode::{EncodeError, Encoded, Event, Field, KEEP_ALIVE};
-pub use retry::{RetryPolicy, DEFAULT_RECONNECTION_MS};
+pub use retry::{RetryPolicy, RetryPolicyError, DEFAULT_RECONNECTION_MS};
 // The README's Rust examples are compiled and run as doc tests.
 #[cfg(doctest)]
 #[doc = include_str!("../README.md")]
