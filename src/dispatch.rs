@@ -12,7 +12,8 @@ pub const DEFAULT_EVENT_TYPE: &str = "message";
 /// What an `EventSource` keeps between events and between connections: the
 /// last event ID (sent as `Last-Event-ID` on reconnect) and the reconnection
 /// time. It turns raw parser [`Item`]s into the [`Message`]s a browser would
-/// dispatch.
+/// dispatch. A whole connection (readyState, reconnects, `close()`) is a
+/// [`Connection`](crate::connection::Connection), which embeds one.
 ///
 /// ```
 /// use ssekit::{Dispatcher, Parser};
@@ -127,8 +128,12 @@ impl Dispatcher {
         }
     }
 
-    fn set_last_event_id(&mut self, id: &str) {
+    pub(crate) fn set_last_event_id(&mut self, id: &str) {
         self.last_event_id.clear();
         self.last_event_id.push_str(id);
+    }
+
+    pub(crate) fn set_reconnection_time(&mut self, ms: u64) {
+        self.reconnection_time = Some(ms);
     }
 }

@@ -8,6 +8,9 @@
 //!   in time and memory, with a configurable bound on what one event may buffer.
 //! - [`Dispatcher`] — the few rules a browser's `EventSource` applies on top of
 //!   the raw parser: the persisted last event ID and the default `message` type.
+//! - [`connection::Connection`] — a whole `EventSource` connection as a state
+//!   machine without I/O: readyState, reconnects with backoff, the last event
+//!   ID, `close()`. Drive it with any HTTP client and any clock.
 //! - [`Event`] — an encoder that writes into your buffer and refuses (with an
 //!   error, never a panic) anything that would produce a malformed or injected
 //!   event.
@@ -50,6 +53,7 @@ extern crate std;
 
 #[cfg(feature = "browser")]
 pub mod browser;
+pub mod connection;
 mod dispatch;
 #[cfg(feature = "worker")]
 pub mod edge;
