@@ -37,7 +37,6 @@ pub const DEFAULT_EVENT_TYPE: &str = "message";
 pub struct Dispatcher {
     last_event_id: String,
     reconnection_time: Option<u64>,
-    closed: bool,
 }
 
 /// An event as a browser's `EventSource` dispatches it (a `MessageEvent`,
@@ -80,22 +79,8 @@ impl Dispatcher {
         self.reconnection_time
     }
 
-    /// Stops dispatching for good (D6: nothing is dispatched after
-    /// `close()`, not even events already parsed from the same chunk).
-    pub fn close(&mut self) {
-        self.closed = true;
-    }
-
-    /// Whether [`close`](Dispatcher::close) was called.
-    pub fn is_closed(&self) -> bool {
-        self.closed
-    }
-
     /// Applies one parser item; returns the message to dispatch, if any.
     pub fn dispatch<'a>(&'a mut self, item: Item<'a>) -> Option<Message<'a>> {
-        if self.closed {
-            return None;
-        }
         match item {
             Item::Event(event) => {
                 // D1: the id buffer becomes the last event ID at every
@@ -121,7 +106,7 @@ impl Dispatcher {
                 None
             }
             Item::Retry(ms) => {
-                self.reconnection_time = Some(ms);
+                self.set_reconnection_time(ms);
                 None
             }
             Item::Comment(_) => None,
