@@ -12,7 +12,8 @@ pub const DEFAULT_EVENT_TYPE: &str = "message";
 /// What an `EventSource` keeps between events and between connections: the
 /// last event ID (sent as `Last-Event-ID` on reconnect) and the reconnection
 /// time. It turns raw parser [`Item`]s into the [`Message`]s a browser would
-/// dispatch.
+/// dispatch. A whole connection (readyState, reconnects, `close()`) is a
+/// [`Connection`](crate::connection::Connection), which embeds one.
 ///
 /// ```
 /// use ssekit::{Dispatcher, Parser};
@@ -36,7 +37,6 @@ pub const DEFAULT_EVENT_TYPE: &str = "message";
 pub struct Dispatcher {
     last_event_id: String,
     reconnection_time: Option<u64>,
-    closed: bool,
 }
 
 /// An event as a browser's `EventSource` dispatches it (a `MessageEvent`,
@@ -79,22 +79,8 @@ impl Dispatcher {
         self.reconnection_time
     }
 
-    /// Stops dispatching for good (D6: nothing is dispatched after
-    /// `close()`, not even events already parsed from the same chunk).
-    pub fn close(&mut self) {
-        self.closed = true;
-    }
-
-    /// Whether [`close`](Dispatcher::close) was called.
-    pub fn is_closed(&self) -> bool {
-        self.closed
-    }
-
     /// Applies one parser item; returns the message to dispatch, if any.
     pub fn dispatch<'a>(&'a mut self, item: Item<'a>) -> Option<Message<'a>> {
-        if self.closed {
-            return None;
-        }
         match item {
             Item::Event(event) => {
                 // D1: the id buffer becomes the last event ID at every
@@ -120,15 +106,19 @@ impl Dispatcher {
                 None
             }
             Item::Retry(ms) => {
-                self.reconnection_time = Some(ms);
+                self.set_reconnection_time(ms);
                 None
             }
             Item::Comment(_) => None,
         }
     }
 
-    fn set_last_event_id(&mut self, id: &str) {
+    pub(crate) fn set_last_event_id(&mut self, id: &str) {
         self.last_event_id.clear();
         self.last_event_id.push_str(id);
+    }
+
+    pub(crate) fn set_reconnection_time(&mut self, ms: u64) {
+        self.reconnection_time = Some(ms);
     }
 }

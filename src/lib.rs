@@ -10,6 +10,9 @@
 //!   in time and memory, with a configurable bound on what one event may buffer.
 //! - [`Dispatcher`] — the few rules a browser's `EventSource` applies on top of
 //!   the raw parser: the persisted last event ID and the default `message` type.
+//! - [`connection::Connection`] — a whole `EventSource` connection as a state
+//!   machine without I/O: readyState, reconnects with backoff, the last event
+//!   ID, `close()`. Drive it with any HTTP client and any clock.
 //! - [`Event`] — an encoder that writes into your buffer and refuses (with an
 //!   error, never a panic) anything that would produce a malformed or injected
 //!   event.
@@ -50,6 +53,7 @@ extern crate alloc;
 #[cfg(feature = "std")]
 extern crate std;
 
+pub mod connection;
 mod dispatch;
 pub mod encode;
 pub mod parse;
@@ -57,7 +61,7 @@ mod retry;
 
 pub use dispatch::{Dispatcher, Message, DEFAULT_EVENT_TYPE};
 pub use encode::{EncodeError, Encoded, Event, Field, KEEP_ALIVE};
-pub use retry::{RetryPolicy, DEFAULT_RECONNECTION_MS};
+pub use retry::{RetryPolicy, RetryPolicyError, DEFAULT_RECONNECTION_MS};
 // The README's Rust examples are compiled and run as doc tests.
 #[cfg(doctest)]
 #[doc = include_str!("../README.md")]

@@ -1,9 +1,14 @@
 //! Reconnection delays: the spec's reconnection time (C10), which a server's
 //! `retry` field sets, stretched by an optional exponential backoff.
 
+use core::fmt;
+
 /// The reconnection time a client starts with (C10: implementation-defined;
 /// 3 s is what browsers use).
 pub const DEFAULT_RECONNECTION_MS: u64 = 3_000;
+
+/// The largest [`RetryPolicy::try_with_multiplier`] accepts.
+const MAX_MULTIPLIER: f64 = 1_000.0;
 
 /// How long to wait before each reconnect, and when to give up.
 ///
@@ -12,33 +17,67 @@ pub const DEFAULT_RECONNECTION_MS: u64 = 3_000;
 /// (a fraction). `base` is the server's last `retry` value, or `initial_ms`
 /// until it sends one. A successful open resets the count.
 ///
+/// Build one from [`RetryPolicy::default`] (browser behaviour) with the
+/// `with_` methods; the two that take a fraction refuse values that would
+/// make the delay meaningless (NaN, infinities, out of range):
+///
 /// ```
 /// use ssekit::RetryPolicy;
 ///
-/// let policy = RetryPolicy { initial_ms: 1_000, multiplier: 2.0, max_ms: 5_000, jitter: 0.0, max_attempts: Some(4) };
+/// let policy = RetryPolicy::default()
+///     .with_initial_ms(1_000)
+///     .with_max_ms(5_000)
+///     .with_max_attempts(Some(4))
+///     .try_with_multiplier(2.0)?;
 /// let delays: Vec<_> = (1..=4).map(|n| policy.delay_ms(n, None, 0.5)).collect();
 /// assert_eq!(delays, [1_000, 2_000, 4_000, 5_000]);
 /// assert_eq!(policy.delay_ms(1, Some(250), 0.5), 250); // the server's retry sets the base
 /// assert!(policy.gives_up_after(4));
+///
+/// assert!(RetryPolicy::default().try_with_jitter(f64::NAN).is_err());
+/// # Ok::<(), ssekit::RetryPolicyError>(())
+/// ```
+///
+/// The fields are private, so an unchecked value cannot be slipped in:
+///
+/// ```compile_fail,E0451
+/// let policy = ssekit::RetryPolicy { jitter: f64::NAN, ..ssekit::RetryPolicy::default() };
 /// ```
 #[derive(Clone, Copy, Debug, PartialEq)]
 pub struct RetryPolicy {
-    /// Base delay until the server sends `retry`.
-    pub initial_ms: u64,
-    /// Upper bound on any delay (before jitter).
-    pub max_ms: u64,
-    /// Growth per consecutive failed attempt; `1.0` keeps the delay constant
-    /// (what browsers do).
-    pub multiplier: f64,
-    /// Random spread, a fraction in `0.0..=1.0` of the delay, either way.
-    pub jitter: f64,
-    /// Consecutive reconnects allowed without a successful open; `None` for
-    /// no limit (what browsers do).
-    pub max_attempts: Option<u32>,
+    initial_ms: u64,
+    max_ms: u64,
+    /// Finite, in `1.0..=MAX_MULTIPLIER`.
+    multiplier: f64,
+    /// Finite, in `0.0..=1.0`.
+    jitter: f64,
+    max_attempts: Option<u32>,
 }
 
+/// A value [`RetryPolicy`] refuses.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum RetryPolicyError {
+    /// The multiplier is not a number from 1 to 1000.
+    Multiplier,
+    /// The jitter is not a fraction from 0 to 1.
+    Jitter,
+}
+
+impl fmt::Display for RetryPolicyError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(match self {
+            RetryPolicyError::Multiplier => "the retry multiplier must be a number from 1 to 1000",
+            RetryPolicyError::Jitter => "the retry jitter must be a fraction from 0 to 1",
+        })
+    }
+}
+
+#[cfg(feature = "std")]
+impl std::error::Error for RetryPolicyError {}
+
 impl Default for RetryPolicy {
-    /// Browser behaviour: 3 s, constant, forever.
+    /// Browser behaviour: 3 s, constant, no jitter, forever.
     fn default() -> Self {
         RetryPolicy {
             initial_ms: DEFAULT_RECONNECTION_MS,
@@ -51,9 +90,80 @@ impl Default for RetryPolicy {
 }
 
 impl RetryPolicy {
+    /// Sets the base delay used until the server sends `retry`.
+    #[must_use]
+    pub const fn with_initial_ms(mut self, initial_ms: u64) -> Self {
+        self.initial_ms = initial_ms;
+        self
+    }
+
+    /// Sets the upper bound on any delay (before jitter). It may be below
+    /// the initial delay: then every delay is `max_ms`.
+    #[must_use]
+    pub const fn with_max_ms(mut self, max_ms: u64) -> Self {
+        self.max_ms = max_ms;
+        self
+    }
+
+    /// Sets how many consecutive reconnects are allowed without a successful
+    /// open; `None` for no limit (what browsers do).
+    #[must_use]
+    pub const fn with_max_attempts(mut self, max_attempts: Option<u32>) -> Self {
+        self.max_attempts = max_attempts;
+        self
+    }
+
+    /// Sets the growth per consecutive failed attempt: a number from `1.0`
+    /// (a constant delay, what browsers do) to `1000.0`. Anything else,
+    /// NaN and infinities included, is refused.
+    pub fn try_with_multiplier(mut self, multiplier: f64) -> Result<Self, RetryPolicyError> {
+        if !(1.0..=MAX_MULTIPLIER).contains(&multiplier) {
+            return Err(RetryPolicyError::Multiplier);
+        }
+        self.multiplier = multiplier;
+        Ok(self)
+    }
+
+    /// Sets the random spread: a fraction from `0.0` to `1.0` of the delay,
+    /// either way. Anything else, NaN included, is refused.
+    pub fn try_with_jitter(mut self, jitter: f64) -> Result<Self, RetryPolicyError> {
+        if !(0.0..=1.0).contains(&jitter) {
+            return Err(RetryPolicyError::Jitter);
+        }
+        self.jitter = jitter;
+        Ok(self)
+    }
+
+    /// The base delay until the server sends `retry`.
+    pub const fn initial_ms(&self) -> u64 {
+        self.initial_ms
+    }
+
+    /// The upper bound on any delay (before jitter).
+    pub const fn max_ms(&self) -> u64 {
+        self.max_ms
+    }
+
+    /// The growth per consecutive failed attempt.
+    pub const fn multiplier(&self) -> f64 {
+        self.multiplier
+    }
+
+    /// The random spread, a fraction of the delay.
+    pub const fn jitter(&self) -> f64 {
+        self.jitter
+    }
+
+    /// Consecutive reconnects allowed without a successful open.
+    pub const fn max_attempts(&self) -> Option<u32> {
+        self.max_attempts
+    }
+
     /// The delay before reconnect number `attempt` (1-based), with
     /// `server_retry_ms` the server's last `retry` value and `random` a
-    /// uniform number in `0.0..1.0` for the jitter.
+    /// uniform number in `0.0..=1.0` for the jitter (`0.0` shortest, `0.5`
+    /// no spread, `1.0` longest). A `random` outside that range is clamped
+    /// to it; NaN counts as `0.5`.
     pub fn delay_ms(&self, attempt: u32, server_retry_ms: Option<u64>, random: f64) -> u64 {
         let max = self.max_ms as f64;
         let mut capped = (server_retry_ms.unwrap_or(self.initial_ms) as f64).min(max);
@@ -64,11 +174,17 @@ impl RetryPolicy {
             if capped >= max || self.multiplier <= 1.0 {
                 break;
             }
-            capped = (capped * self.multiplier.max(1.0)).min(max);
+            capped = (capped * self.multiplier).min(max);
         }
-        let jitter = self.jitter.clamp(0.0, 1.0);
-        let spread = capped * jitter * (2.0 * random.clamp(0.0, 1.0) - 1.0);
-        // f64 -> u64 casts saturate; NaN cannot occur (all inputs finite).
+        let random = if random.is_nan() {
+            0.5
+        } else {
+            random.clamp(0.0, 1.0)
+        };
+        let spread = capped * self.jitter * (2.0 * random - 1.0);
+        // Every operand is finite (the constructor refuses NaN and
+        // infinities, `random` was made finite), so the sum is too; f64 ->
+        // u64 casts saturate.
         (capped + spread).max(0.0) as u64
     }
 
@@ -88,35 +204,97 @@ mod tests {
         assert_eq!(policy.delay_ms(1, None, 0.9), 3_000);
         assert_eq!(policy.delay_ms(50, None, 0.1), 3_000);
         assert!(!policy.gives_up_after(u32::MAX));
+        assert_eq!(
+            (
+                policy.initial_ms(),
+                policy.max_ms(),
+                policy.multiplier(),
+                policy.jitter(),
+                policy.max_attempts()
+            ),
+            (3_000, u64::MAX, 1.0, 0.0, None)
+        );
     }
 
     #[test]
     fn jitter_spreads_both_ways_within_bounds() {
-        let policy = RetryPolicy {
-            jitter: 0.5,
-            ..RetryPolicy::default()
-        };
+        let policy = RetryPolicy::default().try_with_jitter(0.5).unwrap();
         assert_eq!(policy.delay_ms(1, None, 0.0), 1_500);
         assert_eq!(policy.delay_ms(1, None, 0.5), 3_000);
         assert_eq!(policy.delay_ms(1, None, 1.0), 4_500);
+        assert_eq!(policy.delay_ms(1, None, -7.0), 1_500);
+        assert_eq!(policy.delay_ms(1, None, f64::INFINITY), 4_500);
+    }
+
+    #[test]
+    fn nan_and_infinite_values_are_refused() {
+        // A NaN jitter used to make every delay 0 ms: a reconnect loop.
+        for bad in [f64::NAN, f64::INFINITY, f64::NEG_INFINITY, -0.1, 1.1] {
+            assert_eq!(
+                RetryPolicy::default().try_with_jitter(bad),
+                Err(RetryPolicyError::Jitter),
+                "jitter {bad}"
+            );
+        }
+        for bad in [
+            f64::NAN,
+            f64::INFINITY,
+            f64::NEG_INFINITY,
+            0.0,
+            0.5,
+            1_000.5,
+        ] {
+            assert_eq!(
+                RetryPolicy::default().try_with_multiplier(bad),
+                Err(RetryPolicyError::Multiplier),
+                "multiplier {bad}"
+            );
+        }
+        let edges = RetryPolicy::default()
+            .try_with_jitter(1.0)
+            .and_then(|p| p.try_with_jitter(0.0))
+            .and_then(|p| p.try_with_multiplier(1.0))
+            .and_then(|p| p.try_with_multiplier(1_000.0));
+        assert!(edges.is_ok());
+    }
+
+    #[test]
+    fn nan_random_is_no_spread_not_zero() {
+        // NaN from the caller's random source used to give 0 ms as well,
+        // even with no jitter at all (0 * NaN is NaN).
+        assert_eq!(RetryPolicy::default().delay_ms(1, None, f64::NAN), 3_000);
+        let jittery = RetryPolicy::default().try_with_jitter(1.0).unwrap();
+        assert_eq!(jittery.delay_ms(1, None, f64::NAN), 3_000);
+    }
+
+    #[test]
+    fn initial_above_max_is_capped() {
+        let policy = RetryPolicy::default()
+            .with_initial_ms(10_000)
+            .with_max_ms(2_000);
+        assert_eq!(policy.delay_ms(1, None, 0.5), 2_000);
     }
 
     #[test]
     fn absurd_values_saturate() {
-        let policy = RetryPolicy {
-            multiplier: 10.0,
-            ..RetryPolicy::default()
-        };
+        let policy = RetryPolicy::default().try_with_multiplier(10.0).unwrap();
         assert_eq!(policy.delay_ms(u32::MAX, Some(u64::MAX), 0.5), u64::MAX);
         assert_eq!(policy.delay_ms(1, Some(0), 0.5), 0);
-        let shrinking = RetryPolicy {
-            multiplier: 0.1,
-            ..RetryPolicy::default()
-        };
+        let full_jitter = policy.try_with_jitter(1.0).unwrap();
+        assert_eq!(full_jitter.delay_ms(u32::MAX, None, 1.0), u64::MAX);
+        assert_eq!(full_jitter.delay_ms(u32::MAX, None, 0.0), 0);
+    }
+
+    #[test]
+    fn error_messages() {
+        use alloc::string::ToString;
         assert_eq!(
-            shrinking.delay_ms(3, None, 0.5),
-            3_000,
-            "a multiplier below 1 does not shrink"
+            RetryPolicyError::Jitter.to_string(),
+            "the retry jitter must be a fraction from 0 to 1"
+        );
+        assert_eq!(
+            RetryPolicyError::Multiplier.to_string(),
+            "the retry multiplier must be a number from 1 to 1000"
         );
     }
 }

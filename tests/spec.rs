@@ -391,24 +391,8 @@ fn d5_data_and_type_are_cleared_after_dispatch() {
     );
 }
 
-#[test]
-fn d6_nothing_is_dispatched_after_close() {
-    let mut parser = Parser::new();
-    let mut dispatcher = Dispatcher::new();
-    let mut seen = Vec::new();
-    parser.feed(b"data: 1\n\ndata: 2\n\ndata: 3\n\n", |item| {
-        if let Some(m) = dispatcher.dispatch(item.unwrap()) {
-            seen.push(m.data.to_owned());
-            if m.data == "2" {
-                // A handler closes the source: the rest of this chunk is
-                // already parsed, but must not be dispatched.
-                dispatcher.close();
-            }
-        }
-    });
-    assert_eq!(seen, ["1", "2"]);
-    assert!(dispatcher.is_closed());
-}
+// D6 (nothing is dispatched after close()) belongs to the connection, which
+// owns "closed": see tests/connection.rs.
 
 // ---- The size limit ----
 

@@ -9,7 +9,7 @@ use web_sys::{AbortSignal, Headers};
 
 use crate::js::{
     get, max_event_bytes, non_negative_integer, optional_number, optional_string, present,
-    type_error,
+    range_error, type_error,
 };
 use ssekit::RetryPolicy;
 
@@ -171,27 +171,26 @@ fn retry_policy(retry: &JsValue) -> Result<RetryPolicy, JsValue> {
     let integer =
         "EventSource: retry.initialMs, maxMs and maxAttempts must be non-negative integers";
     if let Some(ms) = optional_number(retry, "initialMs", non_negative_integer, integer)? {
-        policy.initial_ms = ms as u64;
+        policy = policy.with_initial_ms(ms as u64);
     }
     if let Some(ms) = optional_number(retry, "maxMs", non_negative_integer, integer)? {
-        policy.max_ms = ms as u64;
+        policy = policy.with_max_ms(ms as u64);
     }
+    // The policy itself refuses NaN, infinities and out-of-range values;
+    // its error becomes the RangeError `optional_number` would have thrown.
     let multiplier = "EventSource: retry.multiplier must be a number from 1 to 1000";
-    if let Some(m) = optional_number(
-        retry,
-        "multiplier",
-        |m| (1.0..=1_000.0).contains(&m),
-        multiplier,
-    )? {
-        policy.multiplier = m;
+    if let Some(m) = optional_number(retry, "multiplier", |_| true, multiplier)? {
+        policy = policy
+            .try_with_multiplier(m)
+            .map_err(|_| range_error(multiplier))?;
     }
     let jitter = "EventSource: retry.jitter must be a fraction from 0 to 1";
-    if let Some(j) = optional_number(retry, "jitter", |j| (0.0..=1.0).contains(&j), jitter)? {
-        policy.jitter = j;
+    if let Some(j) = optional_number(retry, "jitter", |_| true, jitter)? {
+        policy = policy.try_with_jitter(j).map_err(|_| range_error(jitter))?;
     }
     let attempts = |n: f64| non_negative_integer(n) && n <= f64::from(u32::MAX);
     if let Some(n) = optional_number(retry, "maxAttempts", attempts, integer)? {
-        policy.max_attempts = Some(n as u32);
+        policy = policy.with_max_attempts(Some(n as u32));
     }
     Ok(policy)
 }
