@@ -1,4 +1,6 @@
-//! The scanner's tests: the records of tricky inputs, one by one.
+//! The scanner's tests: the records of tricky inputs, one by one, then
+//! the differential test against the core ([`oracle`]) through a model of
+//! the JavaScript shell ([`shell`]).
 #![allow(
     clippy::indexing_slicing,
     clippy::unwrap_used,
@@ -8,6 +10,9 @@
     clippy::std_instead_of_alloc,
     clippy::alloc_instead_of_core
 )]
+
+mod oracle;
+mod shell;
 
 use super::record::*;
 use super::utf8::{measure_line, Count, Decoder};
