@@ -146,6 +146,9 @@ const TRICKY: &[&[u8]] = &[
     b"id:\xF0\x9F\x98\x80x\0\n\nid:12345678\0\n\nid:1234567\xFF\n\n",
     b"data: a\n: c\n\ndata: b\nretry: 1\n\nevent: e\n\ndata: c\n\n",
     b"ev\nevent\nevent:\nid:\nidd: x\nretr\ndat\ndata\n\n\n\n",
+    // Decoding makes a value longer than its line (limit 17).
+    b"data: x\nevent:\xFF\xFF\xFF\xFF\xFFa\n\ndata: x\nid:\xFF\xFF\xFF\xFF\xFFa\n\n",
+    b"data: x\n:\xFF\xFF\xFF\xFF\xFF\xFF\xFF\xFF\n\ndata: x\ndata:\xFF\xFF\xFF\xFF\xFF\n\n",
 ];
 
 /// Event size limits: none, the default, and tiny ones.
@@ -272,6 +275,7 @@ fn random_streams() {
         b"\xFF",
         b"\xE0\x80",
         b"\xED\xA0",
+        b"\xFF\xFF\xFF\xFF",
         b"\xF4\x90",
         b"0123456789",
         b"datadata",
@@ -305,7 +309,11 @@ fn random_streams() {
             }
             at = end;
         }
-        let max = [usize::MAX, 64, 17, 13, 5, 1, 0][rng.below(7)];
+        let max = match rng.below(4) {
+            0 => usize::MAX,
+            1 => 64,
+            _ => rng.below(24),
+        };
         let wanted = [0, ALL, WANT_COMMENTS, WANT_RETRY][round % 4];
         check(&script, max, wanted);
     }
