@@ -542,8 +542,14 @@ impl Scanner {
             self.end_open_line(out);
             rest = self.past_eol(eol, at);
         }
-        // Lines that start in this chunk; all ASCII is the usual case.
+        // Lines that start in this chunk. All ASCII is the usual case, then
+        // valid UTF-8: the lines in the valid part need no decoder.
         let ascii = rest.is_ascii();
+        let mut valid = if ascii {
+            rest.len()
+        } else {
+            core::str::from_utf8(rest).map_or_else(|error| error.valid_up_to(), str::len)
+        };
         loop {
             let end = match rest.first() {
                 None => return,
@@ -559,12 +565,16 @@ impl Scanner {
             };
             let text = if ascii {
                 Count::ascii(end)
+            } else if end <= valid {
+                Count::of_valid(line)
             } else {
                 utf8::measure_line(line)
             };
             self.end_line(line, *at, text, out);
             *at = at.saturating_add(text.units);
+            let before = rest.len();
             rest = self.past_eol(eol, at);
+            valid = valid.saturating_sub(before.saturating_sub(rest.len()));
         }
         self.open_line(rest, at, out);
     }
