@@ -203,8 +203,8 @@ impl Digits {
     }
 }
 
-/// The line that began in an earlier call (or earlier in this one) and has
-/// not ended: counted, not kept.
+/// The open line: bytes with no line end after them yet, at the end of the
+/// input so far. Counted, not kept (the shell keeps its text).
 #[derive(Clone, Copy, Debug)]
 struct Line {
     /// Its bytes so far; 0 when no line is open.

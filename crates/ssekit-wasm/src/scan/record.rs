@@ -12,6 +12,8 @@
 //! offsets into `T = carry + text`. A value `a b` is `T.slice(a, b)`. After
 //! the records, the shell keeps `carry = carry_from === NONE ? "" :
 //! T.slice(carry_from)` ([`Fed::carry_from`](super::Fed::carry_from)).
+//! Positions are `u32`s (they saturate; a JavaScript string is far shorter
+//! than `u32::MAX` units, which is [`NONE`]).
 //!
 //! With `ignoreBOM` the decoder keeps a leading U+FEFF in the text: the
 //! scanner removes the stream's BOM as `ssekit::Parser` does (exactly one, at
