@@ -68,7 +68,8 @@ const HEAD: usize = 7;
 /// The densest output is a line that was open before the call and ends with
 /// its first byte (three words), a blank line right after it (two), then
 /// one-byte comments, `":\n"` (three words per two bytes):
-/// `n + n / 2 + 2` covers it.
+/// `n + n / 2 + 2` covers it, and some input of every length from 1 up
+/// reaches it.
 pub const fn capacity_for(input_len: usize) -> usize {
     input_len.saturating_add(input_len / 2).saturating_add(2)
 }

@@ -282,7 +282,7 @@ fn random_streams() {
         b"xxxxxxxxxxxxxxxxxxxxxxxx",
     ];
     let mut rng = Rng(0x2545_F491_4F6C_DD1D);
-    for round in 0..25_000 {
+    for round in 0..100_000 {
         let mut stream = Vec::new();
         if rng.below(3) == 0 {
             stream.extend_from_slice(b"\xEF\xBB\xBF");
