@@ -15,6 +15,8 @@ mod eventsource;
 mod js;
 mod options;
 mod parser;
+#[forbid(unsafe_code)]
+pub mod scan;
 
 /// TypeScript declarations for the values these bindings take and return,
 /// where the generated ones would say `any`.
