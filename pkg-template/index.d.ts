@@ -1,20 +1,188 @@
-// Types for the package entry (browser and Node alike): everything is
-// initialised on import, so there is no init function to call.
-import type { EventSourceClass } from "./web/ssekit.js";
+// Types of the npm package `ssekit` (one file for every entry: browsers,
+// bundlers, workers, Node and Cloudflare Workers export the same names).
 
-export { encodeEvent, events, installPolyfill, SseParser } from "./web/ssekit.js";
-export type {
-  EventSourceClass,
-  EventStream,
-  RetryPolicyInit,
-  SseEvent,
-  SseEventFields,
-  SseParserOptions,
-  SsekitErrorEvent,
-  SsekitEventSource,
-  SsekitEventSourceEventMap,
-  SsekitEventSourceInit,
-} from "./web/ssekit.js";
+/** Reconnection policy: the wait before reconnect n is base * multiplier^(n-1), capped at maxMs,
+ * ± jitter; base is the server's last `retry` value, or initialMs until it sends one. */
+export interface RetryPolicyInit {
+  /** Base delay before the server sends `retry` (default 3000). */
+  initialMs?: number;
+  /** Upper bound on any delay. */
+  maxMs?: number;
+  /** Growth per consecutive failed attempt, 1–1000 (default 1: constant). */
+  multiplier?: number;
+  /** Random spread, a fraction 0–1 of the delay, either way (default 0). */
+  jitter?: number;
+  /** Consecutive reconnects without a successful open before giving up (default: never). */
+  maxAttempts?: number;
+  /**
+   * HTTP statuses that reconnect with backoff instead of failing for good
+   * (e.g. `[502, 503, 504]`); the `error` event still carries `status`.
+   * Default: none, as the standard says.
+   */
+  statuses?: number[];
+}
+
+/** The standard `EventSourceInit` plus what ssekit adds. */
+export interface SsekitEventSourceInit {
+  withCredentials?: boolean;
+  headers?: HeadersInit;
+  method?: string;
+  /** Re-sent on every reconnect, so it must be replayable (not a ReadableStream). */
+  body?: string | ArrayBuffer | ArrayBufferView | Blob | URLSearchParams | FormData | null;
+  credentials?: RequestCredentials;
+  /** Sent as `Last-Event-ID` on the first request. */
+  lastEventId?: string;
+  retry?: RetryPolicyInit;
+  /** Aborting it is `close()`. */
+  signal?: AbortSignal;
+  fetch?: (input: string, init: RequestInit) => Promise<Response>;
+  /** Return `false` or throw to fail the connection for good. */
+  onResponse?: (response: Response) => boolean | void | Promise<boolean | void>;
+  /** Drop the connection while the page is hidden; reconnect when visible. */
+  pauseWhenHidden?: boolean;
+  /** Per-event buffering limit in bytes (default 16 MiB). */
+  maxEventBytes?: number;
+}
+
+/** The `error` event: plain for reconnects; with details when the connection fails. */
+export interface SsekitErrorEvent extends Event {
+  /** Status of the response that failed the connection. */
+  status?: number;
+  statusText?: string;
+  headers?: Headers;
+  response?: Response;
+  /** `EventSourceError` (gave up, hook rejected), `SseParseError` (event over the limit), or what was thrown. */
+  error?: Error;
+}
+
+export interface SsekitEventSourceEventMap {
+  open: Event;
+  message: MessageEvent<string>;
+  error: SsekitErrorEvent;
+}
+
+/** ssekit's EventSource instance: the standard surface. */
+export interface SsekitEventSource extends EventTarget {
+  readonly readyState: 0 | 1 | 2;
+  readonly url: string;
+  readonly withCredentials: boolean;
+  readonly CONNECTING: 0;
+  readonly OPEN: 1;
+  readonly CLOSED: 2;
+  onopen: ((this: SsekitEventSource, ev: Event) => any) | null;
+  onmessage: ((this: SsekitEventSource, ev: MessageEvent<string>) => any) | null;
+  onerror: ((this: SsekitEventSource, ev: SsekitErrorEvent) => any) | null;
+  close(): void;
+  addEventListener<K extends keyof SsekitEventSourceEventMap>(
+    type: K,
+    listener: (this: SsekitEventSource, ev: SsekitEventSourceEventMap[K]) => any,
+    options?: boolean | AddEventListenerOptions,
+  ): void;
+  addEventListener(
+    type: string,
+    listener: (this: SsekitEventSource, ev: MessageEvent<string>) => any,
+    options?: boolean | AddEventListenerOptions,
+  ): void;
+  addEventListener(type: string, listener: EventListenerOrEventListenerObject, options?: boolean | AddEventListenerOptions): void;
+}
+
+export interface EventSourceClass {
+  new (url: string | URL, init?: SsekitEventSourceInit): SsekitEventSource;
+  readonly prototype: SsekitEventSource;
+  readonly CONNECTING: 0;
+  readonly OPEN: 1;
+  readonly CLOSED: 2;
+}
+
+/** `for await (const message of events(url, init))`; `.source` is the underlying EventSource. */
+export interface EventStream extends AsyncIterableIterator<MessageEvent<string>> {
+  readonly source: SsekitEventSource;
+}
+
+/** An event as `SseParser.feed` returns it. */
+export interface SseEvent {
+  /** The `event` field, or "message". */
+  type: string;
+  data: string;
+  /** The persisted last event ID. */
+  lastEventId: string;
+  /** The `id` field of this very event, if it had one. */
+  id: string | undefined;
+}
+
+export interface SseParserOptions {
+  /** Per-event buffering limit in bytes (default 16 MiB). */
+  maxEventBytes?: number;
+  /** Initial last event ID. */
+  lastEventId?: string;
+  onEvent?: (event: SseEvent) => void;
+  onComment?: (text: string) => void;
+  onRetry?: (ms: number) => void;
+  /** Receives `SseParseError`s; without it, `feed` throws them (with `.events`). */
+  onError?: (error: SseParseError) => void;
+}
+
+export interface SseEventFields {
+  event?: string;
+  id?: string;
+  data?: string;
+  /** Reconnection time in milliseconds. */
+  retry?: number;
+  comment?: string;
+}
 
 /** ssekit's EventSource: a drop-in for the native one, over fetch(). */
 export declare const EventSource: EventSourceClass;
+
+/** Every message of a source, as an async iterator; ends on close, throws on failure. */
+export declare function events(url: string | URL, init?: SsekitEventSourceInit): EventStream;
+
+/** Sets `globalThis.EventSource` to ssekit's where there is none (or always, with `force`); returns whether it did. */
+export declare function installPolyfill(options?: { force?: boolean }): boolean;
+
+/**
+ * A streaming parser with the browser's dispatch rules. Needs the wasm core:
+ * in browsers and bundlers `await ready` before the first `new SseParser()`
+ * (in Node and Cloudflare Workers it is ready on import).
+ */
+export declare class SseParser {
+  constructor(options?: SseParserOptions);
+  /** The persisted last event ID. */
+  readonly lastEventId: string;
+  /** Bytes held for the event being read (they count against `maxEventBytes`). */
+  readonly bufferedBytes: number;
+  /** The reconnection time the stream last asked for with `retry` (ms), if any. */
+  readonly reconnectionTime: number | undefined;
+  /** Parses the next chunk (lines and characters may be split anywhere); returns the events it completed. */
+  feed(chunk: Uint8Array | ArrayBuffer | ArrayBufferView | string): SseEvent[];
+  /** The end of the stream: a cut-off final event is dropped; returns whether one was. */
+  finish(): boolean;
+}
+
+/** Encodes one event; throws `SseEncodeError` rather than inject a field. */
+export declare function encodeEvent(fields: SseEventFields): string;
+
+/** An event larger than `maxEventBytes` was dropped; thrown by `feed` with the chunk's other events. */
+export declare class SseParseError extends Error {
+  /** The chunk's events, when `feed` throws it. */
+  events?: SseEvent[];
+}
+
+/** A field of `encodeEvent` holds a line break or NUL. */
+export declare class SseEncodeError extends Error {
+  readonly field: "event" | "id" | "comment";
+  /** Where in the field (UTF-16 code units). */
+  readonly offset: number;
+}
+
+/** An EventSource gave up: retry budget spent, response refused, or the wasm failed to load. */
+export declare class EventSourceError extends Error {}
+
+/** Resolves when the wasm core is loaded (at once in Node and Cloudflare Workers). */
+export declare const ready: Promise<unknown>;
+
+/** Loads the wasm core from elsewhere (a URL, a Response, bytes or a compiled module); the package entry already does. */
+export declare function load(source: string | URL | Response | PromiseLike<Response> | BufferSource | WebAssembly.Module): Promise<unknown>;
+
+/** Loads the wasm core at once from bytes or a compiled module. */
+export declare function loadSync(source: BufferSource | WebAssembly.Module): unknown;

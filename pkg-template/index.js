@@ -1,10 +1,9 @@
 // ssekit for browsers, workers and bundlers (Vite, webpack 5, Rollup,
-// esbuild): the --target web build, initialised once with top-level await,
-// so every export is ready to use on import.
-import init, { encodeEvent, eventSourceClass, events, installPolyfill, SseParser } from "./web/ssekit.js";
+// esbuild). Importing it never waits: the wasm core (a few KB) starts
+// loading here and compiles in the background. An EventSource awaits it
+// before its first request; `await ready` before a first `new SseParser()`.
+import { load } from "./ssekit.js";
 
-await init();
+load(new URL("./ssekit.wasm", import.meta.url));
 
-/** ssekit's EventSource: a drop-in for the native one, over fetch(). */
-export const EventSource = eventSourceClass();
-export { encodeEvent, events, installPolyfill, SseParser };
+export * from "./ssekit.js";

@@ -1,10 +1,9 @@
-// ssekit for Node (>= 20): the same web build, instantiated synchronously
-// from the wasm file next to it (Node's fetch cannot read file: URLs).
+// ssekit for Node (>= 20): the wasm core is read from the file next to this
+// one and compiled synchronously, so everything is ready on import (and
+// `require("ssekit")` works where Node can require ES modules).
 import { readFileSync } from "node:fs";
-import { encodeEvent, eventSourceClass, events, initSync, installPolyfill, SseParser } from "./web/ssekit.js";
+import { loadSync } from "./ssekit.js";
 
-initSync({ module: readFileSync(new URL("./web/ssekit_bg.wasm", import.meta.url)) });
+loadSync(readFileSync(new URL("./ssekit.wasm", import.meta.url)));
 
-/** ssekit's EventSource over Node's own fetch(). */
-export const EventSource = eventSourceClass();
-export { encodeEvent, events, installPolyfill, SseParser };
+export * from "./ssekit.js";

@@ -1,21 +1,19 @@
-// The web build used from Node (>= 20): `SseParser`, `encodeEvent` and the
-// `EventSource` class, loaded with `initSync` from the wasm bytes, as the
-// npm package's Node entry does.
+// The npm package from Node (>= 20), by its Node entry (the wasm core is
+// loaded synchronously on import): `SseParser`, `encodeEvent`, and the
+// `EventSource` shell driven through an injected `fetch` that returns real
+// `Response` streams (every decision checked exactly, no server), then over
+// Node's own fetch against the fault-injecting test server.
 //
-//   SSEKIT_PKG=target/types-pkg SSEKIT_TEST_SERVER=http://127.0.0.1:PORT \
-//     node --test tests/node/*.test.mjs
-//
-// Expected values are written from ../shared/SSE-SPEC.md, not from output.
-import { readFileSync } from "node:fs";
+//   SSEKIT_PKG=pkg SSEKIT_TEST_SERVER=http://127.0.0.1:PORT node --test tests/node/*.test.mjs
 import { resolve } from "node:path";
 import { pathToFileURL } from "node:url";
+import { getEventListeners } from "node:events";
 import { test } from "node:test";
 import assert from "node:assert/strict";
 
-const pkgDir = resolve(process.env.SSEKIT_PKG ?? "target/types-pkg");
-const ssekit = await import(pathToFileURL(`${pkgDir}/ssekit.js`).href);
-ssekit.initSync({ module: readFileSync(`${pkgDir}/ssekit_bg.wasm`) });
-const { SseParser, encodeEvent } = ssekit;
+const pkgDir = resolve(process.env.SSEKIT_PKG ?? "pkg");
+const ssekit = await import(pathToFileURL(`${pkgDir}/node.js`).href);
+const { SseParser, encodeEvent, EventSource, SseParseError, SseEncodeError, EventSourceError } = ssekit;
 
 const encoder = new TextEncoder();
 
@@ -78,7 +76,7 @@ test("SseParser: an event over the limit is an SseParseError and loses nothing e
   } catch (error) {
     thrown = error;
   }
-  assert.ok(thrown instanceof Error, "feed throws without onError");
+  assert.ok(thrown instanceof SseParseError, "feed throws an SseParseError without onError");
   assert.equal(thrown.name, "SseParseError");
   assert.deepEqual(
     thrown.events.map((e) => e.data),
@@ -96,7 +94,7 @@ test("encodeEvent: fields in order, multi-line data, injection refused", () => {
   assert.throws(() => encodeEvent({ dta: "typo" }), TypeError);
   assert.throws(() => encodeEvent({ retry: -1 }), RangeError);
   for (const fields of [{ event: "a\nb", data: "" }, { id: "1\r", data: "" }, { data: "x", id: "\0" }]) {
-    assert.throws(() => encodeEvent(fields), { name: "SseEncodeError" }, JSON.stringify(fields));
+    assert.throws(() => encodeEvent(fields), SseEncodeError, JSON.stringify(fields));
   }
   // Whatever it encodes parses back to the same event.
   const parser = new SseParser();
@@ -107,7 +105,6 @@ test("encodeEvent: fields in order, multi-line data, injection refused", () => {
 test("EventSource over Node's fetch: messages, ids, then reconnect with Last-Event-ID", {
   skip: process.env.SSEKIT_TEST_SERVER ? false : "SSEKIT_TEST_SERVER not set",
 }, async () => {
-  const EventSource = ssekit.eventSourceClass();
   const key = `node-${process.pid}-${Date.now()}`;
   const url = `${process.env.SSEKIT_TEST_SERVER}/seq?key=${key}&n=4&drop=2`;
   const source = new EventSource(url, { retry: { initialMs: 10, jitter: 0 } });
@@ -139,4 +136,184 @@ test("EventSource over Node's fetch: messages, ids, then reconnect with Last-Eve
     stats.filter((r) => r.method === "GET").map((r) => r.lastEventId),
     [null, "2"],
   );
+});
+
+test("SseParser: a throwing callback loses no events (they travel with the exception)", () => {
+  const seen = [];
+  const parser = new SseParser({
+    onEvent: (event) => {
+      seen.push(event.data);
+      if (event.data === "2") throw new Error("handler bug");
+    },
+  });
+  let thrown;
+  try {
+    parser.feed("data: 1\n\ndata: 2\n\ndata: 3\n\n");
+  } catch (error) {
+    thrown = error;
+  }
+  assert.equal(thrown?.message, "handler bug");
+  assert.deepEqual(seen, ["1", "2", "3"], "every callback ran");
+  assert.deepEqual(
+    thrown.events.map((e) => e.data),
+    ["1", "2", "3"],
+    "the chunk's events are on the exception",
+  );
+});
+
+// ---- The EventSource shell over an injected fetch ---------------------------
+
+// A scripted server: each call of `fetch` takes the next reply, a function
+// of the request returning a Response (or throwing: a network error).
+function scripted(replies) {
+  const requests = [];
+  const fetch = async (url, init) => {
+    requests.push({ url, init });
+    const reply = replies.shift();
+    if (!reply) return new Promise(() => {}); // hangs: no more replies
+    return reply(url, init);
+  };
+  return { fetch, requests };
+}
+
+// A 200 text/event-stream response whose body is `chunks`, then its end.
+const sse = (...chunks) => body(chunks, true);
+// The same, but the body stays open after the chunks.
+const sseOpen = (...chunks) => body(chunks, false);
+const body = (chunks, end) =>
+  new Response(
+    new ReadableStream({
+      start(controller) {
+        for (const chunk of chunks) controller.enqueue(new TextEncoder().encode(chunk));
+        if (end) controller.close();
+      },
+    }),
+    { status: 200, headers: { "content-type": "text/event-stream" } },
+  );
+
+// Records what a user observes: readyState at each event, and the events.
+function observe(source, types = []) {
+  const log = [];
+  source.onopen = () => log.push(`open ${source.readyState}`);
+  source.onmessage = (e) => log.push(`message ${e.data} id=${e.lastEventId} ${source.readyState}`);
+  source.onerror = (e) => log.push(`error ${source.readyState}${e.status ? ` ${e.status}` : ""}${e.error ? ` ${e.error.name}` : ""}`);
+  for (const type of types) source.addEventListener(type, (e) => log.push(`${type} ${e.data}`));
+  return log;
+}
+
+const until = async (check, what) => {
+  for (let i = 0; i < 400; i++) {
+    if (check()) return;
+    await new Promise((r) => setTimeout(r, 5));
+  }
+  assert.fail(`timed out waiting for ${what}`);
+};
+
+test("EventSource shell: class identity and constants", () => {
+  assert.equal(EventSource.name, "EventSource");
+  const source = new EventSource("http://127.0.0.1:9/", { fetch: () => new Promise(() => {}) });
+  assert.equal(String(source), "[object EventSource]");
+  assert.ok(source instanceof EventTarget);
+  assert.deepEqual([EventSource.CONNECTING, EventSource.OPEN, EventSource.CLOSED, source.CLOSED], [0, 1, 2, 2]);
+  assert.equal(source.readyState, EventSource.CONNECTING);
+  source.close();
+  assert.equal(source.readyState, EventSource.CLOSED);
+});
+
+test("EventSource shell: open, messages, clean end, reconnect with the UTF-8 Last-Event-ID", async () => {
+  const { fetch, requests } = scripted([
+    () => sse("id: caf\u00e9\u2026\ndata: one\n\n", "event: ping\ndata: two\n\n"),
+    () => sseOpen("data: three\n\n"),
+  ]);
+  const source = new EventSource("http://example.test/events", { fetch, retry: { initialMs: 1 } });
+  const log = observe(source, ["ping"]);
+  await until(() => log.includes("message three id=caf\u00e9\u2026 1"), "the third message");
+  source.close();
+  assert.deepEqual(log, [
+    "open 1",
+    "message one id=caf\u00e9\u2026 1",
+    "ping two",
+    "error 0",
+    "open 1",
+    "message three id=caf\u00e9\u2026 1",
+  ]);
+  assert.equal(requests.length, 2);
+  const [first, second] = requests.map((r) => r.init);
+  assert.equal(first.headers.accept, "text/event-stream");
+  assert.equal(first.headers["last-event-id"], undefined);
+  // The id's UTF-8 bytes, one char per byte: what a browser sends.
+  const bytes = [...new TextEncoder().encode("caf\u00e9\u2026")].map((b) => String.fromCharCode(b)).join("");
+  assert.equal(second.headers["last-event-id"], bytes);
+  assert.equal(first.cache, "no-store");
+  assert.equal(first.credentials, "same-origin", "credentials are always passed to a custom fetch");
+  assert.equal(typeof first.headers, "object", "headers are a plain object a wrapper can spread");
+  assert.ok(!(first.headers instanceof Headers));
+});
+
+test("EventSource shell: C4 non-200 and wrong content types fail for good, once", async () => {
+  for (const reply of [
+    () => new Response(null, { status: 204 }),
+    () => new Response("nope", { status: 500, headers: { "content-type": "text/event-stream" } }),
+    () => new Response("data: x\n\n", { status: 200, headers: { "content-type": "text/plain" } }),
+  ]) {
+    const { fetch, requests } = scripted([reply, () => sse("data: never\n\n")]);
+    const source = new EventSource("http://example.test/", { fetch, retry: { initialMs: 1 } });
+    const log = observe(source);
+    await until(() => log.length > 0, "the error");
+    await new Promise((r) => setTimeout(r, 20));
+    assert.equal(source.readyState, EventSource.CLOSED);
+    assert.equal(log.length, 1, log.join());
+    assert.match(log[0], /^error 2/);
+    assert.equal(requests.length, 1, "no reconnect");
+  }
+});
+
+test("EventSource shell: retry statuses reconnect; maxAttempts gives up with an EventSourceError", async () => {
+  const unavailable = () => new Response(null, { status: 503 });
+  const { fetch, requests } = scripted([unavailable, unavailable, unavailable, unavailable]);
+  const source = new EventSource("http://example.test/", {
+    fetch,
+    retry: { initialMs: 1, maxAttempts: 2, statuses: [503] },
+  });
+  const log = observe(source);
+  await until(() => source.readyState === EventSource.CLOSED, "giving up");
+  assert.deepEqual(log, ["error 0 503", "error 0 503", "error 2 503 EventSourceError"]);
+  assert.equal(requests.length, 3);
+});
+
+test("EventSource shell: close() in a handler drops the rest of the chunk (D6)", async () => {
+  const { fetch } = scripted([() => sse("data: 1\n\ndata: 2\n\ndata: 3\n\n")]);
+  const source = new EventSource("http://example.test/", { fetch });
+  const seen = [];
+  source.onmessage = (e) => {
+    seen.push(e.data);
+    if (e.data === "2") source.close();
+  };
+  await until(() => seen.length >= 2, "two messages");
+  await new Promise((r) => setTimeout(r, 20));
+  assert.deepEqual(seen, ["1", "2"]);
+});
+
+test("EventSource shell: onmessage runs once per event; reconnects leave no listener behind", async () => {
+  const replies = [];
+  for (let i = 0; i < 30; i++) replies.push(() => sse(`data: ${i}\n\n`));
+  const { fetch } = scripted(replies);
+  const controller = new AbortController();
+  const source = new EventSource("http://example.test/", { fetch, signal: controller.signal, retry: { initialMs: 0 } });
+  let calls = 0;
+  source.onmessage = () => calls++;
+  await until(() => calls === 30, "30 messages");
+  assert.equal(calls, 30);
+  assert.equal(getEventListeners(controller.signal, "abort").length, 1, "one abort listener, whatever the reconnects");
+  controller.abort();
+  assert.equal(source.readyState, EventSource.CLOSED);
+});
+
+test("EventSource shell: an event over maxEventBytes is an error event; the connection stays open", async () => {
+  const { fetch } = scripted([() => sseOpen(`data: ${"x".repeat(100)}\n\ndata: after\n\n`)]);
+  const source = new EventSource("http://example.test/", { fetch, maxEventBytes: 50 });
+  const log = observe(source);
+  await until(() => log.some((l) => l.startsWith("message after")), "the next event");
+  assert.deepEqual(log, ["open 1", "error 1 SseParseError", "message after id= 1"]);
+  source.close();
 });

@@ -27,7 +27,11 @@
 //                                tiny ("data:x" events)
 //   /flaky [key fail=1]          503 for the first `fail` requests with that key, then one event, then EOF
 //   /stats [key]                 JSON: requests (and preflights) seen with ?key=, in order
+//   /pkg/<file>                  the built npm package ($SSEKIT_PKG, default pkg/): the browser
+//                                tests load its ssekit.wasm from here
 import http from "node:http";
+import { readFile } from "node:fs/promises";
+import { join, resolve } from "node:path";
 
 const requests = new Map(); // key -> [{ lastEventId, method }]
 
@@ -219,6 +223,13 @@ const routes = {
     }
     sse(res);
     res.end("data: recovered\n\n");
+  },
+  async pkg(req, res, q, file) {
+    if (!/^[\w.-]+$/.test(file)) throw new Error("bad package path");
+    const body = await readFile(join(resolve(process.env.SSEKIT_PKG ?? "pkg"), file));
+    const type = file.endsWith(".wasm") ? "application/wasm" : file.endsWith(".js") ? "text/javascript" : "application/octet-stream";
+    res.writeHead(200, { "Content-Type": type, "Cache-Control": "no-store" });
+    res.end(body);
   },
   async stats(req, res, q) {
     res.writeHead(200, { "Content-Type": "application/json" });

@@ -1,28 +1,347 @@
-//! ssekit for JavaScript, compiled to WebAssembly: the npm package `ssekit`.
+//! The wasm core of the npm package `ssekit`.
 //!
-//! Thin adapters over the core: the `EventSource` class over `fetch()`
-//! ([`event_source_class`], [`events`], [`install_polyfill`]), [`SseParser`]
-//! (the streaming parser and the browser dispatch rules, fed `Uint8Array`s or
-//! strings) and [`encode_event`]. They run in a Window and in Workers: they
-//! reach `fetch`, timers and `location` through the global scope, never
-//! through `window`.
-
+//! JavaScript (`js/ssekit.js`) does every piece of I/O and this crate makes
+//! every decision, through a handful of functions that take and return
+//! numbers only:
+//!
+//! - `stream_*` — a [`scan::Scanner`] per stream: JavaScript copies a chunk's
+//!   bytes into the handle's input area, decodes the same bytes once with a
+//!   streaming `TextDecoder`, and the scanner answers with records whose
+//!   positions are UTF-16 offsets into that text (the wire format is
+//!   [`scan::record`]), so every string JavaScript builds is a `slice`.
+//! - `source_*` — an EventSource's [`Connection`] (the core's sans-IO
+//!   connection machine) on the same handle: JavaScript reports what
+//!   happened (a response, the end of a body, a network error, time) and
+//!   gets back what to do (open, reconnect after a delay, fail for good).
+//!   The machine owns readyState, the last event ID, the backoff and
+//!   "nothing after close".
+//!
+//! A handle is the address of a boxed [`Handle`]; JavaScript passes back only
+//! handles it was given and frees each once. That contract, the exports and
+//! the global allocator are this crate's `unsafe`; the scanner is
+//! `forbid(unsafe_code)` and so is the core.
+#![cfg_attr(not(test), no_std)]
 #![deny(missing_docs)]
 
-mod batch;
-mod encoder;
-mod eventsource;
-mod js;
-mod options;
-mod parser;
+extern crate alloc;
+
+use alloc::boxed::Box;
+use alloc::string::String;
+use alloc::vec::Vec;
+
+use ssekit::connection::{Cause, Config, Connection, Failure, ResponseHead, Transition};
+use ssekit::RetryPolicy;
+use wasm_bindgen::prelude::wasm_bindgen;
+
 #[forbid(unsafe_code)]
 pub mod scan;
 
-/// TypeScript declarations for the values these bindings take and return,
-/// where the generated ones would say `any`.
-#[wasm_bindgen::prelude::wasm_bindgen(typescript_custom_section)]
-const TYPES: &str = include_str!("types.d.ts");
+use scan::{record, Scanner};
 
-pub use encoder::encode_event;
-pub use eventsource::{event_source_class, events, install_polyfill};
-pub use parser::SseParser;
+// A panic (there is none reachable from input) traps the instance; without
+// std's machinery the module stays small.
+#[cfg(all(target_arch = "wasm32", not(test)))]
+#[panic_handler]
+fn panic(_: &core::panic::PanicInfo) -> ! {
+    core::arch::wasm32::unreachable()
+}
+
+// Small and well kept; grows wasm memory as needed.
+#[cfg(all(target_arch = "wasm32", not(test)))]
+#[global_allocator]
+static ALLOCATOR: talc::wasm::WasmDynamicTalc = talc::wasm::new_wasm_dynamic_allocator();
+
+/// One stream: an `SseParser`'s, or an `EventSource`'s with its connection.
+pub struct Handle {
+    scanner: Scanner,
+    /// Where JavaScript writes a chunk (or a string argument) before a call.
+    input: Vec<u8>,
+    /// The records of the last `stream_feed`.
+    records: Vec<u32>,
+    /// Where the open line starts in the last fed text (`record::NONE`: none).
+    carry_from: u32,
+    connection: Option<Connection>,
+}
+
+fn handle(h: u32) -> &'static mut Handle {
+    // SAFETY: `h` came from `stream_new` and was not freed (the contract
+    // with js/ssekit.js, the only caller); wasm32 is single-threaded and no
+    // export holds the reference past its return.
+    unsafe { &mut *(h as usize as *mut Handle) }
+}
+
+/// A f64 from JavaScript as a count of milliseconds (NaN and negatives: 0).
+fn ms(value: f64) -> u64 {
+    value as u64
+}
+
+/// A new stream; `flags` asks for comment and retry records
+/// ([`record::WANT_COMMENTS`], [`record::WANT_RETRY`]).
+#[wasm_bindgen]
+pub fn stream_new(max_event_bytes: f64, flags: u32) -> u32 {
+    let scanner = Scanner::new(max_event_bytes as usize, flags);
+    let handle = Box::new(Handle {
+        scanner,
+        input: Vec::new(),
+        records: Vec::new(),
+        carry_from: record::NONE,
+        connection: None,
+    });
+    Box::into_raw(handle) as usize as u32
+}
+
+/// Frees a stream and its connection.
+#[wasm_bindgen]
+pub fn stream_free(h: u32) {
+    // SAFETY: as in `handle`; JavaScript never uses `h` again.
+    drop(unsafe { Box::from_raw(h as usize as *mut Handle) });
+}
+
+/// The input area, resized to `len` bytes; JavaScript writes there next.
+#[wasm_bindgen]
+pub fn stream_input(h: u32, len: u32) -> u32 {
+    let input = &mut handle(h).input;
+    input.resize(len as usize, 0);
+    input.as_mut_ptr() as usize as u32
+}
+
+/// Scans the first `len` input bytes; returns how many record words
+/// `stream_records` now holds.
+#[wasm_bindgen]
+pub fn stream_feed(h: u32, len: u32) -> u32 {
+    let handle = handle(h);
+    let input = handle.input.get(..len as usize).unwrap_or(&handle.input);
+    handle.records.resize(scan::capacity_for(input.len()), 0);
+    // The buffer was just sized with `capacity_for`, so this cannot fail;
+    // if it did, nothing was scanned and there is nothing to report.
+    let Ok(fed) = handle.scanner.feed(input, &mut handle.records) else {
+        handle.carry_from = record::NONE;
+        return 0;
+    };
+    handle.carry_from = fed.carry_from;
+    if let (Some(connection), Some(ms)) = (&mut handle.connection, handle.scanner.retry()) {
+        // P11: a retry takes effect as soon as it is seen.
+        connection.set_reconnection_time(ms);
+    }
+    fed.words as u32
+}
+
+/// Where the records of the last feed are.
+#[wasm_bindgen]
+pub fn stream_records(h: u32) -> u32 {
+    handle(h).records.as_ptr() as usize as u32
+}
+
+/// Where the open line starts in the last fed text, or `record::NONE`.
+#[wasm_bindgen]
+pub fn stream_carry(h: u32) -> u32 {
+    handle(h).carry_from
+}
+
+/// The end of a body: the open block is dropped (P12). Returns whether
+/// anything was (the body was cut inside an event).
+#[wasm_bindgen]
+pub fn stream_finish(h: u32) -> bool {
+    handle(h).scanner.finish()
+}
+
+/// Bytes held for the event being read (they count against the limit).
+#[wasm_bindgen]
+pub fn stream_buffered(h: u32) -> f64 {
+    handle(h).scanner.buffered_bytes() as f64
+}
+
+/// The last valid `retry` value seen (ms), or -1.
+#[wasm_bindgen]
+pub fn stream_retry(h: u32) -> f64 {
+    handle(h).scanner.retry().map_or(-1.0, |ms| ms as f64)
+}
+
+/// Makes the stream an EventSource's: the input area holds the initial last
+/// event ID (`id_len` bytes of UTF-8) and then `statuses` little-endian u16
+/// retry statuses. Negative `max_ms` / `max_attempts` mean no limit.
+#[allow(clippy::too_many_arguments)]
+#[wasm_bindgen]
+pub fn source_start(
+    h: u32,
+    id_len: u32,
+    statuses: u32,
+    initial_ms: f64,
+    max_ms: f64,
+    multiplier: f64,
+    jitter: f64,
+    max_attempts: f64,
+) {
+    let handle = handle(h);
+    let input = &handle.input;
+    let (id, rest) = input.split_at((id_len as usize).min(input.len()));
+    let retry_statuses = rest
+        .chunks_exact(2)
+        .take(statuses as usize)
+        .map(|pair| u16::from_le_bytes([pair[0], pair[1]]))
+        .collect();
+    // js/ssekit.js checked every value already (it must throw before the
+    // wasm is loaded); an invalid one here keeps the default.
+    let mut retry = RetryPolicy::default()
+        .with_initial_ms(ms(initial_ms))
+        .with_max_ms(if max_ms < 0.0 { u64::MAX } else { ms(max_ms) })
+        .with_max_attempts((max_attempts >= 0.0).then_some(max_attempts as u32));
+    retry = retry.try_with_multiplier(multiplier).unwrap_or(retry);
+    retry = retry.try_with_jitter(jitter).unwrap_or(retry);
+    handle.connection = Some(Connection::new(Config {
+        retry,
+        retry_statuses,
+        last_event_id: String::from(core::str::from_utf8(id).unwrap_or("")),
+        max_event_bytes: handle.scanner.max_event_bytes(),
+    }));
+}
+
+fn connection(h: u32) -> Option<&'static mut Connection> {
+    handle(h).connection.as_mut()
+}
+
+/// Packs a transition for JavaScript: kind (0 none, 1 open, 2 reconnecting,
+/// 3 failed) | detail << 2 | status << 8. Details: a reconnect's cause (0
+/// the body ended, 1 a network error, 2 a retry status); a failure's reason
+/// (0 status, 1 content type, 2 gave up, 3 rejected).
+fn pack(h: u32, transition: Transition) -> u32 {
+    let (kind, detail, status) = match transition {
+        Transition::None => (0, 0, 0),
+        Transition::Open => (1, 0, 0),
+        Transition::Reconnecting { cause, .. } => match cause {
+            Cause::Ended => (2, 0, 0),
+            Cause::NetworkError => (2, 1, 0),
+            Cause::Status(status) => (2, 2, status),
+        },
+        Transition::Failed(failure) => match failure {
+            Failure::Status(status) => (3, 0, status),
+            Failure::ContentType => (3, 1, 0),
+            Failure::GaveUp { .. } => (3, 2, 0),
+            _ => (3, 3, 0),
+        },
+    };
+    if kind >= 2 {
+        // Whatever ended, the cut-off event goes with it (P12).
+        let _ = handle(h).scanner.finish();
+    }
+    kind | detail << 2 | u32::from(status) << 8
+}
+
+/// The attempt number of a request due now, or -1 (none due yet).
+#[wasm_bindgen]
+pub fn source_poll_request(h: u32, now: f64) -> i32 {
+    connection(h)
+        .and_then(|c| c.poll_request(ms(now)))
+        .map_or(-1, |request| request.attempt.min(i32::MAX as u32) as i32)
+}
+
+/// When the pending reconnect is due (ms), or -1.
+#[wasm_bindgen]
+pub fn source_poll_timeout(h: u32) -> f64 {
+    connection(h)
+        .and_then(|c| c.poll_timeout())
+        .map_or(-1.0, |at| at as f64)
+}
+
+/// Where the last event ID's UTF-8 is (see `source_last_event_id_len`).
+#[wasm_bindgen]
+pub fn source_last_event_id(h: u32) -> u32 {
+    connection(h).map_or(0, |c| c.last_event_id().as_ptr() as usize as u32)
+}
+
+/// The last event ID's length in bytes.
+#[wasm_bindgen]
+pub fn source_last_event_id_len(h: u32) -> u32 {
+    connection(h).map_or(0, |c| c.last_event_id().len() as u32)
+}
+
+/// D1 from the scanner's records: the input area holds the new ID's UTF-8.
+#[wasm_bindgen]
+pub fn source_set_last_event_id(h: u32, len: u32) {
+    let handle = handle(h);
+    let bytes = handle.input.get(..len as usize).unwrap_or(&[]);
+    if let (Some(connection), Ok(id)) = (&mut handle.connection, core::str::from_utf8(bytes)) {
+        connection.set_last_event_id(id);
+    }
+}
+
+/// C4: a response arrived; the input area holds its Content-Type (`type_len`
+/// bytes, or `record::NONE` for no header).
+#[wasm_bindgen]
+pub fn source_response(h: u32, now: f64, status: u32, type_len: u32, random: f64) -> u32 {
+    let handle = handle(h);
+    let content_type = match type_len {
+        record::NONE => None,
+        len => core::str::from_utf8(handle.input.get(..len as usize).unwrap_or(&[])).ok(),
+    };
+    let head = ResponseHead {
+        status: status.min(u32::from(u16::MAX)) as u16,
+        content_type,
+    };
+    let transition = handle.connection.as_mut().map_or(Transition::None, |c| {
+        c.handle_response(ms(now), head, random)
+    });
+    pack(h, transition)
+}
+
+/// C5: the body ended cleanly.
+#[wasm_bindgen]
+pub fn source_end(h: u32, now: f64, random: f64) -> u32 {
+    let transition = connection(h).map_or(Transition::None, |c| c.handle_end(ms(now), random));
+    pack(h, transition)
+}
+
+/// C5: the request or the body failed.
+#[wasm_bindgen]
+pub fn source_network_error(h: u32, now: f64, random: f64) -> u32 {
+    let transition = connection(h).map_or(Transition::None, |c| {
+        c.handle_network_error(ms(now), random)
+    });
+    pack(h, transition)
+}
+
+/// C7 for a reason the shell found (the `onResponse` hook said no, fetch did
+/// not return a Response).
+#[wasm_bindgen]
+pub fn source_reject(h: u32) -> u32 {
+    let transition = connection(h).map_or(Transition::None, |c| c.fail(Failure::Rejected));
+    pack(h, transition)
+}
+
+/// C8: close().
+#[wasm_bindgen]
+pub fn source_close(h: u32) {
+    if let Some(connection) = connection(h) {
+        connection.close();
+    }
+    let _ = handle(h).scanner.finish();
+}
+
+/// The page was hidden (`pauseWhenHidden`).
+#[wasm_bindgen]
+pub fn source_pause(h: u32) {
+    if let Some(connection) = connection(h) {
+        connection.pause();
+    }
+    let _ = handle(h).scanner.finish();
+}
+
+/// The page is visible again.
+#[wasm_bindgen]
+pub fn source_resume(h: u32, now: f64) {
+    if let Some(connection) = connection(h) {
+        connection.resume(ms(now));
+    }
+}
+
+/// readyState: 0 CONNECTING, 1 OPEN, 2 CLOSED.
+#[wasm_bindgen]
+pub fn source_ready_state(h: u32) -> u32 {
+    connection(h).map_or(2, |c| c.ready_state() as u32)
+}
+
+/// Consecutive failed reconnects (for the "gave up" message).
+#[wasm_bindgen]
+pub fn source_failed_attempts(h: u32) -> u32 {
+    connection(h).map_or(0, |c| c.failed_attempts())
+}

@@ -11,8 +11,6 @@ use support::*;
 use wasm_bindgen::prelude::*;
 use wasm_bindgen_test::{wasm_bindgen_test as test, wasm_bindgen_test_configure};
 
-use ssekit_wasm::{event_source_class, events, install_polyfill};
-
 wasm_bindgen_test_configure!(run_in_browser);
 
 #[test]
@@ -481,7 +479,7 @@ async fn events_throws_when_the_source_fails() {
         .iter()
         .map(|v| v.as_string().unwrap())
         .collect();
-    assert_eq!(got, ["threw Error"]);
+    assert_eq!(got, ["threw EventSourceError"]);
 }
 
 #[test]

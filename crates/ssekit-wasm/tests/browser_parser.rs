@@ -5,10 +5,31 @@
 #![cfg(target_arch = "wasm32")]
 
 use js_sys::{Array, Function, Object, Reflect, Uint8Array};
-use wasm_bindgen::{JsCast, JsValue};
+use wasm_bindgen::prelude::*;
+use wasm_bindgen::JsCast;
 use wasm_bindgen_test::{wasm_bindgen_test as test, wasm_bindgen_test_configure};
 
-use ssekit_wasm::{encode_event, SseParser};
+mod support;
+
+// The package's JavaScript, as users call it.
+#[wasm_bindgen(module = "/js/ssekit.js")]
+extern "C" {
+    type SseParser;
+    #[wasm_bindgen(constructor, catch)]
+    fn new(options: JsValue) -> Result<SseParser, JsValue>;
+    #[wasm_bindgen(method, catch)]
+    fn feed(this: &SseParser, chunk: &JsValue) -> Result<Array, JsValue>;
+    #[wasm_bindgen(method)]
+    fn finish(this: &SseParser) -> bool;
+    #[wasm_bindgen(method, getter, js_name = lastEventId)]
+    fn last_event_id(this: &SseParser) -> String;
+    #[wasm_bindgen(method, getter, js_name = reconnectionTime)]
+    fn reconnection_time(this: &SseParser) -> Option<f64>;
+    #[wasm_bindgen(method, getter, js_name = bufferedBytes)]
+    fn buffered_bytes(this: &SseParser) -> f64;
+    #[wasm_bindgen(js_name = encodeEvent, catch)]
+    fn encode_event(fields: JsValue) -> Result<String, JsValue>;
+}
 
 wasm_bindgen_test_configure!(run_in_browser);
 
@@ -57,11 +78,12 @@ fn ev(t: &str, d: &str, l: &str, id: Option<&str>) -> (String, String, String, O
 }
 
 #[test]
-fn feeds_bytes_split_anywhere_and_returns_event_objects() {
+async fn feeds_bytes_split_anywhere_and_returns_event_objects() {
+    support::loaded().await;
     let stream =
         "id: 1\nevent: grüße\ndata: 😀 multi\ndata: line\r\n\r\ndata: no id\r\r".as_bytes();
     for size in 1..=stream.len() {
-        let mut parser = SseParser::new(JsValue::UNDEFINED).unwrap();
+        let parser = SseParser::new(JsValue::UNDEFINED).unwrap();
         let mut all = Vec::new();
         for chunk in stream.chunks(size) {
             all.extend(events(
@@ -82,8 +104,9 @@ fn feeds_bytes_split_anywhere_and_returns_event_objects() {
 }
 
 #[test]
-fn feeds_strings_and_array_buffers() {
-    let mut parser = SseParser::new(JsValue::UNDEFINED).unwrap();
+async fn feeds_strings_and_array_buffers() {
+    support::loaded().await;
+    let parser = SseParser::new(JsValue::UNDEFINED).unwrap();
     let first = parser.feed(&JsValue::from_str("data: é")).unwrap();
     assert_eq!(first.length(), 0);
     let buffer = Uint8Array::from(&b"\n\n"[..]).buffer();
@@ -96,7 +119,8 @@ fn feeds_strings_and_array_buffers() {
 }
 
 #[test]
-fn callbacks_run_in_stream_order() {
+async fn callbacks_run_in_stream_order() {
+    support::loaded().await;
     let log = Array::new();
     let options = object(&[
         ("onEvent", recorder(&log)),
@@ -104,7 +128,7 @@ fn callbacks_run_in_stream_order() {
         ("onRetry", recorder(&log)),
         ("lastEventId", JsValue::from_str("41")),
     ]);
-    let mut parser = SseParser::new(options).unwrap();
+    let parser = SseParser::new(options).unwrap();
     parser
         .feed(&JsValue::from_str(
             ": ping\nretry: 2500\ndata: x\n\nretry: nope\n",
@@ -122,8 +146,9 @@ fn callbacks_run_in_stream_order() {
 }
 
 #[test]
-fn oversized_event_throws_a_named_error_carrying_the_other_events() {
-    let mut parser = SseParser::new(object(&[("maxEventBytes", JsValue::from_f64(16.0))])).unwrap();
+async fn oversized_event_throws_a_named_error_carrying_the_other_events() {
+    support::loaded().await;
+    let parser = SseParser::new(object(&[("maxEventBytes", JsValue::from_f64(16.0))])).unwrap();
     let error = parser
         .feed(&JsValue::from_str(
             "data: a\n\ndata: far too long for sixteen\n\ndata: b\n\n",
@@ -140,9 +165,10 @@ fn oversized_event_throws_a_named_error_carrying_the_other_events() {
 }
 
 #[test]
-fn oversized_event_goes_to_on_error_when_given() {
+async fn oversized_event_goes_to_on_error_when_given() {
+    support::loaded().await;
     let log = Array::new();
-    let mut parser = SseParser::new(object(&[
+    let parser = SseParser::new(object(&[
         ("maxEventBytes", JsValue::from_f64(16.0)),
         ("onError", recorder(&log)),
     ]))
@@ -158,19 +184,27 @@ fn oversized_event_goes_to_on_error_when_given() {
 }
 
 #[test]
-fn a_throwing_callback_loses_no_events() {
+async fn a_throwing_callback_loses_no_events() {
+    support::loaded().await;
     let thrower = Function::new_with_args("e", "if (e.data === '1') throw new Error('boom')");
-    let mut parser = SseParser::new(object(&[("onEvent", thrower.into())])).unwrap();
+    let parser = SseParser::new(object(&[("onEvent", thrower.into())])).unwrap();
     let error = parser
         .feed(&JsValue::from_str("data: 1\n\ndata: 2\n\n"))
         .unwrap_err();
     assert_eq!(string(&error, "message"), "boom");
-    // The parser state moved past both events; nothing is replayed or lost.
-    assert_eq!(parser.buffered_bytes(), 0);
+    // Both events travel with the exception, and the parser moved past them:
+    // nothing is replayed or lost.
+    let carried: Array = get(&error, "events").dyn_into().unwrap();
+    assert_eq!(
+        events(&carried),
+        [ev("message", "1", "", None), ev("message", "2", "", None)]
+    );
+    assert_eq!(parser.buffered_bytes(), 0.0);
 }
 
 #[test]
-fn bad_options_are_type_and_range_errors() {
+async fn bad_options_are_type_and_range_errors() {
+    support::loaded().await;
     let error = |options: JsValue| SseParser::new(options).err().expect("refused");
     assert!(error(JsValue::from_str("x")).is_instance_of::<js_sys::TypeError>());
     assert!(error(object(&[("maxEventBytes", JsValue::from_f64(0.0))]))
@@ -180,7 +214,8 @@ fn bad_options_are_type_and_range_errors() {
 }
 
 #[test]
-fn encode_event_round_trips_through_the_parser() {
+async fn encode_event_round_trips_through_the_parser() {
+    support::loaded().await;
     let wire = encode_event(object(&[
         ("event", JsValue::from_str("update")),
         ("id", JsValue::from_str("7")),
@@ -193,7 +228,7 @@ fn encode_event_round_trips_through_the_parser() {
         wire,
         ": hi\nevent: update\nid: 7\nretry: 1000\ndata: a\ndata: b\n\n"
     );
-    let mut parser = SseParser::new(JsValue::UNDEFINED).unwrap();
+    let parser = SseParser::new(JsValue::UNDEFINED).unwrap();
     assert_eq!(
         events(&parser.feed(&JsValue::from_str(&wire)).unwrap()),
         [ev("update", "a\nb", "7", Some("7"))]
@@ -201,7 +236,8 @@ fn encode_event_round_trips_through_the_parser() {
 }
 
 #[test]
-fn encode_event_refuses_injection_with_a_named_error() {
+async fn encode_event_refuses_injection_with_a_named_error() {
+    support::loaded().await;
     let error = encode_event(object(&[("id", JsValue::from_str("é\ndata: forged"))])).unwrap_err();
     assert!(error.is_instance_of::<js_sys::Error>());
     assert_eq!(string(&error, "name"), "SseEncodeError");

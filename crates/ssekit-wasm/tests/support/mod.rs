@@ -1,11 +1,47 @@
 //! Helpers for the EventSource tests that run in browsers and workers.
+//!
+//! The code under test is the package's JavaScript shell, `js/ssekit.js`,
+//! imported as a snippet, over the package's real wasm (`pkg/ssekit.wasm`,
+//! built by scripts/build-web.sh), which the test server serves.
 #![allow(dead_code)]
 
 use js_sys::{Array, Function, Object, Promise, Reflect};
 use wasm_bindgen::prelude::*;
 use wasm_bindgen_futures::JsFuture;
 
-use ssekit_wasm::event_source_class;
+#[wasm_bindgen(module = "/js/ssekit.js")]
+extern "C" {
+    #[wasm_bindgen(thread_local_v2, js_name = EventSource)]
+    static EVENT_SOURCE: JsValue;
+    #[wasm_bindgen(js_name = load)]
+    fn load_wasm(source: &str) -> Promise;
+    #[wasm_bindgen(js_name = events, catch)]
+    fn events_js(url: JsValue, init: JsValue) -> Result<JsValue, JsValue>;
+    #[wasm_bindgen(js_name = installPolyfill)]
+    pub fn install_polyfill(options: JsValue) -> bool;
+}
+
+/// The shell's `events(url, init)`.
+pub fn events(url: JsValue, init: JsValue) -> Result<JsValue, JsValue> {
+    let _ = load();
+    events_js(url, init)
+}
+
+/// The wasm core, loaded once from the test server.
+pub fn load() -> Promise {
+    load_wasm(&url("/pkg/ssekit.wasm"))
+}
+
+/// Waits for the wasm core (what `await ready` does in an application).
+pub async fn loaded() {
+    wait(load()).await;
+}
+
+/// The shell's `EventSource` class; the wasm starts loading if it was not.
+pub fn event_source_class() -> JsValue {
+    let _ = load();
+    EVENT_SOURCE.with(JsValue::clone)
+}
 
 #[wasm_bindgen(module = "/tests/js/harness.js")]
 extern "C" {

@@ -1,0 +1,963 @@
+// ssekit for JavaScript: the thin shell around the wasm core.
+//
+// This file does the I/O — fetch(), the body reader, TextDecoder, timers,
+// page visibility, AbortSignal, EventTarget — and nothing else. Every
+// decision of an EventSource (C2–C8, C10 and ssekit's retry policy) is made by
+// the connection machine in the core (`ssekit::connection`), and every byte
+// of a stream is scanned by the wasm scanner (`crates/ssekit-wasm/src/scan`),
+// which answers with field boundaries as UTF-16 offsets into the text this
+// file decoded once, so every string handed to the user is a slice.
+//
+// The wasm is loaded lazily: importing this module never waits for it. An
+// EventSource awaits it before its first request; SseParser needs it at
+// construction (`await ready` first where the entry cannot load it
+// synchronously). The package entries (index.js, node.js, workerd.js) start
+// the load; wasm-bindgen-test harnesses call `load` themselves.
+//
+// One file on purpose: wasm-bindgen copies a snippet without the modules it
+// imports, and the browser tests load this very file as a snippet.
+
+// ---- The wasm engine --------------------------------------------------------
+
+let wasm = null; // the instance's exports, once loaded
+let loading = null; // the pending load, if any
+let settle; // [resolve, reject] of `ready`
+
+/** Resolves when the wasm core is loaded (at once in Node and workerd). */
+export const ready = new Promise((resolve, reject) => {
+  settle = [resolve, reject];
+});
+// Nobody has to await `ready`: a failed load is reported by each EventSource
+// and SseParser that needs the wasm, not as an unhandled rejection.
+ready.catch(() => {});
+
+// The wasm-bindgen output imports one intrinsic, which sets up the table of
+// JS values; ssekit's exports take and return only numbers, so the table is
+// never used. Any other import would be a build mistake: it throws if called.
+function imports(module) {
+  const table = {};
+  for (const { module: from, name, kind } of WebAssembly.Module.imports(module)) {
+    if (kind !== "function") continue;
+    table[from] ??= {};
+    table[from][name] =
+      name === "__wbindgen_init_externref_table"
+        ? () => {}
+        : () => {
+            throw new Error(`ssekit: unexpected wasm import ${from}.${name}`);
+          };
+  }
+  return table;
+}
+
+function start(module) {
+  const instance = new WebAssembly.Instance(module, imports(module));
+  instance.exports.__wbindgen_start?.();
+  wasm = instance.exports;
+  settle[0](wasm);
+  return wasm;
+}
+
+/**
+ * Loads the wasm core from a URL, a `Response` (or a promise of one), bytes
+ * or a compiled `WebAssembly.Module`. Called once by the package entry; later
+ * calls return the same promise.
+ */
+export function load(source) {
+  if (loading) return loading;
+  loading = (async () => {
+    let module = await source;
+    if (typeof module === "string" || module instanceof URL) module = await fetch(module);
+    if (module instanceof Response) {
+      const response = module;
+      if (!response.ok) throw new Error(`ssekit: loading the wasm failed: HTTP ${response.status}`);
+      // compileStreaming needs the application/wasm type; fall back to bytes.
+      module = await WebAssembly.compileStreaming(response.clone()).catch(async () =>
+        WebAssembly.compile(await response.arrayBuffer()),
+      );
+    } else if (!(module instanceof WebAssembly.Module)) {
+      module = await WebAssembly.compile(module);
+    }
+    return start(module);
+  })();
+  loading.catch((error) => settle[1](error));
+  return loading;
+}
+
+/** Loads the wasm core at once from bytes or a compiled module (Node, workerd). */
+export function loadSync(source) {
+  if (wasm) return wasm;
+  const module = source instanceof WebAssembly.Module ? source : new WebAssembly.Module(source);
+  loading = Promise.resolve(start(module));
+  return wasm;
+}
+
+function engine() {
+  if (wasm) return Promise.resolve(wasm);
+  if (!loading) {
+    return Promise.reject(new Error("ssekit: the wasm core was never loaded; import the package entry, or call load()"));
+  }
+  return loading;
+}
+
+// Views of wasm memory, rebuilt when the memory grows (its old buffer is
+// detached then).
+let u8 = new Uint8Array(0);
+let u32 = new Uint32Array(0);
+function memory() {
+  if (u8.buffer !== wasm.memory.buffer) {
+    u8 = new Uint8Array(wasm.memory.buffer);
+    u32 = new Uint32Array(wasm.memory.buffer);
+  }
+}
+
+const encoder = new TextEncoder();
+
+// Copies a string's UTF-8 into the handle's input area; returns its length.
+function putString(handle, text) {
+  const room = text.length * 3;
+  const at = wasm.stream_input(handle, room);
+  memory();
+  return encoder.encodeInto(text, u8.subarray(at, at + room)).written;
+}
+
+// ---- The wire format between the scanner and this file -----------------------
+// Defined in crates/ssekit-wasm/src/scan/record.rs; a native test there
+// checks that the constants below match it.
+const MESSAGE = 1;
+const DATA = 2;
+const EVENT = 3;
+const ID = 4;
+const DISPATCH = 5;
+const TOO_LARGE = 6;
+const RETRY = 7;
+const COMMENT = 8;
+const HAS_DATA = 1;
+const HAS_ID = 2;
+const NONE = 0xffffffff;
+// Flags of a new stream: which optional records the scanner writes.
+const WANT_COMMENTS = 1;
+const WANT_RETRY = 2;
+// Largest chunk handed to the scanner in one call; bigger ones go in pieces,
+// so wasm memory stays bounded by the event size limit, not the chunk size.
+const WINDOW = 64 * 1024;
+
+/** An event larger than `maxEventBytes` was dropped. */
+export class SseParseError extends Error {
+  constructor(limit) {
+    super(`SSE event exceeds the limit of ${limit} buffered bytes; it was discarded up to the next blank line`);
+    this.name = "SseParseError";
+  }
+}
+
+/** An `encodeEvent` field would inject a line (`field`, `offset` say where). */
+export class SseEncodeError extends Error {
+  constructor(message, field, offset) {
+    super(message);
+    this.name = "SseEncodeError";
+    this.field = field;
+    this.offset = offset;
+  }
+}
+
+/** An EventSource gave up (retry budget spent, response refused, wasm missing). */
+export class EventSourceError extends Error {
+  constructor(message, options) {
+    super(message, options);
+    this.name = "EventSourceError";
+  }
+}
+
+// The JS half of one scanned stream: the decoder, the open line's text
+// (`carry`) and the block being collected. `deliver(type, data, lastEventId,
+// id)` gets each message; it returns false to stop (close() inside a
+// handler: nothing more is dispatched, D6).
+class Stream {
+  constructor(maxEventBytes, flags, lastEventId) {
+    this.limit = maxEventBytes;
+    this.handle = wasm.stream_new(maxEventBytes, flags);
+    this.lastEventId = lastEventId;
+    this.reset();
+  }
+
+  // A new body: fresh decoder, nothing carried, the open block dropped (P12).
+  reset() {
+    this.decoder = new TextDecoder("utf-8", { ignoreBOM: true });
+    this.carry = "";
+    this.data = null;
+    this.type = "";
+    this.id = "";
+  }
+
+  finish() {
+    const cut = wasm.stream_finish(this.handle) !== 0;
+    this.reset();
+    return cut;
+  }
+
+  free() {
+    wasm.stream_free(this.handle);
+    this.handle = 0;
+  }
+
+  // Feeds bytes; calls `on` per record that needs JS (see `walk`).
+  feed(bytes, on) {
+    for (let at = 0; at < bytes.length; at += WINDOW) {
+      const piece = bytes.length > WINDOW ? bytes.subarray(at, at + WINDOW) : bytes;
+      if (!this.scan(piece, on)) return false;
+    }
+    return true;
+  }
+
+  scan(bytes, on) {
+    const handle = this.handle;
+    const input = wasm.stream_input(handle, bytes.length);
+    memory();
+    u8.set(bytes, input);
+    const words = wasm.stream_feed(handle, bytes.length);
+    const carryFrom = wasm.stream_carry(handle) >>> 0;
+    const text = this.decoder.decode(bytes, { stream: true });
+    const carry = this.carry;
+    const split = carry.length;
+    // T = carry + text, addressed without building it.
+    const slice =
+      split === 0
+        ? (a, b) => text.slice(a, b)
+        : (a, b) =>
+            a >= split ? text.slice(a - split, b - split) : b <= split ? carry.slice(a, b) : carry.slice(a) + text.slice(0, b - split);
+    let go = true;
+    if (words > 0) {
+      memory();
+      // Copied out: a handler may feed another stream, which reuses memory.
+      const records = u32.slice(wasm.stream_records(handle) >>> 2, (wasm.stream_records(handle) >>> 2) + words);
+      go = this.walk(records, slice, on);
+    }
+    this.carry = carryFrom === NONE ? "" : slice(carryFrom, split + text.length);
+    return go;
+  }
+
+  walk(records, slice, on) {
+    for (let i = 0; i < records.length; ) {
+      switch (records[i]) {
+        case MESSAGE:
+          if (on.message("message", slice(records[i + 1], records[i + 2]), this.lastEventId, undefined) === false) return false;
+          i += 3;
+          break;
+        case DATA: {
+          const line = slice(records[i + 1], records[i + 2]);
+          this.data = this.data === null ? line : this.data + "\n" + line;
+          i += 3;
+          break;
+        }
+        case EVENT:
+          this.type = slice(records[i + 1], records[i + 2]);
+          i += 3;
+          break;
+        case ID:
+          this.id = slice(records[i + 1], records[i + 2]);
+          i += 3;
+          break;
+        case DISPATCH: {
+          const flags = records[i + 1];
+          const data = this.data;
+          const type = this.type || "message";
+          this.data = null;
+          this.type = "";
+          i += 2;
+          // D1: the block's id becomes the last event ID, data or not.
+          if (flags & HAS_ID) on.id((this.lastEventId = this.id));
+          if (flags & HAS_DATA && on.message(type, data ?? "", this.lastEventId, flags & HAS_ID ? this.id : undefined) === false) return false;
+          break;
+        }
+        case RETRY:
+          on.retry(records[i + 2] * 2 ** 32 + records[i + 1]);
+          i += 3;
+          break;
+        case COMMENT:
+          on.comment(slice(records[i + 1], records[i + 2]));
+          i += 3;
+          break;
+        case TOO_LARGE:
+          this.data = null;
+          this.type = "";
+          i += 1;
+          if (on.error(new SseParseError(this.limit)) === false) return false;
+          break;
+        default:
+          throw new Error(`ssekit: corrupt scanner record ${records[i]}`);
+      }
+    }
+    return true;
+  }
+}
+
+const registry = typeof FinalizationRegistry === "function" ? new FinalizationRegistry((handle) => wasm.stream_free(handle)) : null;
+
+// ---- Option checks (at construction, so a mistake throws at once) ----------
+
+const MAX_SAFE = Number.MAX_SAFE_INTEGER;
+const isCount = (n) => Number.isInteger(n) && n >= 0 && n <= MAX_SAFE;
+
+function number(object, key, owner, ok, message) {
+  const value = object?.[key];
+  if (value === undefined || value === null) return undefined;
+  if (typeof value !== "number" || !ok(value)) throw new RangeError(`${owner}: ${message}`);
+  return value;
+}
+
+function maxEventBytes(options, owner) {
+  return number(options, "maxEventBytes", owner, (n) => isCount(n) && n >= 1, "maxEventBytes must be a positive integer") ?? 16 * 1024 * 1024;
+}
+
+function optionalString(object, key, owner) {
+  const value = object?.[key];
+  if (value === undefined || value === null) return undefined;
+  if (typeof value !== "string") throw new TypeError(`${owner}: ${key} must be a string`);
+  return value;
+}
+
+function isObject(value) {
+  return (typeof value === "object" && value !== null) || typeof value === "function";
+}
+
+// ---- SseParser ----------------------------------------------------------------
+
+/**
+ * A streaming parser with the browser's dispatch rules. `feed` takes a
+ * Uint8Array, an ArrayBuffer (or view) or a string and returns the events it
+ * completed as `{ type, data, lastEventId, id }`.
+ */
+export class SseParser {
+  #stream;
+  #handlers;
+  #limit;
+
+  constructor(options = undefined) {
+    if (options !== undefined && options !== null && !isObject(options)) throw new TypeError("SseParser options must be an object");
+    this.#limit = maxEventBytes(options, "SseParser");
+    const lastEventId = optionalString(options, "lastEventId", "SseParser") ?? "";
+    for (const key of ["onEvent", "onComment", "onRetry", "onError"]) {
+      if (options?.[key] != null && typeof options[key] !== "function") throw new TypeError(`SseParser: ${key} must be a function`);
+    }
+    if (!wasm) throw new Error("ssekit: the wasm core is still loading; `await ready` (exported by ssekit) before creating an SseParser");
+    this.#handlers = options ?? {};
+    const flags = (this.#handlers.onComment ? WANT_COMMENTS : 0) | (this.#handlers.onRetry ? WANT_RETRY : 0);
+    this.#stream = new Stream(this.#limit, flags, lastEventId);
+    registry?.register(this, this.#stream.handle, this);
+  }
+
+  /** The persisted last event ID. */
+  get lastEventId() {
+    return this.#stream.lastEventId;
+  }
+
+  /** Parses the next chunk; returns the events it completed. */
+  feed(chunk) {
+    let bytes;
+    if (typeof chunk === "string") bytes = encoder.encode(chunk);
+    else if (chunk instanceof Uint8Array) bytes = chunk;
+    else if (chunk instanceof ArrayBuffer) bytes = new Uint8Array(chunk);
+    else if (ArrayBuffer.isView(chunk)) bytes = new Uint8Array(chunk.buffer, chunk.byteOffset, chunk.byteLength);
+    else throw new TypeError("SseParser.feed takes a Uint8Array, an ArrayBuffer, a typed array or a string");
+    const handlers = this.#handlers;
+    const events = [];
+    let thrown; // the first exception of a callback, rethrown at the end
+    let failure; // the first SseParseError, thrown at the end without onError
+    const call = (fn, value) => {
+      try {
+        fn(value);
+      } catch (error) {
+        thrown ??= { error };
+      }
+    };
+    this.#stream.feed(bytes, {
+      message(type, data, lastEventId, id) {
+        const event = { type, data, lastEventId, id };
+        events.push(event);
+        if (handlers.onEvent) call(handlers.onEvent, event);
+      },
+      id() {},
+      retry(ms) {
+        call(handlers.onRetry, ms);
+      },
+      comment(text) {
+        call(handlers.onComment, text);
+      },
+      error(error) {
+        if (handlers.onError) call(handlers.onError, error);
+        else failure ??= error;
+      },
+    });
+    // Nothing is lost: the chunk's events travel with whatever is thrown.
+    if (thrown) {
+      if (isObject(thrown.error) && Object.isExtensible(thrown.error)) thrown.error.events = events;
+      throw thrown.error;
+    }
+    if (failure) {
+      failure.events = events;
+      throw failure;
+    }
+    return events;
+  }
+
+  /** Bytes held for the event being read (they count against `maxEventBytes`). */
+  get bufferedBytes() {
+    return wasm.stream_buffered(this.#stream.handle);
+  }
+
+  /** The reconnection time the stream last asked for with `retry` (ms), or undefined. */
+  get reconnectionTime() {
+    const ms = wasm.stream_retry(this.#stream.handle);
+    return ms < 0 ? undefined : ms;
+  }
+
+  /**
+   * The end of the stream: a cut-off final event is dropped, as browsers do.
+   * Returns whether anything was.
+   */
+  finish() {
+    return this.#stream.finish();
+  }
+}
+
+// ---- encodeEvent -----------------------------------------------------------------
+
+const FIELDS = ["event", "id", "data", "retry", "comment"];
+const utf8Length = (text) => encoder.encode(text).length;
+
+function checkLine(field, value, noNul) {
+  const at = value.search(/[\r\n]/);
+  if (at >= 0) {
+    throw new SseEncodeError(`SSE ${field} contains a line break at byte ${utf8Length(value.slice(0, at))}; it would inject a new field`, field, at);
+  }
+  const nul = noNul ? value.indexOf("\0") : -1;
+  if (nul >= 0) throw new SseEncodeError(`SSE ${field} contains a NUL at byte ${utf8Length(value.slice(0, nul))}`, field, nul);
+}
+
+const line = (name, value) => (value === "" ? `${name}:\n` : `${name}: ${value}\n`);
+
+/**
+ * Encodes one event: `encodeEvent({ event?, id?, data?, retry?, comment? })`.
+ * A CR, LF or NUL in `event` or `id`, or a CR or LF in `comment`, throws an
+ * SseEncodeError instead of injecting a field.
+ */
+export function encodeEvent(fields) {
+  if (!isObject(fields)) throw new TypeError("encodeEvent takes an object: { event?, id?, data?, retry?, comment? }");
+  for (const key of Object.keys(fields)) {
+    if (!FIELDS.includes(key)) throw new TypeError(`encodeEvent: unknown field "${key}"; expected event, id, data, retry or comment`);
+  }
+  const owner = "encodeEvent";
+  const text = (key) => {
+    const value = fields[key];
+    if (value === undefined || value === null) return undefined;
+    if (typeof value !== "string") throw new TypeError(`${owner}: event, id, data and comment must be strings`);
+    return value;
+  };
+  const comment = text("comment");
+  const event = text("event");
+  const id = text("id");
+  const data = text("data");
+  const retry = number(fields, "retry", owner, isCount, "retry must be a non-negative integer");
+  if (comment !== undefined) checkLine("comment", comment, false);
+  if (event !== undefined) checkLine("event", event, true);
+  if (id !== undefined) checkLine("id", id, true);
+  let out = "";
+  if (comment !== undefined) out += line("", comment);
+  if (event !== undefined) out += line("event", event);
+  if (id !== undefined) out += line("id", id);
+  if (retry !== undefined) out += line("retry", String(retry));
+  if (data !== undefined) for (const part of data.split(/\r\n|\r|\n/)) out += line("data", part);
+  return out + "\n";
+}
+
+// ---- EventSource ---------------------------------------------------------------
+
+const CONNECTING = 0;
+const OPEN = 1;
+const CLOSED = 2;
+
+// Transitions as the wasm packs them: kind | detail << 2 | status << 8.
+const T_OPEN = 1;
+const T_RECONNECT = 2;
+const T_FAIL = 3;
+const FAIL_STATUS = 0;
+const FAIL_CONTENT_TYPE = 1;
+const FAIL_GAVE_UP = 2;
+
+const MAX_TIMER_MS = 2 ** 31 - 1;
+const now = () => Math.floor(performance.now());
+const isWorkers = () => globalThis.navigator?.userAgent === "Cloudflare-Workers";
+const hidden = () => globalThis.document?.visibilityState === "hidden";
+
+// Does this platform's EventTarget call `on<type>` properties itself
+// (workerd does)? Then the handler attributes must not add a listener too,
+// or every handler would run twice.
+const platformCallsHandlers = (() => {
+  try {
+    let called = false;
+    class Probe extends EventTarget {
+      get onprobe() {
+        return () => {
+          called = true;
+        };
+      }
+    }
+    new Probe().dispatchEvent(new Event("probe"));
+    return called;
+  } catch {
+    return false;
+  }
+})();
+
+function plainEvent(type, props) {
+  const event = new Event(type);
+  if (props) Object.assign(event, props);
+  return event;
+}
+
+function errorDetails(response, error) {
+  const details = { status: response.status, statusText: response.statusText, headers: response.headers, response };
+  if (error !== undefined) details.error = error;
+  return details;
+}
+
+function replayableBody(body) {
+  if (body === undefined || body === null) return undefined;
+  if (typeof body === "string" || body instanceof URLSearchParams) return body;
+  if (typeof Blob === "function" && body instanceof Blob) return body;
+  if (typeof FormData === "function" && body instanceof FormData) return body;
+  // Copied now, so later changes to the caller's buffer do not leak into a reconnect.
+  if (body instanceof ArrayBuffer) return new Uint8Array(body.slice(0));
+  if (ArrayBuffer.isView(body)) return new Uint8Array(body.buffer.slice(body.byteOffset, body.byteOffset + body.byteLength));
+  if (typeof ReadableStream === "function" && body instanceof ReadableStream) {
+    throw new TypeError("EventSource: a ReadableStream body cannot be sent again on reconnect; pass bytes, a string or a Blob");
+  }
+  throw new TypeError("EventSource: body must be a string, ArrayBuffer, typed array, Blob, URLSearchParams or FormData");
+}
+
+// Reads `init` once, at construction: a mistake is a TypeError or RangeError
+// from the constructor, not a failure on some later reconnect.
+function readOptions(init) {
+  const owner = "EventSource";
+  if (init !== undefined && init !== null && !isObject(init)) throw new TypeError("EventSource: the second argument must be an object");
+  init ??= {};
+  let credentials = init.credentials;
+  if (credentials === undefined) credentials = init.withCredentials ? "include" : "same-origin";
+  if (!["omit", "same-origin", "include"].includes(credentials)) throw new TypeError('EventSource: credentials must be "omit", "same-origin" or "include"');
+  let headers = [];
+  if (init.headers != null) {
+    try {
+      headers = [...new Headers(init.headers)];
+    } catch (error) {
+      throw new TypeError(`EventSource: invalid headers: ${error?.message ?? error}`);
+    }
+  }
+  const method = optionalString(init, "method", owner) ?? "GET";
+  const body = replayableBody(init.body);
+  if (body !== undefined && /^(get|head)$/i.test(method)) throw new TypeError(`EventSource: a ${method} request cannot have a body`);
+  // An explicit lastEventId wins; otherwise a Last-Event-ID header the caller set.
+  const lastEventId = optionalString(init, "lastEventId", owner) ?? headers.find(([name]) => name === "last-event-id")?.[1] ?? "";
+  if (/[\0\r\n]/.test(lastEventId)) throw new TypeError("EventSource: lastEventId must not contain NUL, CR or LF");
+  headers = headers.filter(([name]) => name !== "last-event-id");
+  const retry = init.retry ?? {};
+  if (!isObject(retry)) throw new TypeError("EventSource: retry must be an object");
+  const integer = "retry.initialMs, maxMs and maxAttempts must be non-negative integers";
+  const policy = [
+    number(retry, "initialMs", owner, isCount, integer) ?? 3000,
+    number(retry, "maxMs", owner, isCount, integer) ?? -1,
+    number(retry, "multiplier", owner, (m) => m >= 1 && m <= 1000, "retry.multiplier must be a number from 1 to 1000") ?? 1,
+    number(retry, "jitter", owner, (j) => j >= 0 && j <= 1, "retry.jitter must be a fraction from 0 to 1") ?? 0,
+    number(retry, "maxAttempts", owner, (n) => isCount(n) && n <= 0xffffffff, integer) ?? -1,
+  ];
+  const statuses = retry.statuses ?? [];
+  const statusMessage = "EventSource: retry.statuses must be an array of HTTP statuses (100-599, not 200)";
+  if (!Array.isArray(statuses) || !statuses.every((s) => Number.isInteger(s) && s >= 100 && s <= 599 && s !== 200)) throw new TypeError(statusMessage);
+  const fn = (key) => {
+    if (init[key] != null && typeof init[key] !== "function") throw new TypeError(`EventSource: ${key} must be a function`);
+    return init[key] ?? undefined;
+  };
+  const signal = init.signal ?? undefined;
+  if (signal !== undefined && !(signal instanceof AbortSignal)) throw new TypeError("EventSource: signal must be an AbortSignal");
+  return {
+    credentials,
+    headers,
+    method,
+    body,
+    lastEventId,
+    policy,
+    statuses,
+    signal,
+    fetch: fn("fetch"),
+    onResponse: fn("onResponse"),
+    pauseWhenHidden: Boolean(init.pauseWhenHidden),
+    maxEventBytes: maxEventBytes(init, owner),
+  };
+}
+
+// Per-instance private state lives in fields; `events()` taps an instance
+// through this module-private hook.
+let tap;
+
+/** ssekit's EventSource: a drop-in for the native one, over fetch(). */
+export class EventSource extends EventTarget {
+  static CONNECTING = CONNECTING;
+  static OPEN = OPEN;
+  static CLOSED = CLOSED;
+
+  #url;
+  #withCredentials;
+  #options;
+  // readyState's owner is the machine in wasm (`#stream`'s handle). Before it
+  // exists (the wasm is loading) the source is CONNECTING, and after its
+  // handle is freed CLOSED: `#state` holds that, never both at once.
+  #state = CONNECTING;
+  #machine = 0;
+  #stream = null;
+  #closed = new AbortController(); // aborted by close(): ends every wait and request
+  #attempt = null; // the request in flight, aborted by close() or a hidden page
+  #wake = null; // resolves the current wait early (close, visible again)
+  #handlers = { open: null, message: null, error: null };
+  #tap = null;
+
+  constructor(url, init = undefined) {
+    super();
+    if (arguments.length === 0) throw new TypeError("Failed to construct 'EventSource': 1 argument required, but only 0 present.");
+    // C1: resolve against the base URL; an invalid URL is a SyntaxError.
+    try {
+      this.#url = new URL(String(url), globalThis.location?.href).href;
+    } catch {
+      throw new DOMException(`Failed to construct 'EventSource': The URL '${url}' is invalid.`, "SyntaxError");
+    }
+    this.#options = readOptions(init);
+    this.#withCredentials = this.#options.credentials === "include";
+    const signal = this.#options.signal;
+    if (signal?.aborted) {
+      this.#state = CLOSED;
+      return;
+    }
+    signal?.addEventListener("abort", () => this.close(), { once: true, signal: this.#closed.signal });
+    this.#run().catch((error) => this.#fail({ error }));
+  }
+
+  get url() {
+    return this.#url;
+  }
+  get withCredentials() {
+    return this.#withCredentials;
+  }
+  get readyState() {
+    return this.#machine ? wasm.source_ready_state(this.#machine) : this.#state;
+  }
+  get [Symbol.toStringTag]() {
+    return "EventSource";
+  }
+
+  /** C8: abort, CLOSED, no event; nothing is dispatched afterwards. */
+  close() {
+    if (this.#machine) wasm.source_close(this.#machine);
+    else this.#state = CLOSED;
+    this.#closed.abort();
+    this.#attempt?.abort();
+    this.#wake?.();
+  }
+
+  #dispatch(event) {
+    if (this.#tap && event.type !== "open") this.#tap(event);
+    this.dispatchEvent(event);
+  }
+
+  // C7 outside the machine's knowledge: the wasm did not load, or this file
+  // failed. CLOSED, `error`.
+  #fail(details) {
+    if (this.readyState === CLOSED) return;
+    this.close();
+    this.#dispatch(plainEvent("error", details));
+  }
+
+  async #run() {
+    await engine();
+    if (this.#state === CLOSED) return;
+    const options = this.#options;
+    const stream = new Stream(options.maxEventBytes, 0, options.lastEventId);
+    const handle = stream.handle;
+    const idLength = putString(handle, options.lastEventId);
+    memory();
+    const input = wasm.stream_input(handle, idLength + 2 * options.statuses.length) + idLength;
+    options.statuses.forEach((status, i) => new DataView(wasm.memory.buffer).setUint16(input + 2 * i, status, true));
+    wasm.source_start(handle, idLength, options.statuses.length, ...options.policy);
+    this.#stream = stream;
+    this.#machine = handle;
+    const closed = this.#closed.signal;
+    if (options.pauseWhenHidden && globalThis.document) {
+      globalThis.document.addEventListener(
+        "visibilitychange",
+        () => {
+          if (hidden()) {
+            wasm.source_pause(handle);
+            this.#attempt?.abort();
+            stream.reset();
+          } else {
+            wasm.source_resume(handle, now());
+            this.#wake?.();
+          }
+        },
+        { signal: closed },
+      );
+      if (hidden()) wasm.source_pause(handle);
+    }
+    try {
+      while (!closed.aborted) {
+        const attempt = wasm.source_poll_request(handle, now());
+        if (attempt >= 0) {
+          await this.#connect();
+          continue;
+        }
+        const due = wasm.source_poll_timeout(handle);
+        const paused = due < 0 && this.readyState === CONNECTING;
+        if (due < 0 && !paused) break; // CLOSED
+        await this.#wait(paused ? Infinity : due - now());
+      }
+    } finally {
+      // The machine's last word: CLOSED. The handle goes; #state keeps it.
+      this.#state = CLOSED;
+      this.#machine = 0;
+      this.#stream = null;
+      stream.free();
+      this.#closed.abort();
+    }
+  }
+
+  // Sleeps `ms` (in steps: timers take at most 2^31-1 ms), or until close()
+  // or a resume wakes it. Leaves no listener or timer behind.
+  #wait(ms) {
+    return new Promise((resolve) => {
+      let timer;
+      const done = () => {
+        clearTimeout(timer);
+        this.#wake = null;
+        resolve();
+      };
+      this.#wake = done;
+      if (ms !== Infinity) {
+        timer = setTimeout(done, Math.max(0, Math.min(ms, MAX_TIMER_MS)));
+        // In Node, a pending reconnect must not keep the process alive.
+        timer?.unref?.();
+      }
+    });
+  }
+
+  // One request: fetch, C4, stream the body until it ends.
+  async #connect() {
+    const options = this.#options;
+    const handle = this.#machine;
+    const stream = this.#stream;
+    const controller = new AbortController();
+    this.#attempt = controller;
+    const headers = { accept: "text/event-stream" };
+    for (const [name, value] of options.headers) headers[name] = value;
+    // C6: Last-Event-ID when not empty, its UTF-8 bytes as a byte string.
+    const idLength = wasm.source_last_event_id_len(handle);
+    if (idLength > 0) {
+      memory();
+      const at = wasm.source_last_event_id(handle);
+      headers["last-event-id"] = String.fromCharCode(...u8.subarray(at, at + idLength));
+    }
+    const init = { method: options.method, headers, signal: controller.signal };
+    if (options.body !== undefined) init.body = options.body;
+    // C3: cache mode no-store, never a Cache-Control header (it would force
+    // a CORS preflight). Workers' fetch rejects `cache` and `credentials`.
+    if (!isWorkers()) {
+      init.cache = "no-store";
+      init.credentials = options.credentials;
+    }
+    const random = Math.random;
+    let response;
+    try {
+      response = await (options.fetch ?? globalThis.fetch)(this.#url, init);
+    } catch {
+      // A rejected fetch is a network error (or our own abort). The error
+      // event of a reconnect is a plain Event, as the standard's.
+      if (controller.signal.aborted || this.readyState === CLOSED) return;
+      return this.#apply(wasm.source_network_error(handle, now(), random()));
+    }
+    if (controller.signal.aborted) return response?.body?.cancel?.().catch(() => {});
+    if (!response || typeof response.status !== "number" || !response.headers) {
+      return this.#apply(wasm.source_reject(handle), { error: new EventSourceError("EventSource: fetch did not return a Response") });
+    }
+    if (options.onResponse) {
+      let verdict;
+      try {
+        verdict = await options.onResponse(response);
+      } catch (error) {
+        return this.#apply(wasm.source_reject(handle), errorDetails(response, error));
+      }
+      if (controller.signal.aborted) return;
+      if (verdict === false) {
+        return this.#apply(wasm.source_reject(handle), errorDetails(response, new EventSourceError("EventSource: onResponse rejected the response")));
+      }
+    }
+    const contentType = response.headers.get("content-type");
+    const typeLength = contentType === null ? NONE : putString(handle, contentType);
+    const verdict = wasm.source_response(handle, now(), response.status, typeLength, random());
+    if ((verdict & 3) !== T_OPEN) {
+      response.body?.cancel?.().catch(() => {});
+      return this.#apply(verdict, errorDetails(response));
+    }
+    this.#dispatch(plainEvent("open"));
+    // D4: the origin of the final URL (after redirects), once per connection.
+    let origin = "";
+    try {
+      origin = new URL(response.url || this.#url).origin;
+    } catch {}
+    const dispatch = (type, data, lastEventId) => {
+      this.#dispatch(new MessageEvent(type, { data, lastEventId, origin }));
+      return this.readyState !== CLOSED;
+    };
+    let sentId = stream.lastEventId;
+    const sink = {
+      message: dispatch,
+      // D1: the machine owns the last event ID (it builds the header);
+      // it hears of a new one only when it changed.
+      id: (id) => {
+        if (id === sentId) return;
+        sentId = id;
+        wasm.source_set_last_event_id(handle, putString(handle, id));
+      },
+      retry() {},
+      comment() {},
+      error: (error) => {
+        this.#dispatch(plainEvent("error", { error }));
+        return this.readyState !== CLOSED;
+      },
+    };
+    let ended = false;
+    try {
+      const reader = response.body.getReader();
+      for (;;) {
+        const { done, value } = await reader.read();
+        if (done) {
+          ended = true;
+          break;
+        }
+        if (this.readyState !== OPEN) break;
+        if (!stream.feed(value instanceof Uint8Array ? value : new Uint8Array(value), sink)) break;
+        if (this.readyState !== OPEN) break;
+      }
+    } catch {
+      // A failed read is a network error (or our own abort: close or pause).
+    }
+    if (this.#attempt === controller) this.#attempt = null;
+    if (this.readyState !== OPEN) return;
+    stream.reset();
+    // C5: any end that is not an abort re-establishes the connection.
+    this.#apply(ended ? wasm.source_end(handle, now(), random()) : wasm.source_network_error(handle, now(), random()));
+  }
+
+  // Fires what a transition asks for (the machine already moved readyState).
+  #apply(verdict, details = undefined) {
+    const kind = verdict & 3;
+    if (kind === T_RECONNECT) {
+      this.#stream.reset();
+      this.#dispatch(plainEvent("error", details));
+    } else if (kind === T_FAIL) {
+      const reason = (verdict >>> 2) & 63;
+      if (reason === FAIL_GAVE_UP) {
+        const attempts = wasm.source_failed_attempts(this.#machine);
+        details = { ...details, error: new EventSourceError(`EventSource gave up after ${attempts} reconnection attempts`) };
+      } else if (reason === FAIL_CONTENT_TYPE || reason === FAIL_STATUS) {
+        details ??= {};
+      }
+      this.#closed.abort();
+      this.#dispatch(plainEvent("error", details));
+    }
+  }
+
+  static {
+    tap = (source, fn) => {
+      source.#tap = fn;
+    };
+    // Event handler attributes: one listener, added on first assignment,
+    // that calls whatever handler is current (so it keeps the place in the
+    // listener order of the first assignment, as in the HTML model). Where
+    // the platform calls on<type> itself (workerd), the attribute only holds
+    // the handler.
+    for (const type of ["open", "message", "error"]) {
+      Object.defineProperty(this.prototype, `on${type}`, {
+        configurable: true,
+        enumerable: true,
+        get() {
+          return this.#handlers[type];
+        },
+        set(handler) {
+          const first = this.#handlers[type] === null;
+          this.#handlers[type] = typeof handler === "function" || isObject(handler) ? handler : null;
+          if (first && this.#handlers[type] !== null && !platformCallsHandlers) {
+            this.addEventListener(type, (event) => {
+              const current = this.#handlers[type];
+              if (typeof current === "function") current.call(this, event);
+            });
+          }
+        },
+      });
+    }
+    for (const [name, value] of [["CONNECTING", CONNECTING], ["OPEN", OPEN], ["CLOSED", CLOSED]]) {
+      Object.defineProperty(this.prototype, name, { value, enumerable: true });
+    }
+  }
+}
+
+/**
+ * `for await (const message of events(url, init))`: every message, of any
+ * type; ends when the source closes or `init.signal` aborts; throws when the
+ * source fails for good.
+ */
+export function events(url, init = undefined) {
+  const source = new EventSource(url, init);
+  const queue = [];
+  let wake = null;
+  let failure = null;
+  const notify = () => {
+    const resolve = wake;
+    wake = null;
+    resolve?.();
+  };
+  tap(source, (event) => {
+    if (event.type !== "error") queue.push(event);
+    else if (source.readyState === CLOSED) {
+      failure = event.error ?? new EventSourceError(event.status ? `EventSource failed: HTTP ${event.status}` : "EventSource failed");
+    }
+    notify();
+  });
+  init?.signal?.addEventListener("abort", notify, { once: true });
+  return {
+    [Symbol.asyncIterator]() {
+      return this;
+    },
+    async next() {
+      for (;;) {
+        if (queue.length > 0) return { value: queue.shift(), done: false };
+        if (failure) {
+          const error = failure;
+          failure = null;
+          source.close();
+          throw error;
+        }
+        if (source.readyState === CLOSED) return { value: undefined, done: true };
+        await new Promise((resolve) => {
+          wake = resolve;
+        });
+      }
+    },
+    async return() {
+      source.close();
+      return { value: undefined, done: true };
+    },
+    source,
+  };
+}
+
+/** Sets `globalThis.EventSource` to ssekit's where there is none (or always, with `force`). */
+export function installPolyfill(options = undefined) {
+  if (!options?.force && globalThis.EventSource !== undefined) return false;
+  globalThis.EventSource = EventSource;
+  return true;
+}
