@@ -1,10 +1,9 @@
 // SseParser vs eventsource-parser in Node's V8, with TextDecoder alone as
 // the floor both pay: a quick look at where SseParser.feed's time goes
-// (run it under `node --cpu-prof` on a `wasm-pack build --profiling` build
-// to see wasm functions by name). Not the reported benchmark: that runs in
+// (run it under `node --cpu-prof`). Not the reported benchmark: that runs in
 // Chromium (scripts/bench-browser.sh).
 //
-//   node benches/node-parser.mjs [pkg-dir=target/web-pkg] [fixture=data-only]
+//   node benches/node-parser.mjs [pkg-dir=pkg] [fixture=data-only]
 // Fixtures come from `cargo run --release --example write_fixtures`
 // (scripts/bench-browser.sh writes them to target/bench-fixtures).
 import { readFileSync } from "node:fs";
@@ -12,10 +11,9 @@ import { resolve } from "node:path";
 import { pathToFileURL } from "node:url";
 import { createParser } from "eventsource-parser";
 
-const pkgDir = resolve(process.argv[2] ?? "target/web-pkg");
+const pkgDir = resolve(process.argv[2] ?? "pkg");
 const fixture = process.argv[3] ?? "data-only";
-const ssekit = await import(pathToFileURL(`${pkgDir}/ssekit.js`).href);
-ssekit.initSync({ module: readFileSync(`${pkgDir}/ssekit_bg.wasm`) });
+const ssekit = await import(pathToFileURL(`${pkgDir}/node.js`).href);
 const bytes = new Uint8Array(readFileSync(`target/bench-fixtures/${fixture}.sse`));
 
 function measure(label, run) {

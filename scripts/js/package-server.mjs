@@ -1,6 +1,6 @@
 // A static server for page tests of the web build: `/` is an empty page and
 // `/pkg/*` serves the package directory, so a test page can
-// `import("/pkg/ssekit.js")` from its own origin.
+// `import("/pkg/index.js")` from its own origin.
 import http from "node:http";
 import { readFile } from "node:fs/promises";
 import { extname, join, resolve } from "node:path";

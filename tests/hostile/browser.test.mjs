@@ -4,7 +4,7 @@
 // a wasm trap, and the wasm memory (which never shrinks, so its size is the
 // peak) must stay within a bound of the event size limit.
 //
-//   SSEKIT_PKG=target/types-pkg node --test tests/hostile/browser.test.mjs   # Node >= 22
+//   SSEKIT_PKG=pkg node --test tests/hostile/browser.test.mjs   # Node >= 22
 //
 // SSEKIT_HOSTILE_JSON=path also writes the figures (scripts/hostile.sh).
 import { test, before, after } from "node:test";
@@ -35,16 +35,17 @@ async function startSseServer() {
 before(async () => {
   server = await startSseServer();
   serverUrl = server.url;
-  page = await servePackage(process.env.SSEKIT_PKG ?? "target/types-pkg");
+  page = await servePackage(process.env.SSEKIT_PKG ?? "pkg");
   browser = await launchChromium({ label: "ssekit-hostile" });
   tab = await browser.newPage();
   tab.on("pageerror", (error) => assert.fail(`page error: ${error}`));
   await tab.goto(`${page.origin}/`);
   await tab.evaluate(async () => {
-    const ssekit = await import("/pkg/ssekit.js");
-    await ssekit.default();
+    const ssekit = await import("/pkg/index.js");
+    await ssekit.ready;
     window.ssekit = ssekit;
-    window.wasmMemory = () => ssekit.__wasm.memory.buffer.byteLength;
+    const wasm = await ssekit.ready; // the wasm instance exports
+    window.wasmMemory = () => wasm.memory.buffer.byteLength;
     // Every scenario's figures: what it saw, its time, the wasm memory.
     window.figures = (seen, started, memoryBefore) => ({
       ...seen,
@@ -183,7 +184,7 @@ async function eventSourceInPage(name, query) {
       const seen = { messages: 0, parseErrors: 0, otherErrors: 0, lastData: null, dataLengths: new Set() };
       const memoryBefore = window.wasmMemory();
       const started = performance.now();
-      const source = new (window.ssekit.eventSourceClass())(url);
+      const source = new (window.ssekit.EventSource)(url);
       await new Promise((done, fail) => {
         source.onmessage = (e) => {
           seen.messages++;

@@ -8,7 +8,7 @@ const report = await runSoak({
   disconnects,
   cycles,
   seed,
-  pkgDir: process.env.SSEKIT_PKG ?? "target/types-pkg",
+  pkgDir: process.env.SSEKIT_PKG ?? "pkg",
   log: (line) => process.stderr.write(`${line}\n`),
 });
 process.stdout.write(`${JSON.stringify(report, null, 2)}\n`);

@@ -27,7 +27,7 @@ async function subscribers(hubUrl, channel) {
  * Runs the soak. `disconnects`: forced disconnects of the client;
  * `cycles`: connect/disconnect cycles against the worker afterwards.
  */
-export async function runSoak({ disconnects, cycles, seed = 1, pkgDir = "target/types-pkg", log = () => {} }) {
+export async function runSoak({ disconnects, cycles, seed = 1, pkgDir = "pkg", log = () => {} }) {
   const random = seededRandom(seed);
   const hub = await startHub({
     vars: { HEARTBEAT_MS: "250", REPLAY_MAX_EVENTS: "100000", REPLAY_MAX_BYTES: String(64 << 20) },
@@ -62,9 +62,9 @@ export async function runSoak({ disconnects, cycles, seed = 1, pkgDir = "target/
     await tab.goto(`${page.origin}/`);
     await tab.evaluate(
       async ({ url, policy }) => {
-        const ssekit = await import("/pkg/ssekit.js");
-        await ssekit.default();
-        const EventSource = ssekit.eventSourceClass();
+        const ssekit = await import("/pkg/index.js");
+        await ssekit.ready;
+        const EventSource = ssekit.EventSource;
         const state = (window.soak = { messages: [], opens: 0, errors: [], closed: false });
         const source = new EventSource(url, { retry: policy, lastEventId: "0" });
         source.onopen = () => state.opens++;

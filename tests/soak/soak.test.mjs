@@ -2,7 +2,7 @@
 // scripts/soak.sh): 200 forced disconnects of mixed kinds while events are
 // published, then 2,000 connect/disconnect cycles against the worker.
 //
-//   SSEKIT_PKG=target/types-pkg node --test tests/soak/soak.test.mjs   # Node >= 22
+//   SSEKIT_PKG=pkg node --test tests/soak/soak.test.mjs   # Node >= 22
 import { test } from "node:test";
 import assert from "node:assert/strict";
 import { runSoak } from "./soak.mjs";
@@ -13,7 +13,7 @@ test("reconnect soak: no loss, no duplicate, no partial event; delays follow the
     disconnects: Number(process.env.SSEKIT_SOAK_DISCONNECTS ?? 200),
     cycles: Number(process.env.SSEKIT_SOAK_CYCLES ?? 2000),
     seed,
-    pkgDir: process.env.SSEKIT_PKG ?? "target/types-pkg",
+    pkgDir: process.env.SSEKIT_PKG ?? "pkg",
   });
   const summary = JSON.stringify(report);
   console.log(summary);

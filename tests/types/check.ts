@@ -1,11 +1,10 @@
 // Compile-time checks of the TypeScript declarations the web package ships:
 // `tsc -p tests/types` must accept every use below and reject the
 // `@ts-expect-error` lines (a declaration that became `any` fails them).
-import init, { encodeEvent, eventSourceClass, events, installPolyfill, SseParser } from "../../target/types-pkg/ssekit.js";
-import type { SseEvent, SsekitErrorEvent, SsekitEventSource } from "../../target/types-pkg/ssekit.js";
+import { encodeEvent, EventSource, EventSourceError, events, installPolyfill, ready, SseEncodeError, SseParser } from "../../pkg/index.js";
+import type { SseEvent, SsekitErrorEvent, SsekitEventSource } from "../../pkg/index.js";
 
-await init();
-const EventSource = eventSourceClass();
+await ready;
 const source: SsekitEventSource = new EventSource("/events", {
   method: "POST",
   body: new Uint8Array([1, 2]),
@@ -29,6 +28,14 @@ const parsed: SseEvent[] = parser.feed(new Uint8Array());
 parsed.map((event) => event.id ?? event.type);
 const wire: string = encodeEvent({ event: "e", data: "d", retry: 10 });
 installPolyfill({ force: true });
+try {
+  encodeEvent({ id: "a\nb" });
+} catch (error) {
+  if (error instanceof SseEncodeError) error.field.toUpperCase();
+  if (error instanceof EventSourceError) error.message.trim();
+}
+const cut: boolean = parser.finish();
+const retryMs: number | undefined = parser.reconnectionTime;
 
 // @ts-expect-error: retry is a number of milliseconds
 encodeEvent({ retry: "soon" });
@@ -36,4 +43,4 @@ encodeEvent({ retry: "soon" });
 new EventSource("/x", { body: new ReadableStream() });
 // @ts-expect-error: feed takes bytes or text
 parser.feed(42);
-export { wire };
+export { cut, retryMs, wire };

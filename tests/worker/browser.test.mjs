@@ -3,7 +3,7 @@
 // credentials and an initial Last-Event-ID), from a page on another origin,
 // so CORS with credentials is exercised for real.
 //
-//   SSEKIT_PKG=target/types-pkg node --test tests/worker/browser.test.mjs   # Node >= 22
+//   SSEKIT_PKG=pkg node --test tests/worker/browser.test.mjs   # Node >= 22
 import { test, before, after } from "node:test";
 import assert from "node:assert/strict";
 import http from "node:http";
@@ -12,7 +12,7 @@ import { extname, join, resolve } from "node:path";
 import { launchChromium } from "../../scripts/js/chromium.mjs";
 import { startHub, publish as publishTo } from "./hub.mjs";
 
-const pkgDir = resolve(process.env.SSEKIT_PKG ?? "target/types-pkg");
+const pkgDir = resolve(process.env.SSEKIT_PKG ?? "pkg");
 const SUBSCRIBE_TOKEN = "browser-sub-token";
 const types = { ".js": "text/javascript", ".wasm": "application/wasm", ".html": "text/html" };
 
@@ -64,9 +64,9 @@ test("native EventSource and the ssekit client both receive exactly the publishe
   await page.goto(`${pageOrigin}/`);
   await page.evaluate(
     async ({ hubUrl, channel, token }) => {
-      const ssekit = await import("/pkg/ssekit.js");
-      await ssekit.default();
-      const SsekitEventSource = ssekit.eventSourceClass();
+      const ssekit = await import("/pkg/index.js");
+      await ssekit.ready;
+      const SsekitEventSource = ssekit.EventSource;
       const url = `${hubUrl}/channels/${channel}/events`;
       const log = (window.received = { native: [], ssekit: [], states: [] });
       const record = (list) => (e) => list.push([e.type, e.lastEventId, e.data, e.origin]);
@@ -111,9 +111,9 @@ test("the ssekit client fails for good on 401 and exposes the status", async () 
   const page = await browser.newPage();
   await page.goto(`${pageOrigin}/`);
   const outcome = await page.evaluate(async (hubUrl) => {
-    const ssekit = await import("/pkg/ssekit.js");
-    await ssekit.default();
-    const SsekitEventSource = ssekit.eventSourceClass();
+    const ssekit = await import("/pkg/index.js");
+    await ssekit.ready;
+    const SsekitEventSource = ssekit.EventSource;
     const source = new SsekitEventSource(`${hubUrl}/channels/locked/events`, {
       headers: { Authorization: "Bearer wrong" },
     });

@@ -1,14 +1,17 @@
 // A Vite 7 app that imports ssekit by package name, the way an application
 // would. The page subscribes to ?hub=<url>&channel=<name> with the ssekit
 // EventSource and records what it receives in window.received.
-import { EventSource, SseParser, encodeEvent } from "ssekit";
+import { EventSource, SseParser, encodeEvent, ready } from "ssekit";
 
 const params = new URLSearchParams(location.search);
 const received = (window.received = { events: [], opened: false, parserCheck: null });
 
-// The parser and encoder from the same import: one event round-trips.
-const [roundTrip] = new SseParser().feed(encodeEvent({ event: "check", data: "a\nb" }));
-received.parserCheck = `${roundTrip.type}:${roundTrip.data}`;
+// The parser and encoder from the same import: one event round-trips (the
+// parser once the wasm core has loaded; the EventSource below waits by itself).
+ready.then(() => {
+  const [roundTrip] = new SseParser().feed(encodeEvent({ event: "check", data: "a\nb" }));
+  received.parserCheck = `${roundTrip.type}:${roundTrip.data}`;
+});
 
 const source = new EventSource(`${params.get("hub")}/channels/${params.get("channel")}/events`, {
   headers: { Authorization: `Bearer ${params.get("token")}` },
