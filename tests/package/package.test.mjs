@@ -4,14 +4,19 @@
 //   - a Node program imports it by name (parser, encoder, EventSource);
 //   - a plain <script type="module"> page imports its web entry;
 //   - a Vite 7 app imports it by name and is built with `vite build`;
-// and both pages, in headless Chromium, subscribe to the hub worker in
+//   - a webpack 5 app imports it by name and is built with no configuration;
+//   - CommonJS `require("ssekit")` in Node 20 and 22;
+//   - a Cloudflare Worker imports it by name (bundled by wrangler, run in
+//     workerd) and reads an upstream stream with its EventSource;
+// and the pages, in headless Chromium, subscribe to the hub worker in
 // workerd (Miniflare) with a token header and must receive what is published.
 //
 //   scripts/build-package.sh && scripts/build-worker.sh && node --test tests/package/*.test.mjs   # Node >= 22
 import { test, before, after } from "node:test";
 import assert from "node:assert/strict";
 import { execFileSync } from "node:child_process";
-import { cpSync, mkdirSync, rmSync, writeFileSync } from "node:fs";
+import { cpSync, mkdirSync, readdirSync, rmSync, writeFileSync } from "node:fs";
+import { Miniflare, convertV4MiniflareOptions } from "miniflare";
 import http from "node:http";
 import { readFile } from "node:fs/promises";
 import { extname, join, resolve } from "node:path";
@@ -116,4 +121,74 @@ test("a Vite 7 app imports ssekit by name, builds, loads and receives events", a
   const received = await receiveInPage(`${origin}/`, `vite-${process.pid}`);
   assert.equal(received.parserCheck, "check:a\nb");
   assert.deepEqual(received.events, [["1", "alpha"], ["2", "beta"], ["3", "gamma"]]);
+});
+
+test("a webpack 5 app builds with no configuration, loads and receives events", async () => {
+  const dir = consumerProject("webpack-app");
+  mkdirSync(join(dir, "src"));
+  cpSync(join(root, "tests/package/vite-app/main.js"), join(dir, "src/index.js"));
+  execFileSync(process.execPath, [join(root, "node_modules/webpack-cli/bin/cli.js"), "--mode", "production"], { cwd: dir, stdio: "pipe" });
+  writeFileSync(join(dir, "dist/index.html"), '<!doctype html><ul id="events"></ul><script src="main.js"></script>');
+  assert.ok(readdirSync(join(dir, "dist")).some((file) => file.endsWith(".wasm")), "webpack emitted the wasm as an asset");
+  const origin = await serve(join(dir, "dist"));
+  const received = await receiveInPage(`${origin}/`, `webpack-${process.pid}`);
+  assert.equal(received.parserCheck, "check:a\nb");
+  assert.deepEqual(received.events, [["1", "alpha"], ["2", "beta"], ["3", "gamma"]]);
+});
+
+test("CommonJS require('ssekit') works in Node 20 and Node 22", () => {
+  const dir = consumerProject("cjs");
+  writeFileSync(
+    join(dir, "main.cjs"),
+    `const { SseParser, EventSource, encodeEvent } = require("ssekit");
+console.log(JSON.stringify({ events: new SseParser().feed(encodeEvent({ data: "x" })), es: EventSource.name }));`,
+  );
+  for (const node of ["node", process.execPath]) {
+    const output = JSON.parse(execFileSync(node, ["main.cjs"], { cwd: dir, encoding: "utf8" }));
+    assert.deepEqual(output, { events: [{ type: "message", data: "x", lastEventId: "" }], es: "EventSource" }, node);
+  }
+});
+
+test("a Cloudflare Worker imports ssekit by name; its EventSource reads an upstream, each handler once per event", async () => {
+  const dir = consumerProject("workerd");
+  cpSync(join(root, "tests/package/workerd-app"), dir, { recursive: true });
+  const env = { ...process.env, WRANGLER_SEND_METRICS: "false", WRANGLER_SEND_ERROR_REPORTS: "false", DO_NOT_TRACK: "1", CLOUDFLARE_CF_FETCH_ENABLED: "false" };
+  execFileSync(process.execPath, [join(root, "node_modules/wrangler/bin/wrangler.js"), "deploy", "--dry-run", "--outdir", "build"], { cwd: dir, env, stdio: "pipe" });
+  // The upstream: three events, then the stream stays open.
+  const upstream = http.createServer((req, res) => {
+    res.writeHead(200, { "Content-Type": "text/event-stream" });
+    res.write("id: 1\ndata: one\n\nid: 2\ndata: two\n\n");
+    setTimeout(() => res.write("id: 3\ndata: three\n\n"), 20);
+  });
+  await new Promise((ok) => upstream.listen(0, "127.0.0.1", ok));
+  servers.push(upstream);
+  const files = readdirSync(join(dir, "build"));
+  const mf = new Miniflare(
+    convertV4MiniflareOptions({
+      rootPath: join(dir, "build"),
+      modulesRoot: join(dir, "build"),
+      modules: [
+        { type: "ESModule", path: join(dir, "build/worker.js") },
+        ...files.filter((f) => f.endsWith(".wasm")).map((f) => ({ type: "CompiledWasm", path: join(dir, "build", f) })),
+      ],
+      compatibilityDate: "2026-11-01",
+      cf: false,
+    }),
+  );
+  try {
+    const response = await mf.dispatchFetch(`http://worker/?n=3&upstream=${encodeURIComponent(`http://127.0.0.1:${upstream.address().port}/`)}`);
+    const seen = await response.json();
+    assert.deepEqual(seen, {
+      onopen: 1,
+      onmessage: 3,
+      listener: 3,
+      data: ["one", "two", "three"],
+      lastEventIds: ["1", "2", "3"],
+      states: [1, 2],
+      parsed: "parser ready at import",
+      tag: "[object EventSource]",
+    });
+  } finally {
+    await mf.dispose();
+  }
 });
