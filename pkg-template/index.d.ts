@@ -94,8 +94,23 @@ export interface EventSourceClass {
   readonly CLOSED: 2;
 }
 
-/** `for await (const message of events(url, init))`; `.source` is the underlying EventSource. */
-export interface EventStream extends AsyncIterableIterator<MessageEvent<string>> {
+/** A message as `events()` yields it: what a MessageEvent would carry, as a plain object. */
+export interface SseMessage {
+  /** The event type: `"message"` or the `event` field. */
+  type: string;
+  data: string;
+  /** The persisted last event ID. */
+  lastEventId: string;
+  /** The origin of the response's final URL. */
+  origin: string;
+}
+
+/**
+ * `for await (const message of events(url, init))`; `.source` is the
+ * underlying EventSource (it dispatches `open` and `error` only: messages go
+ * to the iterator).
+ */
+export interface EventStream extends AsyncIterableIterator<SseMessage> {
   readonly source: SsekitEventSource;
 }
 

@@ -2,10 +2,11 @@
 // 1. parsers: ssekit's SseParser vs eventsource-parser 4 on the core fixtures,
 //    both fed the same Uint8Array chunks (eventsource-parser through a
 //    streaming TextDecoder, as a real client must);
-// 2. end to end from the local server: ssekit's EventSource vs the native
-//    EventSource vs @microsoft/fetch-event-source, in events per second.
+// 2. end to end from the local server: ssekit's EventSource (and its
+//    events() iterator) vs the native EventSource vs
+//    @microsoft/fetch-event-source, in events per second.
 // Results land in window.benchResults (read by run.mjs).
-import { SseParser, EventSource as SsekitEventSource, ready } from "/pkg/index.js";
+import { SseParser, EventSource as SsekitEventSource, events, ready } from "/pkg/index.js";
 import { createParser } from "/node_modules/eventsource-parser/dist/index.js";
 import { fetchEventSource } from "/node_modules/@microsoft/fetch-event-source/lib/esm/index.js";
 
@@ -96,6 +97,12 @@ function eventSourceClient(EventSourceClass, name) {
 const clients = {
   native: eventSourceClient(EventSource, "native"),
   ssekit: (url, n) => eventSourceClient(SsekitEventSource, "ssekit")(url, n),
+  async "ssekit events()"(url, n) {
+    let seen = 0;
+    for await (const message of events(url)) {
+      if (++seen === n) break; // return(): closes the source
+    }
+  },
   "fetch-event-source"(url, n) {
     const controller = new AbortController();
     return new Promise((resolve, reject) => {

@@ -20,6 +20,7 @@
 // ---- The wasm engine --------------------------------------------------------
 
 let wasm = null; // the instance's exports, once loaded
+let header = 0; // word index of the wasm's shared header (lib.rs `Shared`)
 let loading = null; // the pending load, if any
 let settle; // [resolve, reject] of `ready`
 
@@ -53,6 +54,7 @@ function start(module) {
   const instance = new WebAssembly.Instance(module, imports(module));
   instance.exports.__wbindgen_start?.();
   wasm = instance.exports;
+  header = wasm.shared_header() >>> 2;
   settle[0](wasm);
   return wasm;
 }
@@ -112,10 +114,10 @@ function memory() {
 
 const encoder = new TextEncoder();
 
-// Copies a string's UTF-8 into the handle's input area; returns its length.
-function putString(handle, text) {
+// Copies a string's UTF-8 into the input area; returns its length.
+function putString(text) {
   const room = text.length * 3;
-  const at = wasm.stream_input(handle, room);
+  const at = wasm.input(room);
   memory();
   return encoder.encodeInto(text, u8.subarray(at, at + room)).written;
 }
@@ -182,7 +184,11 @@ class Stream {
   // A new body: fresh decoder, nothing carried, the open block dropped (P12).
   reset() {
     this.decoder = new TextDecoder("utf-8", { ignoreBOM: true });
+    this.idle = true; // the decoder holds no partial character
+    this.pending = []; // scanned bytes whose decoding waits (see `scan`)
+    this.pendingLength = 0;
     this.carry = "";
+    this.text = "";
     this.data = null;
     this.type = "";
     this.id = "";
@@ -210,50 +216,92 @@ class Stream {
 
   scan(bytes, on) {
     const handle = this.handle;
-    const input = wasm.stream_input(handle, bytes.length);
     memory();
-    u8.set(bytes, input);
+    if (u32[header + 3] < bytes.length) {
+      wasm.input(bytes.length);
+      memory();
+    }
+    u8.set(bytes, u32[header + 2]);
     const words = wasm.stream_feed(handle, bytes.length);
-    const carryFrom = wasm.stream_carry(handle) >>> 0;
-    const text = this.decoder.decode(bytes, { stream: true });
-    const carry = this.carry;
-    const split = carry.length;
-    // T = carry + text, addressed without building it.
-    const slice =
-      split === 0
-        ? (a, b) => text.slice(a, b)
-        : (a, b) =>
-            a >= split ? text.slice(a - split, b - split) : b <= split ? carry.slice(a, b) : carry.slice(a) + text.slice(0, b - split);
+    memory();
+    const carryFrom = u32[header];
+    // Nothing to report and the open line goes on from where it was: the
+    // bytes are decoded later, with the chunk that ends the line (a
+    // TextDecoder call costs the same for 4 bytes as for 400).
+    if (words === 0 && carryFrom === 0) {
+      this.pending.push(bytes.slice());
+      this.pendingLength += bytes.length;
+      return true;
+    }
+    let input = bytes;
+    if (this.pendingLength > 0) {
+      input = new Uint8Array(this.pendingLength + bytes.length);
+      let at = 0;
+      for (const piece of this.pending) {
+        input.set(piece, at);
+        at += piece.length;
+      }
+      input.set(bytes, at);
+      this.pending = [];
+      this.pendingLength = 0;
+    }
+    // Short ASCII after a complete character: no TextDecoder call at all.
+    this.text = this.idle && input.length <= 64 && isAscii(input) ? String.fromCharCode.apply(null, input) : this.decoder.decode(input, { stream: true });
+    // After an ASCII byte the decoder never holds a partial character.
+    if (input.length > 0) this.idle = input[input.length - 1] < 0x80;
     let go = true;
     if (words > 0) {
-      memory();
-      // Copied out: a handler may feed another stream, which reuses memory.
-      const records = u32.slice(wasm.stream_records(handle) >>> 2, (wasm.stream_records(handle) >>> 2) + words);
-      go = this.walk(records, slice, on);
+      // Copied out of wasm memory first: a handler may make it grow (and
+      // detach the view) or feed another stream.
+      const from = u32[header + 1] >>> 2;
+      let records;
+      if (depth === 0) {
+        if (scratch.length < words) scratch = new Uint32Array(Math.max(words, scratch.length * 2));
+        scratch.set(u32.subarray(from, from + words));
+        records = scratch;
+      } else {
+        records = u32.slice(from, from + words);
+      }
+      depth++;
+      try {
+        go = this.walk(records, words, on);
+      } finally {
+        depth--;
+      }
     }
-    this.carry = carryFrom === NONE ? "" : slice(carryFrom, split + text.length);
+    this.carry = carryFrom === NONE ? "" : this.slice(carryFrom, this.carry.length + this.text.length);
+    this.text = "";
     return go;
   }
 
-  walk(records, slice, on) {
-    for (let i = 0; i < records.length; ) {
+  // T[a..b) where T = carry + text, without building T.
+  slice(a, b) {
+    const carry = this.carry;
+    const split = carry.length;
+    if (a >= split) return this.text.slice(a - split, b - split);
+    if (b <= split) return carry.slice(a, b);
+    return carry.slice(a) + this.text.slice(0, b - split);
+  }
+
+  walk(records, words, on) {
+    for (let i = 0; i < words; ) {
       switch (records[i]) {
         case MESSAGE:
-          if (on.message("message", slice(records[i + 1], records[i + 2]), this.lastEventId, undefined) === false) return false;
+          if (on.message("message", this.slice(records[i + 1], records[i + 2]), this.lastEventId, undefined) === false) return false;
           i += 3;
           break;
         case DATA: {
-          const line = slice(records[i + 1], records[i + 2]);
+          const line = this.slice(records[i + 1], records[i + 2]);
           this.data = this.data === null ? line : this.data + "\n" + line;
           i += 3;
           break;
         }
         case EVENT:
-          this.type = slice(records[i + 1], records[i + 2]);
+          this.type = this.slice(records[i + 1], records[i + 2]);
           i += 3;
           break;
         case ID:
-          this.id = slice(records[i + 1], records[i + 2]);
+          this.id = this.slice(records[i + 1], records[i + 2]);
           i += 3;
           break;
         case DISPATCH: {
@@ -273,7 +321,7 @@ class Stream {
           i += 3;
           break;
         case COMMENT:
-          on.comment(slice(records[i + 1], records[i + 2]));
+          on.comment(this.slice(records[i + 1], records[i + 2]));
           i += 3;
           break;
         case TOO_LARGE:
@@ -289,6 +337,16 @@ class Stream {
     return true;
   }
 }
+
+function isAscii(bytes) {
+  for (let i = 0; i < bytes.length; i++) if (bytes[i] > 0x7f) return false;
+  return true;
+}
+
+// Where a walk copies its records; a walk inside a walk (a handler feeding
+// a parser) gets its own copy.
+let scratch = new Uint32Array(256);
+let depth = 0;
 
 const registry = typeof FinalizationRegistry === "function" ? new FinalizationRegistry((handle) => wasm.stream_free(handle)) : null;
 
@@ -321,6 +379,44 @@ function isObject(value) {
 
 // ---- SseParser ----------------------------------------------------------------
 
+// What one SseParser.feed collects: the events, the first exception a
+// callback threw (rethrown at the end: a throwing callback must not swallow
+// the rest of the chunk), the first SseParseError (thrown at the end when
+// there is no onError).
+class ParserSink {
+  constructor(handlers) {
+    this.handlers = handlers;
+    this.onEvent = handlers.onEvent ?? null;
+    this.busy = false;
+    this.events = null;
+    this.thrown = undefined;
+    this.failure = undefined;
+  }
+  call(fn, value) {
+    try {
+      fn(value);
+    } catch (error) {
+      this.thrown ??= { error };
+    }
+  }
+  message(type, data, lastEventId, id) {
+    const event = { type, data, lastEventId, id };
+    this.events.push(event);
+    if (this.onEvent !== null) this.call(this.onEvent, event);
+  }
+  id() {}
+  retry(ms) {
+    this.call(this.handlers.onRetry, ms);
+  }
+  comment(text) {
+    this.call(this.handlers.onComment, text);
+  }
+  error(error) {
+    if (this.handlers.onError) this.call(this.handlers.onError, error);
+    else this.failure ??= error;
+  }
+}
+
 /**
  * A streaming parser with the browser's dispatch rules. `feed` takes a
  * Uint8Array, an ArrayBuffer (or view) or a string and returns the events it
@@ -330,6 +426,7 @@ export class SseParser {
   #stream;
   #handlers;
   #limit;
+  #sink;
 
   constructor(options = undefined) {
     if (options !== undefined && options !== null && !isObject(options)) throw new TypeError("SseParser options must be an object");
@@ -342,6 +439,7 @@ export class SseParser {
     this.#handlers = options ?? {};
     const flags = (this.#handlers.onComment ? WANT_COMMENTS : 0) | (this.#handlers.onRetry ? WANT_RETRY : 0);
     this.#stream = new Stream(this.#limit, flags, lastEventId);
+    this.#sink = new ParserSink(this.#handlers);
     registry?.register(this, this.#stream.handle, this);
   }
 
@@ -358,35 +456,20 @@ export class SseParser {
     else if (chunk instanceof ArrayBuffer) bytes = new Uint8Array(chunk);
     else if (ArrayBuffer.isView(chunk)) bytes = new Uint8Array(chunk.buffer, chunk.byteOffset, chunk.byteLength);
     else throw new TypeError("SseParser.feed takes a Uint8Array, an ArrayBuffer, a typed array or a string");
-    const handlers = this.#handlers;
-    const events = [];
-    let thrown; // the first exception of a callback, rethrown at the end
-    let failure; // the first SseParseError, thrown at the end without onError
-    const call = (fn, value) => {
-      try {
-        fn(value);
-      } catch (error) {
-        thrown ??= { error };
-      }
-    };
-    this.#stream.feed(bytes, {
-      message(type, data, lastEventId, id) {
-        const event = { type, data, lastEventId, id };
-        events.push(event);
-        if (handlers.onEvent) call(handlers.onEvent, event);
-      },
-      id() {},
-      retry(ms) {
-        call(handlers.onRetry, ms);
-      },
-      comment(text) {
-        call(handlers.onComment, text);
-      },
-      error(error) {
-        if (handlers.onError) call(handlers.onError, error);
-        else failure ??= error;
-      },
-    });
+    // One sink per parser, reused; a feed from inside a callback of the
+    // same parser gets its own.
+    const sink = this.#sink.busy ? new ParserSink(this.#handlers) : this.#sink;
+    sink.busy = true;
+    sink.events = [];
+    sink.thrown = undefined;
+    sink.failure = undefined;
+    try {
+      this.#stream.feed(bytes, sink);
+    } finally {
+      sink.busy = false;
+    }
+    const { events, thrown, failure } = sink;
+    sink.events = null;
     // Nothing is lost: the chunk's events travel with whatever is thrown.
     if (thrown) {
       if (isObject(thrown.error) && Object.isExtensible(thrown.error)) thrown.error.events = events;
@@ -661,7 +744,7 @@ export class EventSource extends EventTarget {
   }
 
   #dispatch(event) {
-    if (this.#tap && event.type !== "open") this.#tap(event);
+    if (this.#tap && event.type === "error") this.#tap(event);
     this.dispatchEvent(event);
   }
 
@@ -679,9 +762,9 @@ export class EventSource extends EventTarget {
     const options = this.#options;
     const stream = new Stream(options.maxEventBytes, 0, options.lastEventId);
     const handle = stream.handle;
-    const idLength = putString(handle, options.lastEventId);
+    const idLength = putString(options.lastEventId);
     memory();
-    const input = wasm.stream_input(handle, idLength + 2 * options.statuses.length) + idLength;
+    const input = wasm.input(idLength + 2 * options.statuses.length) + idLength;
     options.statuses.forEach((status, i) => new DataView(wasm.memory.buffer).setUint16(input + 2 * i, status, true));
     wasm.source_start(handle, idLength, options.statuses.length, ...options.policy);
     this.#stream = stream;
@@ -796,7 +879,7 @@ export class EventSource extends EventTarget {
       }
     }
     const contentType = response.headers.get("content-type");
-    const typeLength = contentType === null ? NONE : putString(handle, contentType);
+    const typeLength = contentType === null ? NONE : putString(contentType);
     const verdict = wasm.source_response(handle, now(), response.status, typeLength, random());
     if ((verdict & 3) !== T_OPEN) {
       response.body?.cancel?.().catch(() => {});
@@ -808,10 +891,17 @@ export class EventSource extends EventTarget {
     try {
       origin = new URL(response.url || this.#url).origin;
     } catch {}
-    const dispatch = (type, data, lastEventId) => {
-      this.#dispatch(new MessageEvent(type, { data, lastEventId, origin }));
-      return this.readyState !== CLOSED;
-    };
+    const tap = this.#tap;
+    const dispatch = tap
+      ? // events(): the iterator takes plain messages; no event is built.
+        (type, data, lastEventId) => {
+          tap({ type, data, lastEventId, origin });
+          return this.readyState !== CLOSED;
+        }
+      : (type, data, lastEventId) => {
+          this.dispatchEvent(new MessageEvent(type, { data, lastEventId, origin }));
+          return this.readyState !== CLOSED;
+        };
     let sentId = stream.lastEventId;
     const sink = {
       message: dispatch,
@@ -820,7 +910,7 @@ export class EventSource extends EventTarget {
       id: (id) => {
         if (id === sentId) return;
         sentId = id;
-        wasm.source_set_last_event_id(handle, putString(handle, id));
+        wasm.source_set_last_event_id(handle, putString(id));
       },
       retry() {},
       comment() {},
@@ -907,8 +997,10 @@ export class EventSource extends EventTarget {
 
 /**
  * `for await (const message of events(url, init))`: every message, of any
- * type; ends when the source closes or `init.signal` aborts; throws when the
- * source fails for good.
+ * type, as a plain `{ type, data, lastEventId, origin }` (no MessageEvent is
+ * built, and the iterator's `source` dispatches only `open` and `error`);
+ * ends when the source closes or `init.signal` aborts; throws when the source
+ * fails for good.
  */
 export function events(url, init = undefined) {
   const source = new EventSource(url, init);

@@ -5,7 +5,7 @@
 //! numbers only:
 //!
 //! - `stream_*` — a [`scan::Scanner`] per stream: JavaScript copies a chunk's
-//!   bytes into the handle's input area, decodes the same bytes once with a
+//!   bytes into the shared input area, decodes the same bytes once with a
 //!   streaming `TextDecoder`, and the scanner answers with records whose
 //!   positions are UTF-16 offsets into that text (the wire format is
 //!   [`scan::record`]), so every string JavaScript builds is a `slice`.
@@ -54,13 +54,71 @@ static ALLOCATOR: talc::wasm::WasmDynamicTalc = talc::wasm::new_wasm_dynamic_all
 /// One stream: an `SseParser`'s, or an `EventSource`'s with its connection.
 pub struct Handle {
     scanner: Scanner,
-    /// Where JavaScript writes a chunk (or a string argument) before a call.
-    input: Vec<u8>,
-    /// The records of the last `stream_feed`.
-    records: Vec<u32>,
-    /// Where the open line starts in the last fed text (`record::NONE`: none).
-    carry_from: u32,
     connection: Option<Connection>,
+}
+
+/// What every stream shares: the input area JavaScript writes a chunk (or a
+/// string argument) into before a call, and the records of the last feed.
+/// Each call is done with them before it returns (JavaScript copies the
+/// records out before it runs any handler), so one pair serves all streams
+/// and a new parser allocates nothing big. Both only grow: to the largest
+/// chunk JavaScript hands over at once (64 KiB) and its records.
+///
+/// Its first four words are a header JavaScript reads straight from memory
+/// (at `shared_header()`), so that feeding a chunk costs one call.
+#[repr(C)]
+struct Shared {
+    /// Word 0: where the open line starts in the last fed text
+    /// (`record::NONE`: none).
+    carry_from: u32,
+    /// Word 1: the address of the last feed's records.
+    records_at: u32,
+    /// Word 2: the address of the input area.
+    input_at: u32,
+    /// Word 3: the input area's length in bytes.
+    input_len: u32,
+    input: Vec<u8>,
+    records: Vec<u32>,
+}
+
+static mut SHARED: Shared = Shared {
+    carry_from: record::NONE,
+    records_at: 0,
+    input_at: 0,
+    input_len: 0,
+    input: Vec::new(),
+    records: Vec::new(),
+};
+
+fn shared() -> &'static mut Shared {
+    // SAFETY: wasm32 is single-threaded and every export takes this once
+    // and drops it before returning; nothing else points into SHARED.
+    unsafe { &mut *core::ptr::addr_of_mut!(SHARED) }
+}
+
+/// The address of the shared header (see `Shared`).
+#[wasm_bindgen]
+pub fn shared_header() -> u32 {
+    core::ptr::addr_of!(SHARED) as usize as u32
+}
+
+/// The shared input area, grown to at least `len` bytes; JavaScript writes
+/// there next (header words 2 and 3 say where and how much).
+#[wasm_bindgen]
+pub fn input(len: u32) -> u32 {
+    let shared = shared();
+    if shared.input.len() < len as usize {
+        shared.input.resize(len as usize, 0);
+    }
+    shared.input_at = shared.input.as_mut_ptr() as usize as u32;
+    shared.input_len = shared.input.len() as u32;
+    shared.input_at
+}
+
+/// The first `len` bytes of the input area.
+fn input_bytes(len: u32) -> &'static [u8] {
+    let input = &shared().input;
+    input.get(..len as usize).unwrap_or(input)
 }
 
 fn handle(h: u32) -> &'static mut Handle {
@@ -82,9 +140,6 @@ pub fn stream_new(max_event_bytes: f64, flags: u32) -> u32 {
     let scanner = Scanner::new(max_event_bytes as usize, flags);
     let handle = Box::new(Handle {
         scanner,
-        input: Vec::new(),
-        records: Vec::new(),
-        carry_from: record::NONE,
         connection: None,
     });
     Box::into_raw(handle) as usize as u32
@@ -97,45 +152,30 @@ pub fn stream_free(h: u32) {
     drop(unsafe { Box::from_raw(h as usize as *mut Handle) });
 }
 
-/// The input area, resized to `len` bytes; JavaScript writes there next.
-#[wasm_bindgen]
-pub fn stream_input(h: u32, len: u32) -> u32 {
-    let input = &mut handle(h).input;
-    input.resize(len as usize, 0);
-    input.as_mut_ptr() as usize as u32
-}
-
-/// Scans the first `len` input bytes; returns how many record words
-/// `stream_records` now holds.
+/// Scans the first `len` input bytes; returns how many record words there
+/// are at header word 1 (header word 0: where the open line starts).
 #[wasm_bindgen]
 pub fn stream_feed(h: u32, len: u32) -> u32 {
     let handle = handle(h);
-    let input = handle.input.get(..len as usize).unwrap_or(&handle.input);
-    handle.records.resize(scan::capacity_for(input.len()), 0);
+    let shared = shared();
+    let input = shared.input.get(..len as usize).unwrap_or(&shared.input);
+    let needed = scan::capacity_for(input.len());
+    if shared.records.len() < needed {
+        shared.records.resize(needed, 0);
+    }
+    shared.records_at = shared.records.as_ptr() as usize as u32;
     // The buffer was just sized with `capacity_for`, so this cannot fail;
     // if it did, nothing was scanned and there is nothing to report.
-    let Ok(fed) = handle.scanner.feed(input, &mut handle.records) else {
-        handle.carry_from = record::NONE;
+    let Ok(fed) = handle.scanner.feed(input, &mut shared.records) else {
+        shared.carry_from = record::NONE;
         return 0;
     };
-    handle.carry_from = fed.carry_from;
+    shared.carry_from = fed.carry_from;
     if let (Some(connection), Some(ms)) = (&mut handle.connection, handle.scanner.retry()) {
         // P11: a retry takes effect as soon as it is seen.
         connection.set_reconnection_time(ms);
     }
     fed.words as u32
-}
-
-/// Where the records of the last feed are.
-#[wasm_bindgen]
-pub fn stream_records(h: u32) -> u32 {
-    handle(h).records.as_ptr() as usize as u32
-}
-
-/// Where the open line starts in the last fed text, or `record::NONE`.
-#[wasm_bindgen]
-pub fn stream_carry(h: u32) -> u32 {
-    handle(h).carry_from
 }
 
 /// The end of a body: the open block is dropped (P12). Returns whether
@@ -173,7 +213,7 @@ pub fn source_start(
     max_attempts: f64,
 ) {
     let handle = handle(h);
-    let input = &handle.input;
+    let input = &shared().input;
     let (id, rest) = input.split_at((id_len as usize).min(input.len()));
     let retry_statuses = rest
         .chunks_exact(2)
@@ -259,7 +299,7 @@ pub fn source_last_event_id_len(h: u32) -> u32 {
 #[wasm_bindgen]
 pub fn source_set_last_event_id(h: u32, len: u32) {
     let handle = handle(h);
-    let bytes = handle.input.get(..len as usize).unwrap_or(&[]);
+    let bytes = input_bytes(len);
     if let (Some(connection), Ok(id)) = (&mut handle.connection, core::str::from_utf8(bytes)) {
         connection.set_last_event_id(id);
     }
@@ -272,7 +312,7 @@ pub fn source_response(h: u32, now: f64, status: u32, type_len: u32, random: f64
     let handle = handle(h);
     let content_type = match type_len {
         record::NONE => None,
-        len => core::str::from_utf8(handle.input.get(..len as usize).unwrap_or(&[])).ok(),
+        len => core::str::from_utf8(input_bytes(len)).ok(),
     };
     let head = ResponseHead {
         status: status.min(u32::from(u16::MAX)) as u16,
