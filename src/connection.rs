@@ -590,12 +590,17 @@ impl Connection {
 /// C4: the MIME type's essence, whatever its parameters and case.
 fn is_event_stream(content_type: Option<&str>) -> bool {
     content_type.is_some_and(|value| {
-        let essence = value.split(';').next().unwrap_or("").trim();
-        essence.eq_ignore_ascii_case(ACCEPT)
+        // The essence: up to the first `;`, without HTTP whitespace. Bytes,
+        // not chars: the wasm build has no use for Unicode tables here.
+        let bytes = value.as_bytes();
+        let end = bytes.iter().position(|&b| b == b';').unwrap_or(bytes.len());
+        bytes[..end]
+            .trim_ascii()
+            .eq_ignore_ascii_case(ACCEPT.as_bytes())
     })
 }
 
 /// An ID that can be a header value and that a parser could have produced.
 fn is_header_safe(id: &str) -> bool {
-    !id.contains(['\0', '\r', '\n'])
+    !id.bytes().any(|b| matches!(b, b'\0' | b'\r' | b'\n'))
 }

@@ -1,6 +1,7 @@
-// Serves the browser benchmark: static files from the repository (the web
-// package, node_modules, the bench page, the fixtures) and an SSE endpoint
-// that streams events as fast as the socket takes them.
+// Serves the browser benchmark: static files from the repository (the
+// package, node_modules, the bench page, the fixtures) and SSE endpoints:
+// /sse?n&size streams events as fast as the socket takes them (then ends, so
+// a client reconnects); /steady?rate&seconds at a steady rate.
 //
 //   node benches/browser/server.mjs [port]     # prints "listening <port>"
 import http from "node:http";
@@ -45,10 +46,35 @@ async function stream(res, n, size) {
   res.end();
 }
 
+// `rate` events of about 100 bytes per second for `seconds`, then the end.
+function steady(res, rate, seconds) {
+  res.writeHead(200, { "Content-Type": "text/event-stream", "Cache-Control": "no-cache" });
+  const perTick = rate / 100; // every 10 ms
+  let sent = 0;
+  const total = rate * seconds;
+  const started = Date.now();
+  const timer = setInterval(() => {
+    // Catch up with the wall clock, so the rate holds whatever the timer does.
+    const due = Math.min(total, Math.floor(((Date.now() - started) / 10 + 1) * perTick));
+    let batch = "";
+    for (; sent < due; sent++) batch += `id: ${sent + 1}\ndata: {"seq":${sent + 1},"pad":"${"x".repeat(60)}"}\n\n`;
+    if (batch) res.write(batch);
+    if (sent >= total) {
+      clearInterval(timer);
+      res.end();
+    }
+  }, 10);
+  res.on("close", () => clearInterval(timer));
+}
+
 const server = http.createServer(async (req, res) => {
   const url = new URL(req.url, "http://localhost");
+  const q = url.searchParams;
   if (url.pathname === "/sse") {
-    return stream(res, Number(url.searchParams.get("n") ?? 10000), Number(url.searchParams.get("size") ?? 100));
+    return stream(res, Number(q.get("n") ?? 10000), Number(q.get("size") ?? 100));
+  }
+  if (url.pathname === "/steady") {
+    return steady(res, Number(q.get("rate") ?? 1000), Number(q.get("seconds") ?? 60));
   }
   if (url.pathname === "/") {
     res.writeHead(302, { Location: "/benches/browser/bench.html" });

@@ -121,6 +121,20 @@ fn input_bytes(len: u32) -> &'static [u8] {
     input.get(..len as usize).unwrap_or(input)
 }
 
+/// The first `len` bytes of the input area as text.
+fn input_text(len: u32) -> &'static str {
+    text(input_bytes(len))
+}
+
+/// Bytes JavaScript wrote as text. It writes every string argument with
+/// `TextEncoder.encodeInto`, which only writes UTF-8, and passes the count it
+/// wrote; checking again would cost the module `from_utf8` (0.7 KB).
+fn text(bytes: &[u8]) -> &str {
+    // SAFETY: valid UTF-8 by the contract above with js/ssekit.js, the only
+    // caller.
+    unsafe { core::str::from_utf8_unchecked(bytes) }
+}
+
 fn handle(h: u32) -> &'static mut Handle {
     // SAFETY: `h` came from `stream_new` and was not freed (the contract
     // with js/ssekit.js, the only caller); wasm32 is single-threaded and no
@@ -231,7 +245,7 @@ pub fn source_start(
     handle.connection = Some(Connection::new(Config {
         retry,
         retry_statuses,
-        last_event_id: String::from(core::str::from_utf8(id).unwrap_or("")),
+        last_event_id: String::from(text(id)),
         max_event_bytes: handle.scanner.max_event_bytes(),
     }));
 }
@@ -298,10 +312,8 @@ pub fn source_last_event_id_len(h: u32) -> u32 {
 /// D1 from the scanner's records: the input area holds the new ID's UTF-8.
 #[wasm_bindgen]
 pub fn source_set_last_event_id(h: u32, len: u32) {
-    let handle = handle(h);
-    let bytes = input_bytes(len);
-    if let (Some(connection), Ok(id)) = (&mut handle.connection, core::str::from_utf8(bytes)) {
-        connection.set_last_event_id(id);
+    if let Some(connection) = connection(h) {
+        connection.set_last_event_id(input_text(len));
     }
 }
 
@@ -312,7 +324,7 @@ pub fn source_response(h: u32, now: f64, status: u32, type_len: u32, random: f64
     let handle = handle(h);
     let content_type = match type_len {
         record::NONE => None,
-        len => core::str::from_utf8(input_bytes(len)).ok(),
+        len => Some(input_text(len)),
     };
     let head = ResponseHead {
         status: status.min(u32::from(u16::MAX)) as u16,
