@@ -49,7 +49,7 @@ section = "\n".join([
     "### Parsers: `SseParser` vs eventsource-parser 4",
     "",
     "Same page, same run, same `Uint8Array` chunks; eventsource-parser gets them through a streaming",
-    "`TextDecoder` (it takes strings), as a client reading `response.body` must. Mean over repeated runs (at least 400 ms each), MB/s.",
+    "`TextDecoder` (it takes strings), as a client reading `response.body` must. Best of 4 alternating rounds, each the mean over repeated runs of at least 300 ms, MB/s.",
     "",
     "| fixture | size | chunk | ssekit MB/s | eventsource-parser MB/s | ratio |",
     "|---|---|---|---:|---:|---:|",

@@ -41,7 +41,7 @@ const parsers = {
 
 // Runs fn repeatedly for at least minMs and returns the mean time per run.
 // (Timers in a page are coarse, so single sub-millisecond runs are not timed.)
-function measure(fn, minMs = 400) {
+function measure(fn, minMs = 300) {
   let result = fn(); // warm-up
   let runs = 0;
   const start = performance.now();
@@ -62,7 +62,7 @@ async function parserBench() {
     const chunks = chunksOf(bytes, fixture.chunk);
     const row = { name: fixture.name, bytes: bytes.length, chunk: fixture.chunk, dataHeavy: fixture.dataHeavy };
     // Alternate to spread any drift evenly; keep each one's best.
-    for (let round = 0; round < 2; round++) {
+    for (let round = 0; round < 4; round++) {
       for (const [name, parse] of Object.entries(parsers)) {
         const { ms, result } = measure(() => parse(chunks));
         const mbps = bytes.length / (ms / 1000) / 1e6;

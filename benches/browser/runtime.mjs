@@ -5,7 +5,8 @@
 //    ssekit EventSource after its first 1,000 events, and after 100,000
 //    events and 1,000 reconnects (the server ends every stream after 100);
 // 2. main-thread time per event at a steady 1,000 events/s for `seconds`,
-//    ssekit's EventSource vs the native one (CDP TaskDuration, whole page);
+//    ssekit's EventSource vs the native one, and fetch-event-source as a
+//    reference for what reading a fetch() body costs (CDP TaskDuration);
 // 3. import and first event on a slow link (100 ms latency, 100 KB/s, cache
 //    off): the package's lazy entry vs the previous release's entry, which
 //    waited for its wasm with top-level await (when `oldEntry` is built), and
@@ -62,6 +63,7 @@ async function mainThread(client) {
   await page.evaluate(async () => {
     window.ssekit = await import("/pkg/index.js");
     await window.ssekit.ready;
+    window.fes = await import("/node_modules/@microsoft/fetch-event-source/lib/esm/index.js");
   });
   const metric = async () => {
     const { metrics } = await cdp.send("Performance.getMetrics");
@@ -72,6 +74,17 @@ async function mainThread(client) {
   await page.evaluate(
     ({ client, url }) => {
       window.count = 0;
+      if (client === "fetch-event-source") {
+        const controller = new AbortController();
+        window.fes.fetchEventSource(url, {
+          signal: controller.signal,
+          openWhenHidden: true,
+          onmessage() {
+            if (++window.count === window.total) controller.abort();
+          },
+        });
+        return;
+      }
       const Class = client === "native" ? EventSource : window.ssekit.EventSource;
       const source = new Class(url);
       source.onmessage = () => {
@@ -131,7 +144,8 @@ try {
   results.slowLink = await slowLink();
   results.memory = await memory();
   results.mainThread = [];
-  for (const client of ["native", "ssekit", "native", "ssekit"].slice(0, seconds >= 30 ? 2 : 4)) {
+  const clients = ["native", "ssekit", "fetch-event-source"];
+  for (const client of seconds >= 30 ? clients : [...clients, ...clients]) {
     results.mainThread.push(await mainThread(client));
     await sleep(200);
   }

@@ -317,3 +317,49 @@ test("EventSource shell: an event over maxEventBytes is an error event; the conn
   assert.deepEqual(log, ["open 1", "error 1 SseParseError", "message after id= 1"]);
   source.close();
 });
+
+test("SseParser: random streams give the same events, errors, comments and retries whatever the chunking", () => {
+  // Seeded xorshift: a failure names its seed and is replayed exactly.
+  let seed = 0x5eed1234;
+  const next = () => {
+    seed ^= seed << 13;
+    seed ^= seed >>> 17;
+    seed ^= seed << 5;
+    return (seed >>> 0) / 2 ** 32;
+  };
+  const pick = (xs) => xs[Math.floor(next() * xs.length)];
+  const enc = (text) => [...new TextEncoder().encode(text)];
+  const pieces = [
+    () => enc("data"), () => enc("event"), () => enc("id"), () => enc("retry"), () => enc(":"), () => enc("dat"),
+    () => enc(": "), () => enc(":"), () => enc(" "), () => enc("x"), () => enc("42"), () => enc("é"), () => enc("😀"),
+    () => [0xff], () => [0xe2, 0x82], () => [0xf0, 0x9f], () => [0], () => [0xef, 0xbb, 0xbf],
+    () => enc("\n"), () => enc("\r"), () => enc("\r\n"), () => enc("\n\n"), () => enc("\r\n\r\n"),
+  ];
+  const parse = (bytes, sizes, limit) => {
+    const seen = [];
+    const parser = new SseParser({
+      maxEventBytes: limit,
+      onEvent: (e) => seen.push(["event", e.type, e.data, e.lastEventId, e.id]),
+      onComment: (text) => seen.push(["comment", text]),
+      onRetry: (ms) => seen.push(["retry", ms]),
+      onError: (error) => seen.push(["error", error.name]),
+    });
+    let at = 0;
+    for (let i = 0; at < bytes.length; i++) {
+      const size = sizes === null ? bytes.length : sizes[i % sizes.length];
+      parser.feed(bytes.subarray(at, at + size));
+      at += size;
+    }
+    seen.push(["cut", parser.finish()], ["last", parser.lastEventId]);
+    return seen;
+  };
+  for (let n = 0; n < 3000; n++) {
+    const streamSeed = seed;
+    const bytes = new Uint8Array(Array.from({ length: 1 + Math.floor(next() * 40) }, () => pick(pieces)()).flat());
+    const limit = pick([16 * 1024 * 1024, 1, 5, 12, 40]);
+    const whole = parse(bytes, null, limit);
+    const sizes = Array.from({ length: 5 }, () => 1 + Math.floor(next() * 9));
+    assert.deepEqual(parse(bytes, [1], limit), whole, `byte by byte, seed ${streamSeed}`);
+    assert.deepEqual(parse(bytes, sizes, limit), whole, `chunks ${sizes}, seed ${streamSeed}`);
+  }
+});

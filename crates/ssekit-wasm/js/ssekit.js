@@ -185,7 +185,7 @@ class Stream {
   reset() {
     this.decoder = new TextDecoder("utf-8", { ignoreBOM: true });
     this.idle = true; // the decoder holds no partial character
-    this.pending = []; // scanned bytes whose decoding waits (see `scan`)
+    this.pending ??= new Uint8Array(64); // scanned bytes whose decoding waits (see `scan`)
     this.pendingLength = 0;
     this.carry = "";
     this.text = "";
@@ -221,7 +221,11 @@ class Stream {
       wasm.input(bytes.length);
       memory();
     }
-    u8.set(bytes, u32[header + 2]);
+    const input = u32[header + 2];
+    // A short chunk is copied by hand: `set` has a fixed cost that a few
+    // bytes do not repay.
+    if (bytes.length <= 32) for (let i = 0; i < bytes.length; i++) u8[input + i] = bytes[i];
+    else u8.set(bytes, input);
     const words = wasm.stream_feed(handle, bytes.length);
     memory();
     const carryFrom = u32[header];
@@ -229,26 +233,19 @@ class Stream {
     // bytes are decoded later, with the chunk that ends the line (a
     // TextDecoder call costs the same for 4 bytes as for 400).
     if (words === 0 && carryFrom === 0) {
-      this.pending.push(bytes.slice());
-      this.pendingLength += bytes.length;
+      this.keep(bytes);
       return true;
     }
-    let input = bytes;
+    let text = bytes;
     if (this.pendingLength > 0) {
-      input = new Uint8Array(this.pendingLength + bytes.length);
-      let at = 0;
-      for (const piece of this.pending) {
-        input.set(piece, at);
-        at += piece.length;
-      }
-      input.set(bytes, at);
-      this.pending = [];
+      this.keep(bytes);
+      text = this.pending.subarray(0, this.pendingLength);
       this.pendingLength = 0;
     }
     // Short ASCII after a complete character: no TextDecoder call at all.
-    this.text = this.idle && input.length <= 64 && isAscii(input) ? String.fromCharCode.apply(null, input) : this.decoder.decode(input, { stream: true });
+    this.text = this.idle && text.length <= 64 && isAscii(text) ? String.fromCharCode.apply(null, text) : this.decoder.decode(text, { stream: true });
     // After an ASCII byte the decoder never holds a partial character.
-    if (input.length > 0) this.idle = input[input.length - 1] < 0x80;
+    if (text.length > 0) this.idle = text[text.length - 1] < 0x80;
     let go = true;
     if (words > 0) {
       // Copied out of wasm memory first: a handler may make it grow (and
@@ -257,7 +254,8 @@ class Stream {
       let records;
       if (depth === 0) {
         if (scratch.length < words) scratch = new Uint32Array(Math.max(words, scratch.length * 2));
-        scratch.set(u32.subarray(from, from + words));
+        if (words <= 32) for (let i = 0; i < words; i++) scratch[i] = u32[from + i];
+        else scratch.set(u32.subarray(from, from + words));
         records = scratch;
       } else {
         records = u32.slice(from, from + words);
@@ -272,6 +270,19 @@ class Stream {
     this.carry = carryFrom === NONE ? "" : this.slice(carryFrom, this.carry.length + this.text.length);
     this.text = "";
     return go;
+  }
+
+  // Appends to the bytes whose decoding waits (a buffer that only grows,
+  // up to the longest line: the event size limit bounds it).
+  keep(bytes) {
+    const need = this.pendingLength + bytes.length;
+    if (this.pending.length < need) {
+      const grown = new Uint8Array(Math.max(need, this.pending.length * 2));
+      grown.set(this.pending.subarray(0, this.pendingLength));
+      this.pending = grown;
+    }
+    this.pending.set(bytes, this.pendingLength);
+    this.pendingLength = need;
   }
 
   // T[a..b) where T = carry + text, without building T.
