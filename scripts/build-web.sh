@@ -28,8 +28,8 @@ node_modules/.bin/wasm-opt "$build/ssekit_bg.wasm" -Oz --strip-debug --strip-pro
 # wasm-bindgen's generated JS glue is not shipped: js/ssekit.js instantiates
 # the module itself (its exports take and return numbers only).
 esbuild=node_modules/esbuild/bin/esbuild
-# --keep-names: the class is `EventSource` in stack traces and DevTools.
-"$esbuild" crates/ssekit-wasm/js/ssekit.js --minify --keep-names --format=esm --target=es2022 \
+# No --keep-names: the exported classes are named by object keys (see js/ssekit.js).
+"$esbuild" crates/ssekit-wasm/js/ssekit.js --minify --format=esm --target=es2022 \
   --log-level=warning --outfile="$out/ssekit.js"
 for entry in index node workerd; do
   "$esbuild" "pkg-template/$entry.js" --minify --format=esm --log-level=warning \

@@ -144,30 +144,38 @@ const WANT_RETRY = 2;
 const WINDOW = 64 * 1024;
 
 /** An event larger than `maxEventBytes` was dropped. */
-export class SseParseError extends Error {
-  constructor(limit) {
-    super(`SSE event exceeds the limit of ${limit} buffered bytes; it was discarded up to the next blank line`);
-    this.name = "SseParseError";
-  }
-}
+export const { SseParseError } = {
+  // A class expression named by its key: minifiers keep the key, so the
+  // class is `SseParseError` in stack traces without keeping every other name.
+  SseParseError: class extends Error {
+    constructor(limit) {
+      super(`SSE event exceeds the limit of ${limit} buffered bytes; it was discarded up to the next blank line`);
+      this.name = "SseParseError";
+    }
+  },
+};
 
 /** An `encodeEvent` field would inject a line (`field`, `offset` say where). */
-export class SseEncodeError extends Error {
-  constructor(message, field, offset) {
-    super(message);
-    this.name = "SseEncodeError";
-    this.field = field;
-    this.offset = offset;
-  }
-}
+export const { SseEncodeError } = {
+  SseEncodeError: class extends Error {
+    constructor(message, field, offset) {
+      super(message);
+      this.name = "SseEncodeError";
+      this.field = field;
+      this.offset = offset;
+    }
+  },
+};
 
 /** An EventSource gave up (retry budget spent, response refused, wasm missing). */
-export class EventSourceError extends Error {
-  constructor(message, options) {
-    super(message, options);
-    this.name = "EventSourceError";
-  }
-}
+export const { EventSourceError } = {
+  EventSourceError: class extends Error {
+    constructor(message, options) {
+      super(message, options);
+      this.name = "EventSourceError";
+    }
+  },
+};
 
 // The JS half of one scanned stream: the decoder, the open line's text
 // (`carry`) and the block being collected. `deliver(type, data, lastEventId,
@@ -433,85 +441,87 @@ class ParserSink {
  * Uint8Array, an ArrayBuffer (or view) or a string and returns the events it
  * completed as `{ type, data, lastEventId, id }`.
  */
-export class SseParser {
-  #stream;
-  #handlers;
-  #limit;
-  #sink;
+export const { SseParser } = {
+  SseParser: class {
+    #stream;
+    #handlers;
+    #limit;
+    #sink;
 
-  constructor(options = undefined) {
-    if (options !== undefined && options !== null && !isObject(options)) throw new TypeError("SseParser options must be an object");
-    this.#limit = maxEventBytes(options, "SseParser");
-    const lastEventId = optionalString(options, "lastEventId", "SseParser") ?? "";
-    for (const key of ["onEvent", "onComment", "onRetry", "onError"]) {
-      if (options?.[key] != null && typeof options[key] !== "function") throw new TypeError(`SseParser: ${key} must be a function`);
+    constructor(options = undefined) {
+      if (options !== undefined && options !== null && !isObject(options)) throw new TypeError("SseParser options must be an object");
+      this.#limit = maxEventBytes(options, "SseParser");
+      const lastEventId = optionalString(options, "lastEventId", "SseParser") ?? "";
+      for (const key of ["onEvent", "onComment", "onRetry", "onError"]) {
+        if (options?.[key] != null && typeof options[key] !== "function") throw new TypeError(`SseParser: ${key} must be a function`);
+      }
+      if (!wasm) throw new Error("ssekit: the wasm core is still loading; `await ready` (exported by ssekit) before creating an SseParser");
+      this.#handlers = options ?? {};
+      const flags = (this.#handlers.onComment ? WANT_COMMENTS : 0) | (this.#handlers.onRetry ? WANT_RETRY : 0);
+      this.#stream = new Stream(this.#limit, flags, lastEventId);
+      this.#sink = new ParserSink(this.#handlers);
+      registry?.register(this, this.#stream.handle, this);
     }
-    if (!wasm) throw new Error("ssekit: the wasm core is still loading; `await ready` (exported by ssekit) before creating an SseParser");
-    this.#handlers = options ?? {};
-    const flags = (this.#handlers.onComment ? WANT_COMMENTS : 0) | (this.#handlers.onRetry ? WANT_RETRY : 0);
-    this.#stream = new Stream(this.#limit, flags, lastEventId);
-    this.#sink = new ParserSink(this.#handlers);
-    registry?.register(this, this.#stream.handle, this);
-  }
 
-  /** The persisted last event ID. */
-  get lastEventId() {
-    return this.#stream.lastEventId;
-  }
-
-  /** Parses the next chunk; returns the events it completed. */
-  feed(chunk) {
-    let bytes;
-    if (typeof chunk === "string") bytes = encoder.encode(chunk);
-    else if (chunk instanceof Uint8Array) bytes = chunk;
-    else if (chunk instanceof ArrayBuffer) bytes = new Uint8Array(chunk);
-    else if (ArrayBuffer.isView(chunk)) bytes = new Uint8Array(chunk.buffer, chunk.byteOffset, chunk.byteLength);
-    else throw new TypeError("SseParser.feed takes a Uint8Array, an ArrayBuffer, a typed array or a string");
-    // One sink per parser, reused; a feed from inside a callback of the
-    // same parser gets its own.
-    const sink = this.#sink.busy ? new ParserSink(this.#handlers) : this.#sink;
-    sink.busy = true;
-    sink.events = [];
-    sink.thrown = undefined;
-    sink.failure = undefined;
-    try {
-      this.#stream.feed(bytes, sink);
-    } finally {
-      sink.busy = false;
+    /** The persisted last event ID. */
+    get lastEventId() {
+      return this.#stream.lastEventId;
     }
-    const { events, thrown, failure } = sink;
-    sink.events = null;
-    // Nothing is lost: the chunk's events travel with whatever is thrown.
-    if (thrown) {
-      if (isObject(thrown.error) && Object.isExtensible(thrown.error)) thrown.error.events = events;
-      throw thrown.error;
+
+    /** Parses the next chunk; returns the events it completed. */
+    feed(chunk) {
+      let bytes;
+      if (typeof chunk === "string") bytes = encoder.encode(chunk);
+      else if (chunk instanceof Uint8Array) bytes = chunk;
+      else if (chunk instanceof ArrayBuffer) bytes = new Uint8Array(chunk);
+      else if (ArrayBuffer.isView(chunk)) bytes = new Uint8Array(chunk.buffer, chunk.byteOffset, chunk.byteLength);
+      else throw new TypeError("SseParser.feed takes a Uint8Array, an ArrayBuffer, a typed array or a string");
+      // One sink per parser, reused; a feed from inside a callback of the
+      // same parser gets its own.
+      const sink = this.#sink.busy ? new ParserSink(this.#handlers) : this.#sink;
+      sink.busy = true;
+      sink.events = [];
+      sink.thrown = undefined;
+      sink.failure = undefined;
+      try {
+        this.#stream.feed(bytes, sink);
+      } finally {
+        sink.busy = false;
+      }
+      const { events, thrown, failure } = sink;
+      sink.events = null;
+      // Nothing is lost: the chunk's events travel with whatever is thrown.
+      if (thrown) {
+        if (isObject(thrown.error) && Object.isExtensible(thrown.error)) thrown.error.events = events;
+        throw thrown.error;
+      }
+      if (failure) {
+        failure.events = events;
+        throw failure;
+      }
+      return events;
     }
-    if (failure) {
-      failure.events = events;
-      throw failure;
+
+    /** Bytes held for the event being read (they count against `maxEventBytes`). */
+    get bufferedBytes() {
+      return wasm.stream_buffered(this.#stream.handle);
     }
-    return events;
-  }
 
-  /** Bytes held for the event being read (they count against `maxEventBytes`). */
-  get bufferedBytes() {
-    return wasm.stream_buffered(this.#stream.handle);
-  }
+    /** The reconnection time the stream last asked for with `retry` (ms), or undefined. */
+    get reconnectionTime() {
+      const ms = wasm.stream_retry(this.#stream.handle);
+      return ms < 0 ? undefined : ms;
+    }
 
-  /** The reconnection time the stream last asked for with `retry` (ms), or undefined. */
-  get reconnectionTime() {
-    const ms = wasm.stream_retry(this.#stream.handle);
-    return ms < 0 ? undefined : ms;
-  }
-
-  /**
-   * The end of the stream: a cut-off final event is dropped, as browsers do.
-   * Returns whether anything was.
-   */
-  finish() {
-    return this.#stream.finish();
-  }
-}
+    /**
+     * The end of the stream: a cut-off final event is dropped, as browsers do.
+     * Returns whether anything was.
+     */
+    finish() {
+      return this.#stream.finish();
+    }
+  },
+};
 
 // ---- encodeEvent -----------------------------------------------------------------
 
@@ -692,319 +702,321 @@ function readOptions(init) {
 let tap;
 
 /** ssekit's EventSource: a drop-in for the native one, over fetch(). */
-export class EventSource extends EventTarget {
-  static CONNECTING = CONNECTING;
-  static OPEN = OPEN;
-  static CLOSED = CLOSED;
+export const { EventSource } = {
+  EventSource: class extends EventTarget {
+    static CONNECTING = CONNECTING;
+    static OPEN = OPEN;
+    static CLOSED = CLOSED;
 
-  #url;
-  #withCredentials;
-  #options;
-  // readyState's owner is the machine in wasm (`#stream`'s handle). Before it
-  // exists (the wasm is loading) the source is CONNECTING, and after its
-  // handle is freed CLOSED: `#state` holds that, never both at once.
-  #state = CONNECTING;
-  #machine = 0;
-  #stream = null;
-  #closed = new AbortController(); // aborted by close(): ends every wait and request
-  #attempt = null; // the request in flight, aborted by close() or a hidden page
-  #wake = null; // resolves the current wait early (close, visible again)
-  #handlers = { open: null, message: null, error: null };
-  #tap = null;
+    #url;
+    #withCredentials;
+    #options;
+    // readyState's owner is the machine in wasm (`#stream`'s handle). Before it
+    // exists (the wasm is loading) the source is CONNECTING, and after its
+    // handle is freed CLOSED: `#state` holds that, never both at once.
+    #state = CONNECTING;
+    #machine = 0;
+    #stream = null;
+    #closed = new AbortController(); // aborted by close(): ends every wait and request
+    #attempt = null; // the request in flight, aborted by close() or a hidden page
+    #wake = null; // resolves the current wait early (close, visible again)
+    #handlers = { open: null, message: null, error: null };
+    #tap = null;
 
-  constructor(url, init = undefined) {
-    super();
-    if (arguments.length === 0) throw new TypeError("Failed to construct 'EventSource': 1 argument required, but only 0 present.");
-    // C1: resolve against the base URL; an invalid URL is a SyntaxError.
-    try {
-      this.#url = new URL(String(url), globalThis.location?.href).href;
-    } catch {
-      throw new DOMException(`Failed to construct 'EventSource': The URL '${url}' is invalid.`, "SyntaxError");
-    }
-    this.#options = readOptions(init);
-    this.#withCredentials = this.#options.credentials === "include";
-    const signal = this.#options.signal;
-    if (signal?.aborted) {
-      this.#state = CLOSED;
-      return;
-    }
-    signal?.addEventListener("abort", () => this.close(), { once: true, signal: this.#closed.signal });
-    this.#run().catch((error) => this.#fail({ error }));
-  }
-
-  get url() {
-    return this.#url;
-  }
-  get withCredentials() {
-    return this.#withCredentials;
-  }
-  get readyState() {
-    return this.#machine ? wasm.source_ready_state(this.#machine) : this.#state;
-  }
-  get [Symbol.toStringTag]() {
-    return "EventSource";
-  }
-
-  /** C8: abort, CLOSED, no event; nothing is dispatched afterwards. */
-  close() {
-    if (this.#machine) wasm.source_close(this.#machine);
-    else this.#state = CLOSED;
-    this.#closed.abort();
-    this.#attempt?.abort();
-    this.#wake?.();
-  }
-
-  #dispatch(event) {
-    if (this.#tap && event.type === "error") this.#tap(event);
-    this.dispatchEvent(event);
-  }
-
-  // C7 outside the machine's knowledge: the wasm did not load, or this file
-  // failed. CLOSED, `error`.
-  #fail(details) {
-    if (this.readyState === CLOSED) return;
-    this.close();
-    this.#dispatch(plainEvent("error", details));
-  }
-
-  async #run() {
-    await engine();
-    if (this.#state === CLOSED) return;
-    const options = this.#options;
-    const stream = new Stream(options.maxEventBytes, 0, options.lastEventId);
-    const handle = stream.handle;
-    const idLength = putString(options.lastEventId);
-    memory();
-    const input = wasm.input(idLength + 2 * options.statuses.length) + idLength;
-    options.statuses.forEach((status, i) => new DataView(wasm.memory.buffer).setUint16(input + 2 * i, status, true));
-    wasm.source_start(handle, idLength, options.statuses.length, ...options.policy);
-    this.#stream = stream;
-    this.#machine = handle;
-    const closed = this.#closed.signal;
-    if (options.pauseWhenHidden && globalThis.document) {
-      globalThis.document.addEventListener(
-        "visibilitychange",
-        () => {
-          if (hidden()) {
-            wasm.source_pause(handle);
-            this.#attempt?.abort();
-            stream.reset();
-          } else {
-            wasm.source_resume(handle, now());
-            this.#wake?.();
-          }
-        },
-        { signal: closed },
-      );
-      if (hidden()) wasm.source_pause(handle);
-    }
-    try {
-      while (!closed.aborted) {
-        const attempt = wasm.source_poll_request(handle, now());
-        if (attempt >= 0) {
-          await this.#connect();
-          continue;
-        }
-        const due = wasm.source_poll_timeout(handle);
-        const paused = due < 0 && this.readyState === CONNECTING;
-        if (due < 0 && !paused) break; // CLOSED
-        await this.#wait(paused ? Infinity : due - now());
-      }
-    } finally {
-      // The machine's last word: CLOSED. The handle goes; #state keeps it.
-      this.#state = CLOSED;
-      this.#machine = 0;
-      this.#stream = null;
-      stream.free();
-      this.#closed.abort();
-    }
-  }
-
-  // Sleeps `ms` (in steps: timers take at most 2^31-1 ms), or until close()
-  // or a resume wakes it. Leaves no listener or timer behind.
-  #wait(ms) {
-    return new Promise((resolve) => {
-      let timer;
-      const done = () => {
-        clearTimeout(timer);
-        this.#wake = null;
-        resolve();
-      };
-      this.#wake = done;
-      if (ms !== Infinity) {
-        timer = setTimeout(done, Math.max(0, Math.min(ms, MAX_TIMER_MS)));
-        // In Node, a pending reconnect must not keep the process alive.
-        timer?.unref?.();
-      }
-    });
-  }
-
-  // One request: fetch, C4, stream the body until it ends.
-  async #connect() {
-    const options = this.#options;
-    const handle = this.#machine;
-    const stream = this.#stream;
-    const controller = new AbortController();
-    this.#attempt = controller;
-    const headers = { accept: "text/event-stream" };
-    for (const [name, value] of options.headers) headers[name] = value;
-    // C6: Last-Event-ID when not empty, its UTF-8 bytes as a byte string.
-    const idLength = wasm.source_last_event_id_len(handle);
-    if (idLength > 0) {
-      memory();
-      const at = wasm.source_last_event_id(handle);
-      headers["last-event-id"] = String.fromCharCode(...u8.subarray(at, at + idLength));
-    }
-    const init = { method: options.method, headers, signal: controller.signal };
-    if (options.body !== undefined) init.body = options.body;
-    // C3: cache mode no-store, never a Cache-Control header (it would force
-    // a CORS preflight). Workers' fetch rejects `cache` and `credentials`.
-    if (!isWorkers()) {
-      init.cache = "no-store";
-      init.credentials = options.credentials;
-    }
-    const random = Math.random;
-    let response;
-    try {
-      response = await (options.fetch ?? globalThis.fetch)(this.#url, init);
-    } catch {
-      // A rejected fetch is a network error (or our own abort). The error
-      // event of a reconnect is a plain Event, as the standard's.
-      if (controller.signal.aborted || this.readyState === CLOSED) return;
-      return this.#apply(wasm.source_network_error(handle, now(), random()));
-    }
-    if (controller.signal.aborted) return response?.body?.cancel?.().catch(() => {});
-    if (!response || typeof response.status !== "number" || !response.headers) {
-      return this.#apply(wasm.source_reject(handle), { error: new EventSourceError("EventSource: fetch did not return a Response") });
-    }
-    if (options.onResponse) {
-      let verdict;
+    constructor(url, init = undefined) {
+      super();
+      if (arguments.length === 0) throw new TypeError("Failed to construct 'EventSource': 1 argument required, but only 0 present.");
+      // C1: resolve against the base URL; an invalid URL is a SyntaxError.
       try {
-        verdict = await options.onResponse(response);
-      } catch (error) {
-        return this.#apply(wasm.source_reject(handle), errorDetails(response, error));
+        this.#url = new URL(String(url), globalThis.location?.href).href;
+      } catch {
+        throw new DOMException(`Failed to construct 'EventSource': The URL '${url}' is invalid.`, "SyntaxError");
       }
-      if (controller.signal.aborted) return;
-      if (verdict === false) {
-        return this.#apply(wasm.source_reject(handle), errorDetails(response, new EventSourceError("EventSource: onResponse rejected the response")));
+      this.#options = readOptions(init);
+      this.#withCredentials = this.#options.credentials === "include";
+      const signal = this.#options.signal;
+      if (signal?.aborted) {
+        this.#state = CLOSED;
+        return;
       }
+      signal?.addEventListener("abort", () => this.close(), { once: true, signal: this.#closed.signal });
+      this.#run().catch((error) => this.#fail({ error }));
     }
-    const contentType = response.headers.get("content-type");
-    const typeLength = contentType === null ? NONE : putString(contentType);
-    const verdict = wasm.source_response(handle, now(), response.status, typeLength, random());
-    if ((verdict & 3) !== T_OPEN) {
-      response.body?.cancel?.().catch(() => {});
-      return this.#apply(verdict, errorDetails(response));
-    }
-    this.#dispatch(plainEvent("open"));
-    // D4: the origin of the final URL (after redirects), once per connection.
-    let origin = "";
-    try {
-      origin = new URL(response.url || this.#url).origin;
-    } catch {}
-    const tap = this.#tap;
-    const dispatch = tap
-      ? // events(): the iterator takes plain messages; no event is built.
-        (type, data, lastEventId) => {
-          tap({ type, data, lastEventId, origin });
-          return this.readyState !== CLOSED;
-        }
-      : (type, data, lastEventId) => {
-          this.dispatchEvent(new MessageEvent(type, { data, lastEventId, origin }));
-          return this.readyState !== CLOSED;
-        };
-    let sentId = stream.lastEventId;
-    const sink = {
-      message: dispatch,
-      // D1: the machine owns the last event ID (it builds the header);
-      // it hears of a new one only when it changed.
-      id: (id) => {
-        if (id === sentId) return;
-        sentId = id;
-        wasm.source_set_last_event_id(handle, putString(id));
-      },
-      retry() {},
-      comment() {},
-      error: (error) => {
-        this.#dispatch(plainEvent("error", { error }));
-        return this.readyState !== CLOSED;
-      },
-    };
-    let ended = false;
-    try {
-      const reader = response.body.getReader();
-      for (;;) {
-        const { done, value } = await reader.read();
-        if (done) {
-          ended = true;
-          break;
-        }
-        if (this.readyState !== OPEN) break;
-        if (!stream.feed(value instanceof Uint8Array ? value : new Uint8Array(value), sink)) break;
-        if (this.readyState !== OPEN) break;
-      }
-    } catch {
-      // A failed read is a network error (or our own abort: close or pause).
-    }
-    if (this.#attempt === controller) this.#attempt = null;
-    if (this.readyState !== OPEN) return;
-    stream.reset();
-    // C5: any end that is not an abort re-establishes the connection.
-    this.#apply(ended ? wasm.source_end(handle, now(), random()) : wasm.source_network_error(handle, now(), random()));
-  }
 
-  // Fires what a transition asks for (the machine already moved readyState).
-  #apply(verdict, details = undefined) {
-    const kind = verdict & 3;
-    if (kind === T_RECONNECT) {
-      this.#stream.reset();
-      this.#dispatch(plainEvent("error", details));
-    } else if (kind === T_FAIL) {
-      const reason = (verdict >>> 2) & 63;
-      if (reason === FAIL_GAVE_UP) {
-        const attempts = wasm.source_failed_attempts(this.#machine);
-        details = { ...details, error: new EventSourceError(`EventSource gave up after ${attempts} reconnection attempts`) };
-      } else if (reason === FAIL_CONTENT_TYPE || reason === FAIL_STATUS) {
-        details ??= {};
-      }
+    get url() {
+      return this.#url;
+    }
+    get withCredentials() {
+      return this.#withCredentials;
+    }
+    get readyState() {
+      return this.#machine ? wasm.source_ready_state(this.#machine) : this.#state;
+    }
+    get [Symbol.toStringTag]() {
+      return "EventSource";
+    }
+
+    /** C8: abort, CLOSED, no event; nothing is dispatched afterwards. */
+    close() {
+      if (this.#machine) wasm.source_close(this.#machine);
+      else this.#state = CLOSED;
       this.#closed.abort();
+      this.#attempt?.abort();
+      this.#wake?.();
+    }
+
+    #dispatch(event) {
+      if (this.#tap && event.type === "error") this.#tap(event);
+      this.dispatchEvent(event);
+    }
+
+    // C7 outside the machine's knowledge: the wasm did not load, or this file
+    // failed. CLOSED, `error`.
+    #fail(details) {
+      if (this.readyState === CLOSED) return;
+      this.close();
       this.#dispatch(plainEvent("error", details));
     }
-  }
 
-  static {
-    tap = (source, fn) => {
-      source.#tap = fn;
-    };
-    // Event handler attributes: one listener, added on first assignment,
-    // that calls whatever handler is current (so it keeps the place in the
-    // listener order of the first assignment, as in the HTML model). Where
-    // the platform calls on<type> itself (workerd), the attribute only holds
-    // the handler.
-    for (const type of ["open", "message", "error"]) {
-      Object.defineProperty(this.prototype, `on${type}`, {
-        configurable: true,
-        enumerable: true,
-        get() {
-          return this.#handlers[type];
-        },
-        set(handler) {
-          const first = this.#handlers[type] === null;
-          this.#handlers[type] = typeof handler === "function" || isObject(handler) ? handler : null;
-          if (first && this.#handlers[type] !== null && !platformCallsHandlers) {
-            this.addEventListener(type, (event) => {
-              const current = this.#handlers[type];
-              if (typeof current === "function") current.call(this, event);
-            });
+    async #run() {
+      await engine();
+      if (this.#state === CLOSED) return;
+      const options = this.#options;
+      const stream = new Stream(options.maxEventBytes, 0, options.lastEventId);
+      const handle = stream.handle;
+      const idLength = putString(options.lastEventId);
+      memory();
+      const input = wasm.input(idLength + 2 * options.statuses.length) + idLength;
+      options.statuses.forEach((status, i) => new DataView(wasm.memory.buffer).setUint16(input + 2 * i, status, true));
+      wasm.source_start(handle, idLength, options.statuses.length, ...options.policy);
+      this.#stream = stream;
+      this.#machine = handle;
+      const closed = this.#closed.signal;
+      if (options.pauseWhenHidden && globalThis.document) {
+        globalThis.document.addEventListener(
+          "visibilitychange",
+          () => {
+            if (hidden()) {
+              wasm.source_pause(handle);
+              this.#attempt?.abort();
+              stream.reset();
+            } else {
+              wasm.source_resume(handle, now());
+              this.#wake?.();
+            }
+          },
+          { signal: closed },
+        );
+        if (hidden()) wasm.source_pause(handle);
+      }
+      try {
+        while (!closed.aborted) {
+          const attempt = wasm.source_poll_request(handle, now());
+          if (attempt >= 0) {
+            await this.#connect();
+            continue;
           }
-        },
+          const due = wasm.source_poll_timeout(handle);
+          const paused = due < 0 && this.readyState === CONNECTING;
+          if (due < 0 && !paused) break; // CLOSED
+          await this.#wait(paused ? Infinity : due - now());
+        }
+      } finally {
+        // The machine's last word: CLOSED. The handle goes; #state keeps it.
+        this.#state = CLOSED;
+        this.#machine = 0;
+        this.#stream = null;
+        stream.free();
+        this.#closed.abort();
+      }
+    }
+
+    // Sleeps `ms` (in steps: timers take at most 2^31-1 ms), or until close()
+    // or a resume wakes it. Leaves no listener or timer behind.
+    #wait(ms) {
+      return new Promise((resolve) => {
+        let timer;
+        const done = () => {
+          clearTimeout(timer);
+          this.#wake = null;
+          resolve();
+        };
+        this.#wake = done;
+        if (ms !== Infinity) {
+          timer = setTimeout(done, Math.max(0, Math.min(ms, MAX_TIMER_MS)));
+          // In Node, a pending reconnect must not keep the process alive.
+          timer?.unref?.();
+        }
       });
     }
-    for (const [name, value] of [["CONNECTING", CONNECTING], ["OPEN", OPEN], ["CLOSED", CLOSED]]) {
-      Object.defineProperty(this.prototype, name, { value, enumerable: true });
+
+    // One request: fetch, C4, stream the body until it ends.
+    async #connect() {
+      const options = this.#options;
+      const handle = this.#machine;
+      const stream = this.#stream;
+      const controller = new AbortController();
+      this.#attempt = controller;
+      const headers = { accept: "text/event-stream" };
+      for (const [name, value] of options.headers) headers[name] = value;
+      // C6: Last-Event-ID when not empty, its UTF-8 bytes as a byte string.
+      const idLength = wasm.source_last_event_id_len(handle);
+      if (idLength > 0) {
+        memory();
+        const at = wasm.source_last_event_id(handle);
+        headers["last-event-id"] = String.fromCharCode(...u8.subarray(at, at + idLength));
+      }
+      const init = { method: options.method, headers, signal: controller.signal };
+      if (options.body !== undefined) init.body = options.body;
+      // C3: cache mode no-store, never a Cache-Control header (it would force
+      // a CORS preflight). Workers' fetch rejects `cache` and `credentials`.
+      if (!isWorkers()) {
+        init.cache = "no-store";
+        init.credentials = options.credentials;
+      }
+      const random = Math.random;
+      let response;
+      try {
+        response = await (options.fetch ?? globalThis.fetch)(this.#url, init);
+      } catch {
+        // A rejected fetch is a network error (or our own abort). The error
+        // event of a reconnect is a plain Event, as the standard's.
+        if (controller.signal.aborted || this.readyState === CLOSED) return;
+        return this.#apply(wasm.source_network_error(handle, now(), random()));
+      }
+      if (controller.signal.aborted) return response?.body?.cancel?.().catch(() => {});
+      if (!response || typeof response.status !== "number" || !response.headers) {
+        return this.#apply(wasm.source_reject(handle), { error: new EventSourceError("EventSource: fetch did not return a Response") });
+      }
+      if (options.onResponse) {
+        let verdict;
+        try {
+          verdict = await options.onResponse(response);
+        } catch (error) {
+          return this.#apply(wasm.source_reject(handle), errorDetails(response, error));
+        }
+        if (controller.signal.aborted) return;
+        if (verdict === false) {
+          return this.#apply(wasm.source_reject(handle), errorDetails(response, new EventSourceError("EventSource: onResponse rejected the response")));
+        }
+      }
+      const contentType = response.headers.get("content-type");
+      const typeLength = contentType === null ? NONE : putString(contentType);
+      const verdict = wasm.source_response(handle, now(), response.status, typeLength, random());
+      if ((verdict & 3) !== T_OPEN) {
+        response.body?.cancel?.().catch(() => {});
+        return this.#apply(verdict, errorDetails(response));
+      }
+      this.#dispatch(plainEvent("open"));
+      // D4: the origin of the final URL (after redirects), once per connection.
+      let origin = "";
+      try {
+        origin = new URL(response.url || this.#url).origin;
+      } catch {}
+      const tap = this.#tap;
+      const dispatch = tap
+        ? // events(): the iterator takes plain messages; no event is built.
+          (type, data, lastEventId) => {
+            tap({ type, data, lastEventId, origin });
+            return this.readyState !== CLOSED;
+          }
+        : (type, data, lastEventId) => {
+            this.dispatchEvent(new MessageEvent(type, { data, lastEventId, origin }));
+            return this.readyState !== CLOSED;
+          };
+      let sentId = stream.lastEventId;
+      const sink = {
+        message: dispatch,
+        // D1: the machine owns the last event ID (it builds the header);
+        // it hears of a new one only when it changed.
+        id: (id) => {
+          if (id === sentId) return;
+          sentId = id;
+          wasm.source_set_last_event_id(handle, putString(id));
+        },
+        retry() {},
+        comment() {},
+        error: (error) => {
+          this.#dispatch(plainEvent("error", { error }));
+          return this.readyState !== CLOSED;
+        },
+      };
+      let ended = false;
+      try {
+        const reader = response.body.getReader();
+        for (;;) {
+          const { done, value } = await reader.read();
+          if (done) {
+            ended = true;
+            break;
+          }
+          if (this.readyState !== OPEN) break;
+          if (!stream.feed(value instanceof Uint8Array ? value : new Uint8Array(value), sink)) break;
+          if (this.readyState !== OPEN) break;
+        }
+      } catch {
+        // A failed read is a network error (or our own abort: close or pause).
+      }
+      if (this.#attempt === controller) this.#attempt = null;
+      if (this.readyState !== OPEN) return;
+      stream.reset();
+      // C5: any end that is not an abort re-establishes the connection.
+      this.#apply(ended ? wasm.source_end(handle, now(), random()) : wasm.source_network_error(handle, now(), random()));
     }
-  }
-}
+
+    // Fires what a transition asks for (the machine already moved readyState).
+    #apply(verdict, details = undefined) {
+      const kind = verdict & 3;
+      if (kind === T_RECONNECT) {
+        this.#stream.reset();
+        this.#dispatch(plainEvent("error", details));
+      } else if (kind === T_FAIL) {
+        const reason = (verdict >>> 2) & 63;
+        if (reason === FAIL_GAVE_UP) {
+          const attempts = wasm.source_failed_attempts(this.#machine);
+          details = { ...details, error: new EventSourceError(`EventSource gave up after ${attempts} reconnection attempts`) };
+        } else if (reason === FAIL_CONTENT_TYPE || reason === FAIL_STATUS) {
+          details ??= {};
+        }
+        this.#closed.abort();
+        this.#dispatch(plainEvent("error", details));
+      }
+    }
+
+    static {
+      tap = (source, fn) => {
+        source.#tap = fn;
+      };
+      // Event handler attributes: one listener, added on first assignment,
+      // that calls whatever handler is current (so it keeps the place in the
+      // listener order of the first assignment, as in the HTML model). Where
+      // the platform calls on<type> itself (workerd), the attribute only holds
+      // the handler.
+      for (const type of ["open", "message", "error"]) {
+        Object.defineProperty(this.prototype, `on${type}`, {
+          configurable: true,
+          enumerable: true,
+          get() {
+            return this.#handlers[type];
+          },
+          set(handler) {
+            const first = this.#handlers[type] === null;
+            this.#handlers[type] = typeof handler === "function" || isObject(handler) ? handler : null;
+            if (first && this.#handlers[type] !== null && !platformCallsHandlers) {
+              this.addEventListener(type, (event) => {
+                const current = this.#handlers[type];
+                if (typeof current === "function") current.call(this, event);
+              });
+            }
+          },
+        });
+      }
+      for (const [name, value] of [["CONNECTING", CONNECTING], ["OPEN", OPEN], ["CLOSED", CLOSED]]) {
+        Object.defineProperty(this.prototype, name, { value, enumerable: true });
+      }
+    }
+  },
+};
 
 /**
  * `for await (const message of events(url, init))`: every message, of any
