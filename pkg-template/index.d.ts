@@ -94,15 +94,20 @@ export interface EventSourceClass {
   readonly CLOSED: 2;
 }
 
-/** A message as `events()` yields it: what a MessageEvent would carry, as a plain object. */
+/**
+ * A message as a client receives it (from `SseParser.feed` and `events()`):
+ * what a MessageEvent carries, as a plain object.
+ */
 export interface SseMessage {
   /** The event type: `"message"` or the `event` field. */
   type: string;
   data: string;
   /** The persisted last event ID. */
   lastEventId: string;
-  /** The origin of the response's final URL. */
-  origin: string;
+  /** The `id` field of this very event, if it had one. */
+  id: string | undefined;
+  /** `events()` only: the origin of the response's final URL. */
+  origin?: string;
 }
 
 /**
@@ -114,23 +119,12 @@ export interface EventStream extends AsyncIterableIterator<SseMessage> {
   readonly source: SsekitEventSource;
 }
 
-/** An event as `SseParser.feed` returns it. */
-export interface SseEvent {
-  /** The `event` field, or "message". */
-  type: string;
-  data: string;
-  /** The persisted last event ID. */
-  lastEventId: string;
-  /** The `id` field of this very event, if it had one. */
-  id: string | undefined;
-}
-
 export interface SseParserOptions {
   /** Per-event buffering limit in bytes (default 16 MiB). */
   maxEventBytes?: number;
   /** Initial last event ID. */
   lastEventId?: string;
-  onEvent?: (event: SseEvent) => void;
+  onEvent?: (message: SseMessage) => void;
   onComment?: (text: string) => void;
   onRetry?: (ms: number) => void;
   /** Receives `SseParseError`s; without it, `feed` throws them (with `.events`). */
@@ -169,7 +163,7 @@ export declare class SseParser {
   /** The reconnection time the stream last asked for with `retry` (ms), if any. */
   readonly reconnectionTime: number | undefined;
   /** Parses the next chunk (lines and characters may be split anywhere); returns the events it completed. */
-  feed(chunk: Uint8Array | ArrayBuffer | ArrayBufferView | string): SseEvent[];
+  feed(chunk: Uint8Array | ArrayBuffer | ArrayBufferView | string): SseMessage[];
   /** The end of the stream: a cut-off final event is dropped; returns whether one was. */
   finish(): boolean;
 }
@@ -180,7 +174,7 @@ export declare function encodeEvent(fields: SseEventFields): string;
 /** An event larger than `maxEventBytes` was dropped; thrown by `feed` with the chunk's other events. */
 export declare class SseParseError extends Error {
   /** The chunk's events, when `feed` throws it. */
-  events?: SseEvent[];
+  events?: SseMessage[];
 }
 
 /** A field of `encodeEvent` holds a line break or NUL. */

@@ -82,7 +82,7 @@ impl Dispatcher {
     /// Applies one parser item; returns the message to dispatch, if any.
     pub fn dispatch<'a>(&'a mut self, item: Item<'a>) -> Option<Message<'a>> {
         match item {
-            Item::Event(event) => {
+            Item::Block(event) => {
                 // D1: the id buffer becomes the last event ID at every
                 // dispatch; a block without `id` leaves it as it was.
                 if let Some(id) = event.id {

@@ -273,26 +273,26 @@ impl<'a> Event<'a> {
 /// An event already encoded: text that is known to be whole, well-formed
 /// events (or comments), ready to write to any number of streams.
 ///
-/// It can only be made by the encoder, so a stream of `Encoded` values can
+/// It can only be made by the encoder, so a stream of `EncodedEvent` values can
 /// never carry a malformed or injected field. Cloning is cheap (the text is
 /// shared), which is what a broadcast to many subscribers wants: encode once,
 /// send everywhere.
 ///
 /// ```
-/// use ssekit::{Encoded, Event};
+/// use ssekit::{EncodedEvent, Event};
 ///
-/// let tick = Encoded::new(&Event::new().event("tick").id("7").data("a\nb"))?;
+/// let tick = EncodedEvent::new(&Event::new().event("tick").id("7").data("a\nb"))?;
 /// assert_eq!(tick.as_str(), "event: tick\nid: 7\ndata: a\ndata: b\n\n");
-/// assert_eq!(Encoded::message("hi").as_str(), "data: hi\n\n");
+/// assert_eq!(EncodedEvent::message("hi").as_str(), "data: hi\n\n");
 /// # Ok::<(), ssekit::EncodeError>(())
 /// ```
 #[derive(Clone, Debug, PartialEq, Eq, Hash)]
-pub struct Encoded(alloc::sync::Arc<str>);
+pub struct EncodedEvent(alloc::sync::Arc<str>);
 
-impl Encoded {
+impl EncodedEvent {
     /// Encodes `event`, or says why it cannot be encoded.
     pub fn new(event: &Event<'_>) -> Result<Self, EncodeError> {
-        Ok(Encoded(event.encode()?.into()))
+        Ok(EncodedEvent(event.encode()?.into()))
     }
 
     /// A message with only `data` (any text: it cannot fail).
@@ -302,7 +302,7 @@ impl Encoded {
             write_line(&mut out, "data", line);
         }
         out.push('\n');
-        Encoded(out.into())
+        EncodedEvent(out.into())
     }
 
     /// A comment, e.g. a custom heartbeat; refused if it holds CR or LF.
@@ -310,7 +310,7 @@ impl Encoded {
         let mut out = String::with_capacity(text.len() + 4);
         encode_comment(text, &mut out)?;
         out.push('\n');
-        Ok(Encoded(out.into()))
+        Ok(EncodedEvent(out.into()))
     }
 
     /// The encoded text.
@@ -329,23 +329,23 @@ impl Encoded {
     }
 }
 
-impl TryFrom<Event<'_>> for Encoded {
+impl TryFrom<Event<'_>> for EncodedEvent {
     type Error = EncodeError;
 
     fn try_from(event: Event<'_>) -> Result<Self, EncodeError> {
-        Encoded::new(&event)
+        EncodedEvent::new(&event)
     }
 }
 
-impl TryFrom<&Event<'_>> for Encoded {
+impl TryFrom<&Event<'_>> for EncodedEvent {
     type Error = EncodeError;
 
     fn try_from(event: &Event<'_>) -> Result<Self, EncodeError> {
-        Encoded::new(event)
+        EncodedEvent::new(event)
     }
 }
 
-impl AsRef<str> for Encoded {
+impl AsRef<str> for EncodedEvent {
     fn as_ref(&self) -> &str {
         &self.0
     }

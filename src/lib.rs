@@ -60,11 +60,11 @@ pub mod parse;
 mod retry;
 
 pub use dispatch::{Dispatcher, Message, DEFAULT_EVENT_TYPE};
-pub use encode::{EncodeError, Encoded, Event, Field, KEEP_ALIVE};
+pub use encode::{EncodeError, EncodedEvent, Event, Field, KEEP_ALIVE};
 pub use retry::{RetryPolicy, RetryPolicyError, DEFAULT_RECONNECTION_MS};
 // The README's Rust examples are compiled and run as doc tests.
 #[cfg(doctest)]
 #[doc = include_str!("../README.md")]
 struct ReadmeExamples;
 
-pub use parse::{Item, OwnedItem, ParseError, ParsedEvent, Parser, DEFAULT_MAX_EVENT_BYTES};
+pub use parse::{Block, Item, OwnedItem, ParseError, Parser, DEFAULT_MAX_EVENT_BYTES};

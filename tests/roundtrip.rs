@@ -79,7 +79,7 @@ proptest! {
                 if let Some(c) = &comment { expected.push(OwnedItem::Comment(c.clone())); }
                 if let Some(r) = retry { expected.push(OwnedItem::Retry(r)); }
                 match (&data, &id) {
-                    (Some(d), _) => expected.push(OwnedItem::Event {
+                    (Some(d), _) => expected.push(OwnedItem::Block {
                         event_type: event.clone().unwrap_or_default(),
                         data: normalize_breaks(d),
                         id: id.clone(),

@@ -91,7 +91,7 @@ fn p1_multibyte_characters_split_across_chunks() {
         items.extend(parser.feed_to_vec(&input[cut..]));
         assert_eq!(
             items,
-            [Ok(OwnedItem::Event {
+            [Ok(OwnedItem::Block {
                 event_type: "ünïcödé".into(),
                 data: "😀 日本 é".into(),
                 id: None
@@ -130,7 +130,7 @@ fn p2_cr_then_lf_in_the_next_chunk_is_one_line_ending() {
     items.extend(parser.feed_to_vec(b"\n"));
     assert_eq!(
         items,
-        [Ok(OwnedItem::Event {
+        [Ok(OwnedItem::Block {
             event_type: "".into(),
             data: "a\nb".into(),
             id: None
@@ -143,7 +143,7 @@ fn p2_dispatch_is_not_held_back_by_a_trailing_cr() {
     let mut parser = Parser::new();
     assert_eq!(
         parser.feed_to_vec(b"data: now\r\n\r"),
-        [Ok(OwnedItem::Event {
+        [Ok(OwnedItem::Block {
             event_type: "".into(),
             data: "now".into(),
             id: None

@@ -196,7 +196,7 @@ pub fn check_encode_roundtrip(case: &EncodeCase) {
                 expected.push(OwnedItem::Retry(r));
             }
             match (&case.data, &case.id) {
-                (Some(d), _) => expected.push(OwnedItem::Event {
+                (Some(d), _) => expected.push(OwnedItem::Block {
                     event_type: case.event.clone().unwrap_or_default(),
                     data: d.replace("\r\n", "\n").replace('\r', "\n"),
                     id: case.id.clone(),

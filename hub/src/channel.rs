@@ -27,7 +27,7 @@ use std::rc::Rc;
 use futures_channel::mpsc;
 use futures_util::stream::{self, StreamExt};
 use serde::{Deserialize, Serialize};
-use ssekit::{EncodeError, Encoded, Event};
+use ssekit::{EncodeError, EncodedEvent, Event};
 use ssekit_workers::SseResponse;
 use worker::{durable_object, DurableObject, Env, Request, Response, Result, State};
 
@@ -51,7 +51,7 @@ struct Inner {
     next_seq: u64,
     buffer: VecDeque<Stored>,
     buffer_bytes: usize,
-    subscribers: BTreeMap<u64, mpsc::Sender<Encoded>>,
+    subscribers: BTreeMap<u64, mpsc::Sender<EncodedEvent>>,
     next_subscriber: u64,
 }
 
@@ -63,20 +63,20 @@ struct Stored {
     event: Option<String>,
     data: String,
     #[serde(skip)]
-    encoded: Option<Encoded>,
+    encoded: Option<EncodedEvent>,
 }
 
 impl Stored {
-    fn encode(&self) -> Result<Encoded, EncodeError> {
+    fn encode(&self) -> Result<EncodedEvent, EncodeError> {
         let mut event = Event::new().id(self.id.as_str()).data(self.data.as_str());
         if let Some(name) = &self.event {
             event = event.event(name.as_str());
         }
-        Encoded::new(&event)
+        EncodedEvent::new(&event)
     }
 
     fn bytes(&self) -> usize {
-        self.encoded.as_ref().map_or(0, Encoded::len)
+        self.encoded.as_ref().map_or(0, EncodedEvent::len)
     }
 }
 
@@ -178,7 +178,7 @@ impl Channel {
     fn subscribe(&self, req: &Request) -> Result<Response> {
         let resume = req.headers().get("Last-Event-ID")?;
         let mut inner = self.inner.borrow_mut();
-        let replay: Vec<Encoded> = inner
+        let replay: Vec<EncodedEvent> = inner
             .replay_after(resume.as_deref())
             .map(|stored| stored.encoded.clone().expect("buffered events are encoded"))
             .collect();
@@ -379,7 +379,7 @@ impl Inner {
     /// Sends `event` to every subscriber; drops those that are gone or whose
     /// queue is full (they reconnect and catch up from the buffer). Returns
     /// how many got it.
-    fn fan_out(&mut self, event: &Encoded) -> usize {
+    fn fan_out(&mut self, event: &EncodedEvent) -> usize {
         let mut delivered = 0;
         self.subscribers
             .retain(|_, sender| match sender.try_send(event.clone()) {

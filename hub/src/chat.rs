@@ -16,7 +16,7 @@ use std::time::Duration;
 use futures_util::stream::{self, LocalBoxStream};
 use futures_util::StreamExt;
 use serde::Deserialize;
-use ssekit::{Encoded, Event};
+use ssekit::{EncodedEvent, Event};
 use ssekit_workers::{last_event_id, SseResponse};
 use worker::{Delay, Request, Response, Result};
 
@@ -64,14 +64,14 @@ pub fn answer(req: &Request, body: &[u8], config: &Config) -> Result<Response> {
             Delay::from(delay).await;
         }
         let id = (index + 1).to_string();
-        Encoded::new(&Event::new().event("token").id(id.as_str()).data(token))
+        EncodedEvent::new(&Event::new().event("token").id(id.as_str()).data(token))
             .expect("a constant event name and a number hold no line breaks")
     });
     let done = stream::once(async move {
         let data = format!("{{\"tokens\":{total}}}");
-        Encoded::new(&Event::new().event("done").data(data)).expect("a constant event name")
+        EncodedEvent::new(&Event::new().event("done").data(data)).expect("a constant event name")
     });
-    let events: LocalBoxStream<'static, Encoded> = token_events.chain(done).boxed_local();
+    let events: LocalBoxStream<'static, EncodedEvent> = token_events.chain(done).boxed_local();
     SseResponse::new(events).into_response()
 }
 

@@ -11,7 +11,7 @@ use std::time::Duration;
 
 use futures_util::stream::{self, LocalBoxStream};
 use futures_util::StreamExt;
-use ssekit::{Encoded, Event};
+use ssekit::{EncodedEvent, Event};
 use ssekit_workers::{last_event_id, SseResponse};
 use worker::{Delay, Request, Response, Result};
 
@@ -54,7 +54,7 @@ pub fn stream(req: &Request) -> Result<Response> {
     }
     let name = query("event").unwrap_or_else(|| "tick".into());
     // Check the event name once, up front: a bad one is the caller's error.
-    if let Err(e) = Encoded::new(&Event::new().event(name.as_str()).data("")) {
+    if let Err(e) = EncodedEvent::new(&Event::new().event(name.as_str()).data("")) {
         return error(400, &format!("event: {e}"));
     }
     let first = last_event_id(req, "lastEventId")
@@ -63,7 +63,7 @@ pub fn stream(req: &Request) -> Result<Response> {
     let numbers = first..=count;
     let encode = move |n: u64| {
         let id = n.to_string();
-        Encoded::new(
+        EncodedEvent::new(
             &Event::new()
                 .event(name.as_str())
                 .id(id.as_str())
@@ -71,7 +71,7 @@ pub fn stream(req: &Request) -> Result<Response> {
         )
         .expect("the event name was checked and numbers hold no line breaks")
     };
-    let events: LocalBoxStream<'static, Encoded> = if interval_ms == 0 {
+    let events: LocalBoxStream<'static, EncodedEvent> = if interval_ms == 0 {
         stream::iter(numbers).map(encode).boxed_local()
     } else {
         let pause = Duration::from_millis(interval_ms);

@@ -6,8 +6,9 @@ use alloc::string::{String, ToString};
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Item<'a> {
     /// A block of fields ended by a blank line, with data: a browser would
-    /// dispatch it.
-    Event(ParsedEvent<'a>),
+    /// dispatch it (as a [`Message`](crate::Message), once the
+    /// [`Dispatcher`](crate::Dispatcher) applied its rules).
+    Block(Block<'a>),
     /// A block ended by a blank line that set `id` but had no data. Browsers
     /// fire nothing for it but still update their last event ID (D1).
     Id(&'a str),
@@ -20,9 +21,11 @@ pub enum Item<'a> {
     Retry(u64),
 }
 
-/// The fields of one dispatched block, borrowed from the parser.
+/// The fields of one block (the lines up to a blank line) that has data,
+/// borrowed from the parser: what a server sent as one
+/// [`Event`](crate::Event), before the browser's dispatch rules.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub struct ParsedEvent<'a> {
+pub struct Block<'a> {
     /// The `event` field, or `""` when the block had none. (Browsers use
     /// `message` for `""`; see [`Dispatcher`](crate::Dispatcher).)
     pub event_type: &'a str,
@@ -36,13 +39,13 @@ pub struct ParsedEvent<'a> {
 /// An [`Item`] that owns its text.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub enum OwnedItem {
-    /// See [`Item::Event`].
-    Event {
-        /// See [`ParsedEvent::event_type`].
+    /// See [`Item::Block`].
+    Block {
+        /// See [`Block::event_type`].
         event_type: String,
-        /// See [`ParsedEvent::data`].
+        /// See [`Block::data`].
         data: String,
-        /// See [`ParsedEvent::id`].
+        /// See [`Block::id`].
         id: Option<String>,
     },
     /// See [`Item::Id`].
@@ -57,7 +60,7 @@ impl Item<'_> {
     /// Copies the borrowed text out.
     pub fn into_owned(self) -> OwnedItem {
         match self {
-            Item::Event(event) => OwnedItem::Event {
+            Item::Block(event) => OwnedItem::Block {
                 event_type: event.event_type.to_string(),
                 data: event.data.to_string(),
                 id: event.id.map(ToString::to_string),
@@ -74,11 +77,11 @@ impl OwnedItem {
     /// [`Dispatcher`](crate::Dispatcher).
     pub fn as_item(&self) -> Item<'_> {
         match self {
-            OwnedItem::Event {
+            OwnedItem::Block {
                 event_type,
                 data,
                 id,
-            } => Item::Event(ParsedEvent {
+            } => Item::Block(Block {
                 event_type,
                 data,
                 id: id.as_deref(),

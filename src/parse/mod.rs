@@ -20,7 +20,7 @@ use core::fmt;
 mod item;
 mod utf8;
 
-pub use item::{Item, OwnedItem, ParsedEvent};
+pub use item::{Block, Item, OwnedItem};
 
 /// The default for [`Parser::with_max_event_bytes`]: 16 MiB.
 ///
@@ -93,7 +93,7 @@ enum Start {
 /// // A chunk boundary may fall anywhere, even between CR and LF.
 /// for chunk in [&b"data: hel"[..], b"lo\r", b"\n\r\n: ping\n"] {
 ///     parser.feed(chunk, |item| match item {
-///         Ok(Item::Event(event)) => data.push(event.data.to_owned()),
+///         Ok(Item::Block(event)) => data.push(event.data.to_owned()),
 ///         Ok(Item::Comment(text)) => data.push(format!("comment {text}")),
 ///         Ok(_) => {}
 ///         Err(error) => panic!("{error}"),
@@ -423,7 +423,7 @@ impl Parser {
             // D3: "If the data buffer's last character is a U+000A LINE FEED
             // (LF) character, then remove the last character."
             let data = &self.data[..self.data.len() - 1];
-            on(Ok(Item::Event(ParsedEvent {
+            on(Ok(Item::Block(Block {
                 event_type: &self.event_type,
                 data,
                 id: self.id_seen.then_some(self.id.as_str()),

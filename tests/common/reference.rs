@@ -42,7 +42,7 @@ pub fn parse_whole(stream: &[u8]) -> Vec<OwnedItem> {
                 }
             } else {
                 data.pop();
-                out.push(OwnedItem::Event {
+                out.push(OwnedItem::Block {
                     event_type: std::mem::take(&mut event_type),
                     data: std::mem::take(&mut data),
                     id: id.take(),

@@ -252,7 +252,7 @@ fn run(scenario: &Scenario, limit: usize) -> Outcome {
     PEAK.store(baseline, Relaxed);
     let started = Instant::now();
     let mut on = |item: Result<Item<'_>, ParseError>| match item {
-        Ok(Item::Event(event)) => {
+        Ok(Item::Block(event)) => {
             seen.events += 1;
             if expected_len.is_some_and(|n| n != event.data.len()) {
                 seen.bad_data_len += 1;

@@ -2,7 +2,7 @@
 // `tsc -p tests/types` must accept every use below and reject the
 // `@ts-expect-error` lines (a declaration that became `any` fails them).
 import { encodeEvent, EventSource, EventSourceError, events, installPolyfill, ready, SseEncodeError, SseParser } from "../../pkg/index.js";
-import type { SseEvent, SsekitErrorEvent, SsekitEventSource } from "../../pkg/index.js";
+import type { SseMessage, SsekitErrorEvent, SsekitEventSource } from "../../pkg/index.js";
 
 await ready;
 const source: SsekitEventSource = new EventSource("/events", {
@@ -24,7 +24,7 @@ for await (const message of events("/feed", { signal: new AbortController().sign
 }
 
 const parser = new SseParser({ maxEventBytes: 1024, onRetry: (ms) => ms + 1 });
-const parsed: SseEvent[] = parser.feed(new Uint8Array());
+const parsed: SseMessage[] = parser.feed(new Uint8Array());
 parsed.map((event) => event.id ?? event.type);
 const wire: string = encodeEvent({ event: "e", data: "d", retry: 10 });
 installPolyfill({ force: true });

@@ -916,8 +916,8 @@ export const { EventSource } = {
       const tap = this.#tap;
       const dispatch = tap
         ? // events(): the iterator takes plain messages; no event is built.
-          (type, data, lastEventId) => {
-            tap({ type, data, lastEventId, origin });
+          (type, data, lastEventId, id) => {
+            tap({ type, data, lastEventId, id, origin });
             return this.readyState !== CLOSED;
           }
         : (type, data, lastEventId) => {
@@ -1020,7 +1020,7 @@ export const { EventSource } = {
 
 /**
  * `for await (const message of events(url, init))`: every message, of any
- * type, as a plain `{ type, data, lastEventId, origin }` (no MessageEvent is
+ * type, as a plain `{ type, data, lastEventId, id, origin }` (no MessageEvent is
  * built, and the iterator's `source` dispatches only `open` and `error`);
  * ends when the source closes or `init.signal` aborts; throws when the source
  * fails for good.

@@ -3,7 +3,7 @@
 //!
 //! Three pieces, each usable on its own in any `worker` crate handler:
 //!
-//! - [`SseResponse`] turns a `Stream` of [`Encoded`](ssekit::Encoded) events
+//! - [`SseResponse`] turns a `Stream` of [`EncodedEvent`](ssekit::EncodedEvent) events
 //!   into a streaming [`worker::Response`] with the headers SSE needs, an
 //!   optional initial `retry`, heartbeats while idle, and a hook that runs when
 //!   the stream ends or the client goes away.
@@ -14,7 +14,7 @@
 //! ```no_run
 //! use futures_util::{stream, StreamExt};
 //! use ssekit_workers::{last_event_id, SseResponse};
-//! use ssekit::{Encoded, Event};
+//! use ssekit::{EncodedEvent, Event};
 //! use worker::{Request, Response, Result};
 //!
 //! fn ticks(req: &Request) -> Result<Response> {
@@ -24,7 +24,7 @@
 //!         .map_or(0, |id| id + 1);
 //!     let events = stream::iter(start..start + 10).map(|n| {
 //!         let id = n.to_string();
-//!         Encoded::new(&Event::new().event("tick").id(id.as_str()).data(id.as_str()))
+//!         EncodedEvent::new(&Event::new().event("tick").id(id.as_str()).data(id.as_str()))
 //!             .expect("ids and the event name hold no line breaks")
 //!     });
 //!     SseResponse::new(events)

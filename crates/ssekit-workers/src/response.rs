@@ -14,7 +14,7 @@ use futures_util::task::{waker, ArcWake, AtomicWaker};
 use futures_util::Stream;
 use worker::{Delay, Headers, Response};
 
-use ssekit::{Encoded, Event, KEEP_ALIVE};
+use ssekit::{EncodedEvent, Event, KEEP_ALIVE};
 
 /// How often an idle stream sends a heartbeat comment unless configured.
 pub const DEFAULT_HEARTBEAT: Duration = Duration::from_secs(15);
@@ -41,7 +41,7 @@ pub enum CloseReason {
 
 type CloseHook = Box<dyn FnOnce(CloseReason)>;
 
-/// A `text/event-stream` response fed by a `Stream` of [`Encoded`] events.
+/// A `text/event-stream` response fed by a `Stream` of [`EncodedEvent`] events.
 ///
 /// The response carries `Content-Type: text/event-stream; charset=utf-8`,
 /// `Cache-Control: no-cache, no-transform` and `X-Accel-Buffering: no`, and
@@ -60,7 +60,7 @@ pub struct SseResponse<S> {
 
 impl<S> SseResponse<S>
 where
-    S: Stream<Item = Encoded> + Unpin + 'static,
+    S: Stream<Item = EncodedEvent> + Unpin + 'static,
 {
     /// A response that streams `events` (box or pin a stream that is not
     /// `Unpin`: `Box::pin(stream)`).
@@ -179,7 +179,7 @@ impl<S> SseBody<S> {
 
 impl<S> Stream for SseBody<S>
 where
-    S: Stream<Item = Encoded> + Unpin,
+    S: Stream<Item = EncodedEvent> + Unpin,
 {
     type Item = Result<Vec<u8>, worker::Error>;
 

@@ -71,7 +71,7 @@ fn main() {
             .flatten()
         {
             let case = match item {
-                OwnedItem::Event {
+                OwnedItem::Block {
                     event_type,
                     data,
                     id,
