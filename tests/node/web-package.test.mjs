@@ -364,3 +364,39 @@ test("SseParser: random streams give the same events, errors, comments and retri
     assert.deepEqual(parse(bytes, sizes, limit), whole, `chunks ${sizes}, seed ${streamSeed}`);
   }
 });
+
+test("encodeEvent: random fields parse back to exactly what was given, or are refused for a CR, LF or NUL really in them", () => {
+  let seed = 0xc0ffee;
+  const next = () => {
+    seed ^= seed << 13;
+    seed ^= seed >>> 17;
+    seed ^= seed << 5;
+    return (seed >>> 0) / 2 ** 32;
+  };
+  const alphabet = ["a", " ", ":", "\r", "\n", "\r\n", "\0", "é", "😀", "\t", "\uFEFF", "data", "id", "event"];
+  const text = () => Array.from({ length: Math.floor(next() * 8) }, () => alphabet[Math.floor(next() * alphabet.length)]).join("");
+  let refused = 0;
+  for (let n = 0; n < 5000; n++) {
+    const fields = { event: text(), id: text(), data: text() };
+    let wire;
+    try {
+      wire = encodeEvent(fields);
+    } catch (error) {
+      assert.ok(error instanceof SseEncodeError, `${JSON.stringify(fields)}: ${error}`);
+      const value = fields[error.field];
+      assert.match(value, /[\r\n\0]/, `refused ${error.field} without a reason in it`);
+      assert.match(value[error.offset], /[\r\n\0]/, "the offset points at the reason");
+      refused++;
+      continue;
+    }
+    const [message, ...rest] = new SseParser().feed(wire);
+    assert.deepEqual(rest, [], JSON.stringify(fields));
+    // Data keeps its lines (CR, LF and CRLF each become LF); the type and id are exact.
+    assert.deepEqual(
+      message,
+      { type: fields.event || "message", data: fields.data.replace(/\r\n|\r/g, "\n"), lastEventId: fields.id, id: fields.id },
+      JSON.stringify(fields),
+    );
+  }
+  assert.ok(refused > 100 && refused < 4900, `both outcomes occur (${refused} refused)`);
+});
