@@ -579,12 +579,12 @@ const CONNECTING = 0;
 const OPEN = 1;
 const CLOSED = 2;
 
-// Transitions as the wasm packs them: kind | detail << 2 | status << 8.
+// Transitions as the wasm packs them: kind | detail << 2 | status << 8
+// (defined in crates/ssekit-wasm/src/lib.rs `transition`; a test there checks
+// these values).
 const T_OPEN = 1;
 const T_RECONNECT = 2;
 const T_FAIL = 3;
-const FAIL_STATUS = 0;
-const FAIL_CONTENT_TYPE = 1;
 const FAIL_GAVE_UP = 2;
 
 const MAX_TIMER_MS = 2 ** 31 - 1;
@@ -975,8 +975,6 @@ export const { EventSource } = {
         if (reason === FAIL_GAVE_UP) {
           const attempts = wasm.source_failed_attempts(this.#machine);
           details = { ...details, error: new EventSourceError(`EventSource gave up after ${attempts} reconnection attempts`) };
-        } else if (reason === FAIL_CONTENT_TYPE || reason === FAIL_STATUS) {
-          details ??= {};
         }
         this.#closed.abort();
         this.#dispatch(plainEvent("error", details));

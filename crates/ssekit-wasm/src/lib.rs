@@ -254,27 +254,43 @@ fn connection(h: u32) -> Option<&'static mut Connection> {
     handle(h).connection.as_mut()
 }
 
-/// Packs a transition for JavaScript: kind (0 none, 1 open, 2 reconnecting,
-/// 3 failed) | detail << 2 | status << 8. Details: a reconnect's cause (0
-/// the body ended, 1 a network error, 2 a retry status); a failure's reason
-/// (0 status, 1 content type, 2 gave up, 3 rejected).
+/// How a transition is packed for JavaScript: `kind | detail << 2 |
+/// status << 8`. The one definition of this format; js/ssekit.js reads the
+/// values it needs under the same names (`T_OPEN`, …), and a test checks
+/// that they agree.
+pub mod transition {
+    /// Nothing to do.
+    pub const T_NONE: u32 = 0;
+    /// readyState OPEN: fire `open`.
+    pub const T_OPEN: u32 = 1;
+    /// readyState CONNECTING: fire `error`, wait, reconnect. Detail: the
+    /// cause (0 the body ended, 1 a network error, 2 a retry status).
+    pub const T_RECONNECT: u32 = 2;
+    /// readyState CLOSED for good: fire `error`. Detail: the reason (0 a
+    /// status, 1 the content type, [`FAIL_GAVE_UP`], 3 rejected by the shell).
+    pub const T_FAIL: u32 = 3;
+    /// [`T_FAIL`] detail: the retry policy gave up.
+    pub const FAIL_GAVE_UP: u32 = 2;
+}
+
 fn pack(h: u32, transition: Transition) -> u32 {
+    use transition::*;
     let (kind, detail, status) = match transition {
-        Transition::None => (0, 0, 0),
-        Transition::Open => (1, 0, 0),
+        Transition::None => (T_NONE, 0, 0),
+        Transition::Open => (T_OPEN, 0, 0),
         Transition::Reconnecting { cause, .. } => match cause {
-            Cause::Ended => (2, 0, 0),
-            Cause::NetworkError => (2, 1, 0),
-            Cause::Status(status) => (2, 2, status),
+            Cause::Ended => (T_RECONNECT, 0, 0),
+            Cause::NetworkError => (T_RECONNECT, 1, 0),
+            Cause::Status(status) => (T_RECONNECT, 2, status),
         },
         Transition::Failed(failure) => match failure {
-            Failure::Status(status) => (3, 0, status),
-            Failure::ContentType => (3, 1, 0),
-            Failure::GaveUp { .. } => (3, 2, 0),
-            _ => (3, 3, 0),
+            Failure::Status(status) => (T_FAIL, 0, status),
+            Failure::ContentType => (T_FAIL, 1, 0),
+            Failure::GaveUp { .. } => (T_FAIL, FAIL_GAVE_UP, 0),
+            _ => (T_FAIL, 3, 0),
         },
     };
-    if kind >= 2 {
+    if kind >= T_RECONNECT {
         // Whatever ended, the cut-off event goes with it (P12).
         let _ = handle(h).scanner.finish();
     }

@@ -517,3 +517,46 @@ fn counts_units_and_bytes_as_the_whatwg_decoder() {
         }
     }
 }
+
+/// The JavaScript shell spells the wire formats' values as constants of
+/// its own; they must be the ones defined here (`record`) and in the crate
+/// root (`transition`).
+#[test]
+fn the_shell_reads_the_same_constants() {
+    let shell = include_str!("../../../js/ssekit.js");
+    let constant = |name: &str| -> u32 {
+        let line = format!("\nconst {name} = ");
+        let at = shell
+            .find(&line)
+            .unwrap_or_else(|| panic!("js/ssekit.js has no `const {name}`"));
+        let rest = &shell[at + line.len()..];
+        let literal = &rest[..rest.find(';').unwrap()];
+        match literal.strip_prefix("0x") {
+            Some(hex) => u32::from_str_radix(hex, 16).unwrap(),
+            None => literal.parse().unwrap(),
+        }
+    };
+    use crate::scan::record;
+    use crate::transition::*;
+    for (name, value) in [
+        ("MESSAGE", record::MESSAGE),
+        ("DATA", record::DATA),
+        ("EVENT", record::EVENT),
+        ("ID", record::ID),
+        ("DISPATCH", record::DISPATCH),
+        ("TOO_LARGE", record::TOO_LARGE),
+        ("RETRY", record::RETRY),
+        ("COMMENT", record::COMMENT),
+        ("HAS_DATA", record::HAS_DATA),
+        ("HAS_ID", record::HAS_ID),
+        ("NONE", record::NONE),
+        ("WANT_COMMENTS", record::WANT_COMMENTS),
+        ("WANT_RETRY", record::WANT_RETRY),
+        ("T_OPEN", T_OPEN),
+        ("T_RECONNECT", T_RECONNECT),
+        ("T_FAIL", T_FAIL),
+        ("FAIL_GAVE_UP", FAIL_GAVE_UP),
+    ] {
+        assert_eq!(constant(name), value, "{name} in js/ssekit.js");
+    }
+}
