@@ -537,6 +537,30 @@ async fn pauses_while_hidden_and_resumes_without_duplicates() {
 }
 
 #[test]
+async fn pause_when_hidden_leaves_no_listener_after_close() {
+    let tracker = track_visibility_listeners();
+    let active = || Reflect::get(&tracker, &"active".into()).unwrap().as_f64();
+    let key = unique_key("hidden-close");
+    let source = open_source(
+        &format!("/stream?n=1&end=hold&key={key}"),
+        object(&[("pauseWhenHidden", true.into())]),
+    );
+    let log = record(&source, &Array::new());
+    wait_log(&log, 2).await;
+    assert_eq!(active(), Some(1.0), "one visibility listener while it runs");
+    close(&source);
+    wait(delay(20)).await;
+    assert_eq!(active(), Some(0.0), "none once closed");
+    // Hiding and showing the page does nothing for a closed source.
+    set_hidden(true);
+    set_hidden(false);
+    wait(delay(50)).await;
+    assert_eq!(requests(&key).await.len(), 1);
+    let stop: Function = Reflect::get(&tracker, &"stop".into()).unwrap().into();
+    stop.call0(&tracker).unwrap();
+}
+
+#[test]
 async fn an_oversized_event_is_reported_and_the_stream_goes_on() {
     let init = object(&[("maxEventBytes", 1000.into()), fast_retry()]);
     let source = open_source("/huge?bytes=5000", init);

@@ -96,3 +96,27 @@ export async function collectUntilAbort(iterable, controller, abortAfter) {
   out.push("done");
   return out;
 }
+
+// Counts the document's live `visibilitychange` listeners that were added
+// with an AbortSignal (which is how the EventSource removes its own): the
+// count drops when the signal aborts or the listener is removed.
+export function trackVisibilityListeners() {
+  const tracker = { active: 0 };
+  const add = document.addEventListener;
+  document.addEventListener = function (type, listener, options) {
+    if (type === "visibilitychange") {
+      tracker.active++;
+      let live = true;
+      const gone = () => {
+        if (live) tracker.active--;
+        live = false;
+      };
+      options?.signal?.addEventListener("abort", gone, { once: true });
+    }
+    return add.call(this, type, listener, options);
+  };
+  tracker.stop = () => {
+    document.addEventListener = add;
+  };
+  return tracker;
+}

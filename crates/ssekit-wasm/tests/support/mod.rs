@@ -49,6 +49,8 @@ extern "C" {
     #[wasm_bindgen(js_name = untilLogLength)]
     pub fn until_log_length(log: &Array, n: u32, timeout_ms: u32) -> Promise;
     pub fn delay(ms: u32) -> Promise;
+    #[wasm_bindgen(js_name = trackVisibilityListeners)]
+    pub fn track_visibility_listeners() -> JsValue;
     pub fn stats(server: &str, key: &str) -> Promise;
     #[wasm_bindgen(catch)]
     pub fn construct(class: &JsValue, url: &str, init: &JsValue) -> Result<JsValue, JsValue>;
