@@ -2,7 +2,8 @@
 // scripts/build-package.sh) is installed into scratch projects under
 // target/consumers/, then
 //   - a Node program imports it by name (parser, encoder, EventSource);
-//   - a plain <script type="module"> page imports its web entry;
+//   - a plain <script type="module"> page imports its web entry, and so
+//     does a dedicated module Worker started by a page;
 //   - a Vite 7 app imports it by name and is built with `vite build`;
 //   - a webpack 5 app imports it by name and is built with no configuration;
 //   - CommonJS `require("ssekit")` in Node 20 and 22;
@@ -110,6 +111,15 @@ test("a plain <script type=module> page imports the web entry and receives event
   cpSync(join(root, "tests/package/plain-page.html"), join(dir, "index.html"));
   const origin = await serve(dir);
   const received = await receiveInPage(`${origin}/`, `plain-${process.pid}`);
+  assert.deepEqual(received.events, [["1", "alpha"], ["2", "beta"], ["3", "gamma"]]);
+});
+
+test("a dedicated module Worker imports the web entry and receives events", async () => {
+  const dir = consumerProject("worker");
+  cpSync(join(root, "tests/package/worker-page.html"), join(dir, "index.html"));
+  cpSync(join(root, "tests/package/worker.js"), join(dir, "worker.js"));
+  const origin = await serve(dir);
+  const received = await receiveInPage(`${origin}/`, `worker-${process.pid}`);
   assert.deepEqual(received.events, [["1", "alpha"], ["2", "beta"], ["3", "gamma"]]);
 });
 
