@@ -21,7 +21,9 @@ build=target/wasm-build
 wasm-pack build crates/ssekit-wasm --target web --profile wasm-release --no-opt --out-name ssekit \
   --out-dir ../../$build --no-pack
 mkdir -p "$out"
-node_modules/.bin/wasm-opt "$build/ssekit_bg.wasm" -Oz --strip-debug --strip-producers \
+# --zero-filled-memory: the module defines its memory (a fresh one is zeroes).
+node_modules/.bin/wasm-opt "$build/ssekit_bg.wasm" -Oz --converge --strip-debug --strip-producers \
+  --strip-target-features --zero-filled-memory \
   --enable-bulk-memory --enable-nontrapping-float-to-int --enable-sign-ext \
   --enable-mutable-globals --enable-reference-types --enable-multivalue --enable-simd \
   -o "$out/ssekit.wasm"
