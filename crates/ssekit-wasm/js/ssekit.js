@@ -244,6 +244,17 @@ class Stream {
       this.keep(bytes);
       return true;
     }
+    // Nothing to report and nothing to keep (a line being skipped: over the
+    // limit, a comment nobody wants, a retry): the text is not needed, only
+    // the decoder's state after these bytes, and its last three bytes decide
+    // that (a lead byte always starts a new sequence; one is at most 4 long).
+    if (words === 0 && carryFrom === NONE && this.pendingLength === 0 && bytes.length > 3) {
+      this.decoder = new TextDecoder("utf-8", { ignoreBOM: true });
+      this.decoder.decode(bytes.subarray(bytes.length - 3), { stream: true });
+      this.idle = bytes[bytes.length - 1] < 0x80;
+      this.carry = "";
+      return true;
+    }
     let text = bytes;
     if (this.pendingLength > 0) {
       this.keep(bytes);

@@ -246,6 +246,22 @@ impl Line {
         self.raw > 0
     }
 
+    /// Steps over bytes of a discarded line, none of them a line end,
+    /// keeping only the decoder's state (see `Scanner::extend_line`).
+    fn skip(&mut self, bytes: &[u8]) {
+        // Still counted: a line with bytes is open (and not a blank line).
+        self.raw = self.raw.saturating_add(bytes.len());
+        let mut ignored = Count::default();
+        let tail = match bytes.len().checked_sub(3) {
+            Some(start) if start > 0 => {
+                self.decoder = utf8::Decoder::IDLE;
+                bytes.get(start..).unwrap_or_default()
+            }
+            _ => bytes,
+        };
+        self.decoder.run(tail, &mut ignored);
+    }
+
     /// Takes more bytes of the line, none of them a line end.
     fn absorb(&mut self, bytes: &[u8], wanted: u32) {
         let before = self.raw;
@@ -616,11 +632,21 @@ impl Scanner {
         if bytes.is_empty() {
             return;
         }
+        if !self.discarding
+            && self.buffered_bytes().saturating_add(bytes.len()) > self.max_event_bytes
+        {
+            self.too_large(out);
+        }
         if self.discarding {
             self.discarded_line_open = true;
-        } else if self.buffered_bytes().saturating_add(bytes.len()) > self.max_event_bytes {
-            self.too_large(out);
-            self.discarded_line_open = true;
+            // Nothing of a discarded line is reported or counted, and the
+            // line does not end in this chunk, so no position comes after
+            // it: only the decoder's state after these bytes matters, and
+            // their last three decide it (a lead byte always starts a new
+            // sequence, and one is at most four bytes). A 1 GiB line is
+            // skipped at memory speed.
+            self.line.skip(bytes);
+            return;
         }
         // Counted even when skipped: the units the line takes in this
         // chunk's text move the positions of what follows.
