@@ -47,7 +47,9 @@ const lines = [
   ...r.mainThread.map((row) => `| ${row.client} | ${n(row.events)} | ${n(row.taskMs)} ms | ${n(row.scriptMs)} ms | ${n(row.usPerEvent, 1)} µs |`),
   "",
   `Target: ssekit's time per event ≤ the native EventSource's: ${n(ssekit, 1)} vs ${n(native, 1)} µs — ${verdict(ssekit <= native)}` +
-    (byClient("fetch-event-source").length ? ` (fetch-event-source, which reads a fetch() body too: ${n(best(byClient("fetch-event-source")), 1)} µs).` : "."),
+    (byClient("fetch-event-source").length
+      ? `; without a DOM event per message: ssekit \`events()\` ${n(best(byClient("ssekit events()")), 1)} µs, fetch-event-source ${n(best(byClient("fetch-event-source")), 1)} µs.`
+      : "."),
   "",
   "### Import and first event on a slow link (100 ms latency, 100 KB/s, cache off)",
   "",

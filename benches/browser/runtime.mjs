@@ -5,8 +5,9 @@
 //    ssekit EventSource after its first 1,000 events, and after 100,000
 //    events and 1,000 reconnects (the server ends every stream after 100);
 // 2. main-thread time per event at a steady 1,000 events/s for `seconds`,
-//    ssekit's EventSource vs the native one, and fetch-event-source as a
-//    reference for what reading a fetch() body costs (CDP TaskDuration);
+//    ssekit's EventSource vs the native one, and ssekit's events() and
+//    fetch-event-source (no DOM event per message) as a reference for what
+//    reading a fetch() body costs (CDP TaskDuration);
 // 3. import and first event on a slow link (100 ms latency, 100 KB/s, cache
 //    off): the package's lazy entry vs the previous release's entry, which
 //    waited for its wasm with top-level await (when `oldEntry` is built), and
@@ -74,6 +75,14 @@ async function mainThread(client) {
   await page.evaluate(
     ({ client, url }) => {
       window.count = 0;
+      if (client === "ssekit events()") {
+        (async () => {
+          for await (const message of window.ssekit.events(url)) {
+            if (++window.count === window.total) break;
+          }
+        })();
+        return;
+      }
       if (client === "fetch-event-source") {
         const controller = new AbortController();
         window.fes.fetchEventSource(url, {
@@ -144,7 +153,7 @@ try {
   results.slowLink = await slowLink();
   results.memory = await memory();
   results.mainThread = [];
-  const clients = ["native", "ssekit", "fetch-event-source"];
+  const clients = ["native", "ssekit", "ssekit events()", "fetch-event-source"];
   for (const client of seconds >= 30 ? clients : [...clients, ...clients]) {
     results.mainThread.push(await mainThread(client));
     await sleep(200);
