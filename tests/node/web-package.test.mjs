@@ -403,3 +403,37 @@ test("encodeEvent: random fields parse back to exactly what was given, or are re
   }
   assert.ok(refused > 100 && refused < 4900, `both outcomes occur (${refused} refused)`);
 });
+
+test("EventSource shell: a URL that is not http(s) fails for good with one error, without a request", async () => {
+  for (const url of ["ftp://example.not/", "about:blank", "mailto:someone@example.not", "javascript:void(0)"]) {
+    const { fetch, requests } = scripted([() => sse("data: never\n\n")]);
+    const source = new EventSource(url, { fetch, retry: { initialMs: 1 } });
+    const log = observe(source);
+    await until(() => log.length > 0, `the error for ${url}`);
+    await new Promise((r) => setTimeout(r, 20));
+    assert.deepEqual(log, ["error 2 EventSourceError"], url);
+    assert.equal(source.readyState, EventSource.CLOSED);
+    assert.equal(requests.length, 0, url);
+  }
+});
+
+test("EventSource shell: declares that it takes a custom fetch, and takes the undici package's Response", {
+  skip: process.env.SSEKIT_TEST_SERVER ? false : "SSEKIT_TEST_SERVER not set",
+}, async () => {
+  assert.equal(EventSource[Symbol.for("eventsource.supports-fetch-override")], true);
+  // undici's fetch returns its own Response class (not the global one), with
+  // a web ReadableStream body.
+  const { fetch: undiciFetch, Response: UndiciResponse } = await import("undici");
+  assert.notEqual(UndiciResponse, Response);
+  const seen = [];
+  const source = new EventSource(`${process.env.SSEKIT_TEST_SERVER}/stream?n=3&end=hold`, { fetch: undiciFetch });
+  await new Promise((resolve, reject) => {
+    source.onmessage = (e) => {
+      seen.push(e.data);
+      if (seen.length === 3) resolve();
+    };
+    source.onerror = () => reject(new Error(`error, readyState ${source.readyState}`));
+  });
+  source.close();
+  assert.deepEqual(seen, ["0", "1", "2"]);
+});

@@ -718,6 +718,8 @@ export const { EventSource } = {
     static CONNECTING = CONNECTING;
     static OPEN = OPEN;
     static CLOSED = CLOSED;
+    // Clients of MCP and A2A check this before passing a custom `fetch`.
+    static [Symbol.for("eventsource.supports-fetch-override")] = true;
 
     #url;
     #withCredentials;
@@ -803,6 +805,19 @@ export const { EventSource } = {
       this.#stream = stream;
       this.#machine = handle;
       const closed = this.#closed.signal;
+      // Only http(s) can be fetched: anything else (ftp:, about:, mailto:,
+      // javascript:) fails for good at once, one `error`, as with the native
+      // class (a rejected fetch would otherwise look like a network error
+      // and be retried forever).
+      if (!/^https?:$/.test(new URL(this.#url).protocol)) {
+        const error = new EventSourceError(`EventSource: cannot connect to ${this.#url}: only http and https URLs can be fetched`);
+        this.#apply(wasm.source_reject(handle), { error });
+        stream.free();
+        this.#machine = 0;
+        this.#stream = null;
+        this.#state = CLOSED;
+        return;
+      }
       if (options.pauseWhenHidden && globalThis.document) {
         globalThis.document.addEventListener(
           "visibilitychange",

@@ -537,6 +537,24 @@ async fn pauses_while_hidden_and_resumes_without_duplicates() {
 }
 
 #[test]
+async fn a_url_that_is_not_http_fails_once_and_closes() {
+    let class = event_source_class();
+    for url in [
+        "ftp://example.not/",
+        "about:blank",
+        "mailto:someone@example.not",
+        "javascript:void(0)",
+    ] {
+        let source = construct(&class, url, &object(&[fast_retry()])).unwrap();
+        let log = record(&source, &Array::new());
+        wait_log(&log, 1).await;
+        wait(delay(50)).await;
+        assert_eq!(strings(&log), ["error@2 EventSourceError"], "{url}");
+        assert_eq!(ready_state(&source), 2.0, "{url}");
+    }
+}
+
+#[test]
 async fn pause_when_hidden_leaves_no_listener_after_close() {
     let tracker = track_visibility_listeners();
     let active = || Reflect::get(&tracker, &"active".into()).unwrap().as_f64();
