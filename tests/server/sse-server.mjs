@@ -9,7 +9,8 @@
 // custom headers, Last-Event-ID and bodies.
 //
 // Endpoints (query parameters in brackets):
-//   /stream [n=3 interval=0 event= retry= ids=1 end=eof|hold]  n events "0".."n-1"
+//   /stream [n=3 interval=0 event= retry= ids=1 idtext= end=eof|hold]  n events "0".."n-1"
+//                                (idtext: every event's id is that text)
 //   /seq    [key n=5 drop=0]     resumable: ids 1..n continuing after Last-Event-ID;
 //                                drop=K cuts the connection after K events (mid-event)
 //   /split                       hostile chunk boundaries: CR|LF, inside UTF-8 characters
@@ -73,7 +74,8 @@ const routes = {
     for (let i = 0; i < n; i++) {
       if (interval) await sleep(interval);
       let text = "";
-      if (q.get("ids") !== "0") text += `id: ${i}\n`;
+      if (q.has("idtext")) text += `id: ${q.get("idtext")}\n`;
+      else if (q.get("ids") !== "0") text += `id: ${i}\n`;
       if (q.has("event")) text += `event: ${q.get("event")}\n`;
       res.write(`${text}data: ${i}\n\n`);
     }

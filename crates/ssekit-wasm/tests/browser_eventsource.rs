@@ -537,6 +537,27 @@ async fn pauses_while_hidden_and_resumes_without_duplicates() {
 }
 
 #[test]
+async fn a_last_event_id_beyond_latin_1_is_sent_as_its_utf8_bytes() {
+    let key = unique_key("utf8-id");
+    // "café…": é is in Latin-1, … (U+2026) is not; Headers refuses such a
+    // string, so the shell sends the UTF-8 bytes, one char each, as
+    // browsers send the native EventSource's.
+    let source = open_source(
+        &format!("/stream?n=1&idtext=caf%C3%A9%E2%80%A6&key={key}"),
+        object(&[fast_retry()]),
+    );
+    let log = record(&source, &Array::new());
+    wait_log(&log, 5).await; // open, message, error (EOF), open, message
+    close(&source);
+    assert_eq!(strings(&log)[1], "message@1 0#caf\u{e9}\u{2026}");
+    let seen = requests(&key).await;
+    assert_eq!(seen.len(), 2);
+    assert_eq!(seen[0]["lastEventId"], serde_json::Value::Null);
+    // Node reads header bytes as Latin-1: the UTF-8 bytes, one char each.
+    assert_eq!(seen[1]["lastEventId"], "caf\u{c3}\u{a9}\u{e2}\u{80}\u{a6}");
+}
+
+#[test]
 async fn a_url_that_is_not_http_fails_once_and_closes() {
     let class = event_source_class();
     for url in [
