@@ -22,13 +22,17 @@ export interface RetryPolicyInit {
   statuses?: number[];
 }
 
+/** A request body that can be sent again on every reconnect. */
+export type ReplayableBody = string | ArrayBuffer | ArrayBufferView | Blob | URLSearchParams | FormData;
+
 /** The standard `EventSourceInit` plus what ssekit adds. */
 export interface SsekitEventSourceInit {
   withCredentials?: boolean;
-  headers?: HeadersInit;
+  /** Or a function (sync or async) called before every attempt, e.g. to send a fresh token; if it throws, the attempt fails and is retried. */
+  headers?: HeadersInit | (() => HeadersInit | Promise<HeadersInit>);
   method?: string;
-  /** Re-sent on every reconnect, so it must be replayable (not a ReadableStream). */
-  body?: string | ArrayBuffer | ArrayBufferView | Blob | URLSearchParams | FormData | null;
+  /** Re-sent on every reconnect, so it must be replayable (not a ReadableStream); or a function called before every attempt. */
+  body?: ReplayableBody | null | (() => ReplayableBody | Promise<ReplayableBody>);
   credentials?: RequestCredentials;
   /** Sent as `Last-Event-ID` on the first request. */
   lastEventId?: string;

@@ -437,3 +437,56 @@ test("EventSource shell: declares that it takes a custom fetch, and takes the un
   source.close();
   assert.deepEqual(seen, ["0", "1", "2"]);
 });
+
+test("EventSource shell: headers and body given as functions are called before every attempt", async () => {
+  const { fetch, requests } = scripted([() => sse("id: 1\ndata: a\n\n"), () => sseOpen("data: b\n\n")]);
+  let calls = 0;
+  const source = new EventSource("http://example.test/", {
+    fetch,
+    method: "POST",
+    headers: async () => ({ Authorization: `Bearer token-${++calls}` }),
+    body: () => JSON.stringify({ attempt: calls }),
+    retry: { initialMs: 1 },
+  });
+  const log = observe(source);
+  await until(() => log.includes("message b id=1 1"), "the second connection's message");
+  source.close();
+  assert.deepEqual(
+    requests.map((r) => [r.init.headers.authorization, r.init.body, r.init.headers["last-event-id"], r.init.headers.accept]),
+    [
+      ["Bearer token-1", '{"attempt":1}', undefined, "text/event-stream"],
+      ["Bearer token-2", '{"attempt":2}', "1", "text/event-stream"],
+    ],
+  );
+});
+
+test("EventSource shell: a headers function that throws or rejects fails the attempt; the retry policy counts it", async () => {
+  let calls = 0;
+  const { fetch, requests } = scripted([() => sseOpen("data: finally\n\n")]);
+  const source = new EventSource("http://example.test/", {
+    fetch,
+    headers: () => {
+      calls++;
+      if (calls === 1) throw new TypeError("no token yet");
+      if (calls === 2) return Promise.reject(new RangeError("token service down"));
+      return { authorization: "Bearer ok" };
+    },
+    retry: { initialMs: 1 },
+  });
+  const log = observe(source);
+  await until(() => log.length === 4, "two failed attempts and an open");
+  source.close();
+  assert.deepEqual(log, ["error 0 TypeError", "error 0 RangeError", "open 1", "message finally id= 1"]);
+  assert.equal(requests.length, 1, "no request for a failed attempt");
+
+  const giving = new EventSource("http://example.test/", {
+    fetch,
+    headers: () => {
+      throw new Error("never");
+    },
+    retry: { initialMs: 1, maxAttempts: 1 },
+  });
+  const gaveUp = observe(giving);
+  await until(() => giving.readyState === EventSource.CLOSED, "giving up");
+  assert.deepEqual(gaveUp, ["error 0 Error", "error 2 EventSourceError"]);
+});

@@ -649,6 +649,16 @@ function replayableBody(body) {
   throw new TypeError("EventSource: body must be a string, ArrayBuffer, typed array, Blob, URLSearchParams or FormData");
 }
 
+// The user's headers as [name, value] pairs (lower-case names), without
+// Last-Event-ID, which the machine sends.
+function headerList(init) {
+  try {
+    return [...new Headers(init)].filter(([name]) => name !== "last-event-id");
+  } catch (error) {
+    throw new TypeError(`EventSource: invalid headers: ${error?.message ?? error}`);
+  }
+}
+
 // Reads `init` once, at construction: a mistake is a TypeError or RangeError
 // from the constructor, not a failure on some later reconnect.
 function readOptions(init) {
@@ -658,21 +668,17 @@ function readOptions(init) {
   let credentials = init.credentials;
   if (credentials === undefined) credentials = init.withCredentials ? "include" : "same-origin";
   if (!["omit", "same-origin", "include"].includes(credentials)) throw new TypeError('EventSource: credentials must be "omit", "same-origin" or "include"');
-  let headers = [];
-  if (init.headers != null) {
-    try {
-      headers = [...new Headers(init.headers)];
-    } catch (error) {
-      throw new TypeError(`EventSource: invalid headers: ${error?.message ?? error}`);
-    }
-  }
+  // Headers and body may be functions (sync or async), called before every
+  // attempt: a token refreshed for each reconnect.
+  let headers = init.headers ?? [];
+  if (typeof headers !== "function") headers = headerList(headers);
   const method = optionalString(init, "method", owner) ?? "GET";
-  const body = replayableBody(init.body);
+  const body = typeof init.body === "function" ? init.body : replayableBody(init.body);
   if (body !== undefined && /^(get|head)$/i.test(method)) throw new TypeError(`EventSource: a ${method} request cannot have a body`);
   // An explicit lastEventId wins; otherwise a Last-Event-ID header the caller set.
-  const lastEventId = optionalString(init, "lastEventId", owner) ?? headers.find(([name]) => name === "last-event-id")?.[1] ?? "";
+  const lastEventId =
+    optionalString(init, "lastEventId", owner) ?? (typeof headers === "function" ? undefined : headers.find(([name]) => name === "last-event-id")?.[1]) ?? "";
   if (/[\0\r\n]/.test(lastEventId)) throw new TypeError("EventSource: lastEventId must not contain NUL, CR or LF");
-  headers = headers.filter(([name]) => name !== "last-event-id");
   const retry = init.retry ?? {};
   if (!isObject(retry)) throw new TypeError("EventSource: retry must be an object");
   const integer = "retry.initialMs, maxMs and maxAttempts must be non-negative integers";
@@ -883,8 +889,20 @@ export const { EventSource } = {
       const stream = this.#stream;
       const controller = new AbortController();
       this.#attempt = controller;
+      const random = Math.random;
       const headers = { accept: "text/event-stream" };
-      for (const [name, value] of options.headers) headers[name] = value;
+      let body = options.body;
+      try {
+        const list = typeof options.headers === "function" ? headerList(await options.headers()) : options.headers;
+        for (const [name, value] of list) headers[name] = value;
+        if (typeof body === "function") body = replayableBody(await body());
+      } catch (error) {
+        // The caller's function failed: this attempt fails with its error,
+        // and the retry policy counts it like a network error.
+        if (controller.signal.aborted || this.readyState === CLOSED) return;
+        return this.#apply(wasm.source_network_error(handle, now(), random()), { error });
+      }
+      if (controller.signal.aborted || this.readyState === CLOSED) return;
       // C6: Last-Event-ID when not empty, its UTF-8 bytes as a byte string.
       const idLength = wasm.source_last_event_id_len(handle);
       if (idLength > 0) {
@@ -893,14 +911,13 @@ export const { EventSource } = {
         headers["last-event-id"] = String.fromCharCode(...u8.subarray(at, at + idLength));
       }
       const init = { method: options.method, headers, signal: controller.signal };
-      if (options.body !== undefined) init.body = options.body;
+      if (body !== undefined) init.body = body;
       // C3: cache mode no-store, never a Cache-Control header (it would force
       // a CORS preflight). Workers' fetch rejects `cache` and `credentials`.
       if (!isWorkers()) {
         init.cache = "no-store";
         init.credentials = options.credentials;
       }
-      const random = Math.random;
       let response;
       try {
         response = await (options.fetch ?? globalThis.fetch)(this.#url, init);

@@ -558,6 +558,23 @@ async fn a_last_event_id_beyond_latin_1_is_sent_as_its_utf8_bytes() {
 }
 
 #[test]
+async fn an_async_headers_function_is_called_for_every_attempt() {
+    let headers = Function::new_no_args(
+        "let n = 0; return async () => ({ Authorization: `Bearer token-${++n}` })",
+    )
+    .call0(&JsValue::NULL)
+    .unwrap();
+    let source = open_source("/echo", object(&[("headers", headers), fast_retry()]));
+    let log = record(&source, &Array::new());
+    // open, message, error (EOF), open, message: two requests.
+    wait_log(&log, 5).await;
+    close(&source);
+    for (index, token) in [(1, "Bearer token-1"), (4, "Bearer token-2")] {
+        assert_eq!(echo_at(&log, index)["headers"]["authorization"], token);
+    }
+}
+
+#[test]
 async fn a_url_that_is_not_http_fails_once_and_closes() {
     let class = event_source_class();
     for url in [
