@@ -39,6 +39,9 @@ const retryMs: number | undefined = parser.reconnectionTime;
 
 // @ts-expect-error: retry is a number of milliseconds
 encodeEvent({ retry: "soon" });
+new EventSource("/fresh", { headers: async () => ({ Authorization: "Bearer fresh" }), body: () => "again" });
+// @ts-expect-error: a headers function returns headers
+new EventSource("/x", { headers: () => 42 });
 // @ts-expect-error: the body must be replayable
 new EventSource("/x", { body: new ReadableStream() });
 // @ts-expect-error: feed takes bytes or text
