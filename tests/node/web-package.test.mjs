@@ -10,6 +10,7 @@ import { pathToFileURL } from "node:url";
 import { getEventListeners } from "node:events";
 import { test } from "node:test";
 import assert from "node:assert/strict";
+import { eventually } from "../worker/sse-client.mjs";
 
 const pkgDir = resolve(process.env.SSEKIT_PKG ?? "pkg");
 const ssekit = await import(pathToFileURL(`${pkgDir}/node.js`).href);
@@ -201,13 +202,7 @@ function observe(source, types = []) {
   return log;
 }
 
-const until = async (check, what) => {
-  for (let i = 0; i < 400; i++) {
-    if (check()) return;
-    await new Promise((r) => setTimeout(r, 5));
-  }
-  assert.fail(`timed out waiting for ${what}`);
-};
+const until = (check, what) => eventually(check, 5000, what);
 
 test("EventSource shell: class identity and constants", () => {
   assert.equal(EventSource.name, "EventSource");

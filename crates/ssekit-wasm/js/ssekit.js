@@ -811,37 +811,33 @@ export const { EventSource } = {
       this.#stream = stream;
       this.#machine = handle;
       const closed = this.#closed.signal;
-      // Only http(s) can be fetched: anything else (ftp:, about:, mailto:,
-      // javascript:) fails for good at once, one `error`, as with the native
-      // class (a rejected fetch would otherwise look like a network error
-      // and be retried forever).
-      if (!/^https?:$/.test(new URL(this.#url).protocol)) {
-        const error = new EventSourceError(`EventSource: cannot connect to ${this.#url}: only http and https URLs can be fetched`);
-        this.#apply(wasm.source_reject(handle), { error });
-        stream.free();
-        this.#machine = 0;
-        this.#stream = null;
-        this.#state = CLOSED;
-        return;
-      }
-      if (options.pauseWhenHidden && globalThis.document) {
-        globalThis.document.addEventListener(
-          "visibilitychange",
-          () => {
-            if (hidden()) {
-              wasm.source_pause(handle);
-              this.#attempt?.abort();
-              stream.reset();
-            } else {
-              wasm.source_resume(handle, now());
-              this.#wake?.();
-            }
-          },
-          { signal: closed },
-        );
-        if (hidden()) wasm.source_pause(handle);
-      }
       try {
+        // Only http(s) can be fetched: anything else (ftp:, about:, mailto:,
+        // javascript:) fails for good at once, one `error`, as with the native
+        // class (a rejected fetch would otherwise look like a network error
+        // and be retried forever).
+        if (!/^https?:$/.test(new URL(this.#url).protocol)) {
+          const error = new EventSourceError(`EventSource: cannot connect to ${this.#url}: only http and https URLs can be fetched`);
+          this.#apply(wasm.source_reject(handle), { error });
+          return;
+        }
+        if (options.pauseWhenHidden && globalThis.document) {
+          globalThis.document.addEventListener(
+            "visibilitychange",
+            () => {
+              if (hidden()) {
+                wasm.source_pause(handle);
+                this.#attempt?.abort();
+                stream.reset();
+              } else {
+                wasm.source_resume(handle, now());
+                this.#wake?.();
+              }
+            },
+            { signal: closed },
+          );
+          if (hidden()) wasm.source_pause(handle);
+        }
         while (!closed.aborted) {
           const attempt = wasm.source_poll_request(handle, now());
           if (attempt >= 0) {
@@ -1002,8 +998,8 @@ export const { EventSource } = {
       }
       if (this.#attempt === controller) this.#attempt = null;
       if (this.readyState !== OPEN) return;
-      stream.reset();
-      // C5: any end that is not an abort re-establishes the connection.
+      // C5: any end that is not an abort re-establishes the connection (the
+      // reconnect resets the stream's JS half, the machine its scanner).
       this.#apply(ended ? wasm.source_end(handle, now(), random()) : wasm.source_network_error(handle, now(), random()));
     }
 
