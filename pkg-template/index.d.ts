@@ -36,6 +36,12 @@ export interface SsekitEventSourceInit {
   credentials?: RequestCredentials;
   /** Sent as `Last-Event-ID` on the first request. */
   lastEventId?: string;
+  /**
+   * Send the last event ID in this query parameter instead of the
+   * `Last-Event-ID` header: a cross-origin server then needs no CORS
+   * preflight for a reconnect (e.g. `"lastEventId"`, which ssekit's hub reads).
+   */
+  lastEventIdParam?: string;
   retry?: RetryPolicyInit;
   /** Aborting it is `close()`. */
   signal?: AbortSignal;
@@ -46,6 +52,17 @@ export interface SsekitEventSourceInit {
   pauseWhenHidden?: boolean;
   /** Per-event buffering limit in bytes (default 16 MiB). */
   maxEventBytes?: number;
+  /**
+   * Reconnect (with the last event ID) when no byte, not even a heartbeat
+   * comment, has arrived for this many milliseconds. Default: off.
+   */
+  idleTimeoutMs?: number;
+  /**
+   * A clean end of the body ends the source: `end` event, CLOSED, no
+   * reconnect (network errors still reconnect). For finite streams such as
+   * a POSTed prompt's answer. Default: false (reconnect, as the standard says).
+   */
+  closeOnEnd?: boolean;
 }
 
 /** The `error` event: plain for reconnects; with details when the connection fails. */
@@ -55,14 +72,20 @@ export interface SsekitErrorEvent extends Event {
   statusText?: string;
   headers?: Headers;
   response?: Response;
-  /** `EventSourceError` (gave up, hook rejected), `SseParseError` (event over the limit), or what was thrown. */
-  error?: Error;
+  /**
+   * Why: an `EventSourceError` (see its `code`), an `SseParseError` (an event
+   * over the limit; the connection stays open), or what a `headers`/`body`
+   * function threw. None after a clean end of the body.
+   */
+  error?: EventSourceError | SseParseError | Error;
 }
 
 export interface SsekitEventSourceEventMap {
   open: Event;
   message: MessageEvent<string>;
   error: SsekitErrorEvent;
+  /** `closeOnEnd`: the body ended cleanly and the source is CLOSED. */
+  end: Event;
 }
 
 /** ssekit's EventSource instance: the standard surface. */
@@ -116,8 +139,10 @@ export interface SseMessage {
 
 /**
  * `for await (const message of events(url, init))`; `.source` is the
- * underlying EventSource (it dispatches `open` and `error` only: messages go
- * to the iterator).
+ * underlying EventSource (it dispatches `open`, `error` and `end` only:
+ * messages go to the iterator). The loop ends on `close()`, an aborted
+ * `signal` or the end of a `closeOnEnd` stream; it throws the
+ * `EventSourceError` of a source that failed for good.
  */
 export interface EventStream extends AsyncIterableIterator<SseMessage> {
   readonly source: SsekitEventSource;
@@ -147,7 +172,7 @@ export interface SseEventFields {
 /** ssekit's EventSource: a drop-in for the native one, over fetch(). */
 export declare const EventSource: EventSourceClass;
 
-/** Every message of a source, as an async iterator; ends on close, throws on failure. */
+/** Every message of a source, as an async iterator; ends on close (or a `closeOnEnd` stream's end), throws `EventSourceError` on failure. */
 export declare function events(url: string | URL, init?: SsekitEventSourceInit): EventStream;
 
 /** Sets `globalThis.EventSource` to ssekit's where there is none (or always, with `force`); returns whether it did. */
@@ -177,6 +202,8 @@ export declare function encodeEvent(fields: SseEventFields): string;
 
 /** An event larger than `maxEventBytes` was dropped; thrown by `feed` with the chunk's other events. */
 export declare class SseParseError extends Error {
+  /** The limit the event exceeded, in bytes. */
+  readonly limit: number;
   /** The chunk's events, when `feed` throws it. */
   events?: SseMessage[];
 }
@@ -188,8 +215,44 @@ export declare class SseEncodeError extends Error {
   readonly offset: number;
 }
 
-/** An EventSource gave up: retry budget spent, response refused, or the wasm failed to load. */
-export declare class EventSourceError extends Error {}
+/** Which case an `EventSourceError` is. */
+export type EventSourceErrorCode =
+  /** Reconnecting: the request or the body failed (`cause` has the platform's error). */
+  | "network"
+  /** Reconnecting: no byte for `idleTimeoutMs`. */
+  | "idle-timeout"
+  /** A status that is not 200: for good, or reconnecting for a `retry.statuses` one. */
+  | "http-status"
+  /** For good: a 200 whose Content-Type is not text/event-stream. */
+  | "content-type"
+  /** For good: `retry.maxAttempts` reconnects failed; `cause` is the last one's error. */
+  | "gave-up"
+  /** For good: a cross-origin server answered, but CORS refused the request. */
+  | "cors"
+  /** For good: not an http: or https: URL. */
+  | "unsupported-url"
+  /** For good: `onResponse` refused or threw, or `fetch` returned no Response. */
+  | "rejected"
+  /** For good: the wasm core did not load. */
+  | "load"
+  /** For good: a fault inside ssekit. */
+  | "internal";
+
+/**
+ * Why an attempt failed (on a reconnect's `error` event) or why the source
+ * failed for good (on its last `error` event; what `events()` throws).
+ */
+export declare class EventSourceError extends Error {
+  readonly code: EventSourceErrorCode;
+  /** The response's status, when one came. */
+  readonly status: number | undefined;
+  /** The response, when one came (unread, except a 200 of the wrong type). */
+  readonly response: Response | undefined;
+  /** Consecutive failed reconnects so far. */
+  readonly attempts: number;
+  /** The underlying error: the platform's TypeError, what a hook threw, the last attempt's error. */
+  readonly cause?: unknown;
+}
 
 /** Resolves when the wasm core is loaded (at once in Node and Cloudflare Workers). */
 export declare const ready: Promise<unknown>;

@@ -83,17 +83,30 @@ pub struct Config {
     pub last_event_id: String,
     /// The most one event may buffer; see [`Parser::with_max_event_bytes`].
     pub max_event_bytes: usize,
+    /// Reconnect when no byte (not even a comment) has arrived for this long
+    /// while a request is in flight or a body is being read: a proxy or a
+    /// mobile network can drop a connection without either end hearing of
+    /// it. `None` (the default, as in browsers): wait for ever.
+    pub idle_timeout_ms: Option<u64>,
+    /// A clean end of the body ends the connection for good
+    /// ([`Transition::Ended`]) instead of reconnecting (C5); a network error
+    /// still reconnects. For a finite stream, e.g. the answer to a POSTed
+    /// prompt, which must not be asked for again once it is complete.
+    pub close_on_end: bool,
 }
 
 impl Default for Config {
     /// Browser behaviour: [`RetryPolicy::default`], no retry statuses, no
-    /// last event ID, [`DEFAULT_MAX_EVENT_BYTES`].
+    /// last event ID, [`DEFAULT_MAX_EVENT_BYTES`], no idle timeout, and a
+    /// clean end reconnects.
     fn default() -> Self {
         Config {
             retry: RetryPolicy::default(),
             retry_statuses: Vec::new(),
             last_event_id: String::new(),
             max_event_bytes: DEFAULT_MAX_EVENT_BYTES,
+            idle_timeout_ms: None,
+            close_on_end: false,
         }
     }
 }
@@ -141,6 +154,10 @@ pub enum Transition {
     /// The `readyState` is now CLOSED for good: fire `error`; nothing will
     /// reconnect (C7).
     Failed(Failure),
+    /// The body ended cleanly and [`Config::close_on_end`] is set: the
+    /// `readyState` is now CLOSED, and the stream is complete (no `error`:
+    /// ssekit's shell fires `end`).
+    Ended,
 }
 
 /// What ended an attempt that will be retried.
@@ -152,6 +169,9 @@ pub enum Cause {
     NetworkError,
     /// The response had one of the [`Config::retry_statuses`].
     Status(u16),
+    /// Nothing arrived for [`Config::idle_timeout_ms`]; the caller aborts
+    /// the request.
+    IdleTimeout,
 }
 
 /// Why a connection failed for good.
@@ -175,21 +195,21 @@ impl fmt::Display for Failure {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self {
             Failure::Status(status) => {
-                write!(
-                    f,
-                    "EventSource: the response's status was {status}, not 200"
-                )
+                write!(f, "the server answered with status {status}, not 200")
             }
             Failure::ContentType => {
-                f.write_str("EventSource: the response's Content-Type was not text/event-stream")
+                f.write_str("the response's Content-Type is not text/event-stream")
+            }
+            Failure::GaveUp { attempts: 0 } => {
+                f.write_str("the connection failed and the retry policy allows no reconnection")
+            }
+            Failure::GaveUp { attempts: 1 } => {
+                f.write_str("gave up after 1 failed reconnection attempt")
             }
             Failure::GaveUp { attempts } => {
-                write!(
-                    f,
-                    "EventSource gave up after {attempts} reconnection attempts"
-                )
+                write!(f, "gave up after {attempts} failed reconnection attempts")
             }
-            Failure::Rejected => f.write_str("EventSource: the connection was refused"),
+            Failure::Rejected => f.write_str("the connection was refused"),
         }
     }
 }
@@ -281,7 +301,7 @@ enum Phase {
 ///         other => panic!("{other:?}"),
 ///     }
 ///     for chunk in chunks {
-///         connection.handle_bytes(chunk.as_bytes(), |dispatch| {
+///         connection.handle_bytes(now, chunk.as_bytes(), |dispatch| {
 ///             if let Dispatch::Message(message) = dispatch {
 ///                 log.push(format!("message {:?} id={}", message.data, message.last_event_id));
 ///                 if message.data == "bye" {
@@ -328,6 +348,11 @@ pub struct Connection {
     retry_statuses: Vec<u16>,
     /// Consecutive reconnects since the start or the last open.
     failed_attempts: u32,
+    idle_timeout_ms: Option<u64>,
+    close_on_end: bool,
+    /// When the request in flight started or its last byte arrived: the
+    /// idle timeout counts from here.
+    last_progress: u64,
 }
 
 impl Connection {
@@ -344,6 +369,9 @@ impl Connection {
             retry: config.retry,
             retry_statuses: config.retry_statuses,
             failed_attempts: 0,
+            idle_timeout_ms: config.idle_timeout_ms,
+            close_on_end: config.close_on_end,
+            last_progress: 0,
         }
     }
 
@@ -388,6 +416,7 @@ impl Connection {
             _ => return None,
         }
         self.phase = Phase::InFlight;
+        self.last_progress = now;
         let last_event_id = self.dispatcher.last_event_id();
         Some(Request {
             last_event_id: (!last_event_id.is_empty()).then_some(last_event_id),
@@ -395,13 +424,33 @@ impl Connection {
         })
     }
 
-    /// The reconnect deadline (the same clock as `now`), while one is
-    /// pending; call [`poll_request`](Connection::poll_request) when it is
-    /// reached.
+    /// The next deadline (the same clock as `now`), if any: while a
+    /// reconnect is pending, when to call
+    /// [`poll_request`](Connection::poll_request); while a request is in
+    /// flight or a body is being read with an idle timeout, when to call
+    /// [`handle_timeout`](Connection::handle_timeout) (bytes that arrive
+    /// meanwhile move it later, so ask again after it fires).
     pub fn poll_timeout(&self) -> Option<u64> {
         match self.phase {
             Phase::Waiting { deadline } => Some(deadline),
+            Phase::InFlight | Phase::Open => self
+                .idle_timeout_ms
+                .map(|idle| self.last_progress.saturating_add(idle)),
             _ => None,
+        }
+    }
+
+    /// Time passed while a request was in flight or a body was being read:
+    /// when nothing has arrived for [`Config::idle_timeout_ms`], the attempt
+    /// ends and the connection reconnects ([`Cause::IdleTimeout`]; the
+    /// caller aborts the request). [`Transition::None`] otherwise, also when
+    /// the deadline is still ahead.
+    pub fn handle_timeout(&mut self, now: u64, random: f64) -> Transition {
+        match (self.phase, self.poll_timeout()) {
+            (Phase::InFlight | Phase::Open, Some(deadline)) if now >= deadline => {
+                self.reconnect(now, random, Cause::IdleTimeout)
+            }
+            _ => Transition::None,
         }
     }
 
@@ -425,6 +474,7 @@ impl Connection {
             return self.fail(Failure::ContentType);
         }
         self.phase = Phase::Open;
+        self.last_progress = now;
         Transition::Open
     }
 
@@ -437,12 +487,14 @@ impl Connection {
     /// even the rest of this chunk (D6).
     pub fn handle_bytes(
         &mut self,
+        now: u64,
         bytes: &[u8],
         mut on: impl FnMut(Dispatch<'_>) -> ControlFlow<()>,
     ) {
         if self.phase != Phase::Open {
             return;
         }
+        self.last_progress = now;
         let Connection {
             parser, dispatcher, ..
         } = self;
@@ -466,11 +518,26 @@ impl Connection {
         }
     }
 
-    /// The body ended cleanly (C5: reconnect all the same). Only while
+    /// Bytes of the body arrived that the caller parses itself (it reports
+    /// what it finds with [`set_last_event_id`](Connection::set_last_event_id)
+    /// and [`set_reconnection_time`](Connection::set_reconnection_time)):
+    /// they put the idle timeout off. Only while OPEN.
+    pub fn handle_progress(&mut self, now: u64) {
+        if self.phase == Phase::Open {
+            self.last_progress = now;
+        }
+    }
+
+    /// The body ended cleanly (C5: reconnect all the same, unless
+    /// [`Config::close_on_end`]: then [`Transition::Ended`]). Only while
     /// OPEN; [`Transition::None`] otherwise.
     pub fn handle_end(&mut self, now: u64, random: f64) -> Transition {
         if self.phase != Phase::Open {
             return Transition::None;
+        }
+        if self.close_on_end {
+            self.close();
+            return Transition::Ended;
         }
         self.reconnect(now, random, Cause::Ended)
     }

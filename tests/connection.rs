@@ -66,7 +66,7 @@ fn feed_until(
     mut close_on: impl FnMut(&str) -> bool,
 ) -> Vec<String> {
     let mut seen = Vec::new();
-    connection.handle_bytes(bytes, |dispatch| {
+    connection.handle_bytes(0, bytes, |dispatch| {
         let text = match dispatch {
             Dispatch::Message(m) => format!("{} {:?} id={}", m.event_type, m.data, m.last_event_id),
             Dispatch::Comment(text) => format!("comment {text:?}"),
@@ -382,20 +382,25 @@ fn c7_fail_closes_for_good_from_any_state() {
 fn c7_failures_explain_themselves() {
     assert_eq!(
         Failure::Status(204).to_string(),
-        "EventSource: the response's status was 204, not 200"
+        "the server answered with status 204, not 200"
     );
     assert_eq!(
         Failure::ContentType.to_string(),
-        "EventSource: the response's Content-Type was not text/event-stream"
+        "the response's Content-Type is not text/event-stream"
     );
     assert_eq!(
         Failure::GaveUp { attempts: 3 }.to_string(),
-        "EventSource gave up after 3 reconnection attempts"
+        "gave up after 3 failed reconnection attempts"
     );
     assert_eq!(
-        Failure::Rejected.to_string(),
-        "EventSource: the connection was refused"
+        Failure::GaveUp { attempts: 1 }.to_string(),
+        "gave up after 1 failed reconnection attempt"
     );
+    assert_eq!(
+        Failure::GaveUp { attempts: 0 }.to_string(),
+        "the connection failed and the retry policy allows no reconnection"
+    );
+    assert_eq!(Failure::Rejected.to_string(), "the connection was refused");
 }
 
 // ---- C8: close() ----
@@ -604,7 +609,7 @@ fn parse_errors_are_passed_through_and_the_connection_stays_open() {
     assert_eq!(connection.ready_state(), ReadyState::Open);
     assert_eq!(connection.last_event_id(), "", "the dropped event's id");
     let mut errors = Vec::new();
-    connection.handle_bytes(b"data: 0123456789abcdef\n\n", |dispatch| {
+    connection.handle_bytes(0, b"data: 0123456789abcdef\n\n", |dispatch| {
         if let Dispatch::Error(error) = dispatch {
             errors.push(error);
         }
@@ -881,6 +886,152 @@ fn ext_pause_keeps_a_pending_backoff() {
     connection.pause();
     connection.resume(10_000);
     assert_eq!(connection.poll_request(10_000), request(None, 2));
+}
+
+// ---- Extension: idle timeout ----
+
+fn idle(ms: u64) -> Config {
+    Config {
+        idle_timeout_ms: Some(ms),
+        ..Config::default()
+    }
+}
+
+#[test]
+fn ext_idle_timeout_is_off_by_default() {
+    let mut connection = opened(Config::default());
+    assert_eq!(connection.poll_timeout(), None);
+    assert_eq!(connection.handle_timeout(u64::MAX, 0.5), Transition::None);
+    assert_eq!(connection.ready_state(), ReadyState::Open);
+}
+
+#[test]
+fn ext_idle_timeout_counts_from_the_last_byte_comments_included() {
+    let mut connection = Connection::new(idle(10_000));
+    assert_eq!(connection.poll_request(100), request(None, 0));
+    // Waiting for the response head counts too.
+    assert_eq!(connection.poll_timeout(), Some(10_100));
+    assert_eq!(
+        connection.handle_response(2_000, SSE, 0.5),
+        Transition::Open
+    );
+    assert_eq!(connection.poll_timeout(), Some(12_000));
+    connection.handle_bytes(5_000, b"id: 1\ndata: a\n\n", |_| ControlFlow::Continue(()));
+    assert_eq!(connection.poll_timeout(), Some(15_000));
+    // A heartbeat comment is a byte like any other.
+    connection.handle_bytes(9_000, b":\n", |_| ControlFlow::Continue(()));
+    assert_eq!(connection.poll_timeout(), Some(19_000));
+    // Before the deadline: nothing.
+    assert_eq!(connection.handle_timeout(18_999, 0.5), Transition::None);
+    assert_eq!(connection.ready_state(), ReadyState::Open);
+    // At it: reconnect with the last event ID, after the reconnection time;
+    // the attempt after an open is the first again.
+    assert_eq!(
+        connection.handle_timeout(19_000, 0.5),
+        reconnecting(3_000, Cause::IdleTimeout)
+    );
+    assert_eq!(connection.ready_state(), ReadyState::Connecting);
+    assert_eq!(connection.poll_timeout(), Some(22_000));
+    assert_eq!(connection.poll_request(22_000), request(Some("1"), 1));
+    assert_eq!(connection.poll_timeout(), Some(32_000));
+}
+
+#[test]
+fn ext_idle_timeout_without_a_response_is_a_failed_attempt() {
+    let mut connection = Connection::new(Config {
+        retry: RetryPolicy::default()
+            .with_initial_ms(1_000)
+            .with_max_attempts(Some(1)),
+        ..idle(500)
+    });
+    assert!(connection.poll_request(0).is_some());
+    assert_eq!(
+        connection.handle_timeout(500, 0.5),
+        reconnecting(1_000, Cause::IdleTimeout)
+    );
+    assert_eq!(connection.poll_request(1_500), request(None, 1));
+    assert_eq!(
+        connection.handle_timeout(2_000, 0.5),
+        Transition::Failed(Failure::GaveUp { attempts: 1 })
+    );
+    assert_eq!(connection.poll_timeout(), None);
+}
+
+#[test]
+fn ext_idle_timeout_drops_the_cut_off_event() {
+    let mut connection = opened(idle(1_000));
+    let _ = feed(&mut connection, b"id: 5\ndata: half");
+    assert_eq!(
+        connection.handle_timeout(1_000, 0.5),
+        reconnecting(3_000, Cause::IdleTimeout)
+    );
+    assert_eq!(connection.last_event_id(), "");
+}
+
+#[test]
+fn ext_idle_timeout_does_not_run_while_waiting_paused_or_closed() {
+    let mut connection = opened(idle(1_000));
+    // A pending reconnect's deadline is the reconnect, not the idle timeout.
+    let _ = connection.handle_end(0, 0.5);
+    assert_eq!(connection.poll_timeout(), Some(3_000));
+    assert_eq!(connection.handle_timeout(2_000, 0.5), Transition::None);
+    assert!(connection.poll_request(3_000).is_some());
+    connection.pause();
+    assert_eq!(connection.poll_timeout(), None);
+    assert_eq!(connection.handle_timeout(9_000, 0.5), Transition::None);
+    connection.resume(9_000);
+    assert!(connection.poll_request(9_000).is_some());
+    connection.close();
+    assert_eq!(connection.poll_timeout(), None);
+    assert_eq!(connection.handle_timeout(99_000, 0.5), Transition::None);
+}
+
+#[test]
+fn ext_idle_timeout_is_put_off_by_bytes_a_foreign_parser_saw() {
+    let mut connection = opened(idle(1_000));
+    connection.handle_progress(800);
+    assert_eq!(connection.poll_timeout(), Some(1_800));
+    assert_eq!(connection.handle_timeout(1_000, 0.5), Transition::None);
+}
+
+// ---- Extension: close on end (finite streams) ----
+
+#[test]
+fn ext_close_on_end_ends_for_good_at_a_clean_end() {
+    let mut connection = opened(Config {
+        close_on_end: true,
+        ..Config::default()
+    });
+    assert_eq!(
+        feed(&mut connection, b"data: answer\n\ndata: cut"),
+        [r#"message "answer" id="#]
+    );
+    assert_eq!(connection.handle_end(0, 0.5), Transition::Ended);
+    assert_eq!(connection.ready_state(), ReadyState::Closed);
+    assert_eq!(connection.poll_timeout(), None);
+    assert_eq!(connection.poll_request(u64::MAX), None);
+    assert!(
+        feed(&mut connection, b"\n\n").is_empty(),
+        "the cut-off event is gone"
+    );
+}
+
+#[test]
+fn ext_close_on_end_still_reconnects_after_a_network_error() {
+    let mut connection = opened(Config {
+        close_on_end: true,
+        ..Config::default()
+    });
+    assert_eq!(
+        connection.handle_network_error(0, 0.5),
+        reconnecting(3_000, Cause::NetworkError)
+    );
+    assert!(connection.poll_request(3_000).is_some());
+    assert_eq!(
+        connection.handle_response(3_000, SSE, 0.5),
+        Transition::Open
+    );
+    assert_eq!(connection.handle_end(4_000, 0.5), Transition::Ended);
 }
 
 // ---- A foreign parser reporting fields ----

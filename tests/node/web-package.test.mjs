@@ -14,7 +14,7 @@ import { eventually } from "../worker/sse-client.mjs";
 
 const pkgDir = resolve(process.env.SSEKIT_PKG ?? "pkg");
 const ssekit = await import(pathToFileURL(`${pkgDir}/node.js`).href);
-const { SseParser, encodeEvent, EventSource, SseParseError, SseEncodeError, EventSourceError } = ssekit;
+const { SseParser, encodeEvent, EventSource, SseParseError, SseEncodeError, EventSourceError, events } = ssekit;
 
 const encoder = new TextEncoder();
 
@@ -79,6 +79,7 @@ test("SseParser: an event over the limit is an SseParseError and loses nothing e
   }
   assert.ok(thrown instanceof SseParseError, "feed throws an SseParseError without onError");
   assert.equal(thrown.name, "SseParseError");
+  assert.equal(thrown.limit, 16);
   assert.deepEqual(
     thrown.events.map((e) => e.data),
     ["ok", "after"],
@@ -261,19 +262,66 @@ test("EventSource shell: C4 non-200 and wrong content types fail for good, once"
     assert.match(log[0], /^error 2/);
     assert.equal(requests.length, 1, "no reconnect");
   }
+  // The error says what was wrong, with the response to read.
+  const cases = [
+    [() => new Response(null, { status: 404, statusText: "Not Found" }), "http-status", 404, "the server answered 404 Not Found, not 200"],
+    [() => new Response("<p>", { status: 200, headers: { "content-type": "text/html" } }), "content-type", 200, 'the response\'s Content-Type is "text/html", not text/event-stream'],
+    [() => new Response("", { status: 200 }), "content-type", 200, "the response's Content-Type is \"text/plain;charset=UTF-8\", not text/event-stream"],
+  ];
+  for (const [reply, code, status, message] of cases) {
+    const { fetch } = scripted([reply]);
+    const source = new EventSource("http://example.test/", { fetch });
+    const error = await new Promise((resolve) => (source.onerror = (e) => resolve(e.error)));
+    assert.ok(error instanceof EventSourceError);
+    assert.deepEqual([error.code, error.status, error.response?.status, error.attempts], [code, status, status, 0]);
+    assert.equal(error.message, `EventSource http://example.test/: ${message}`);
+  }
 });
 
 test("EventSource shell: retry statuses reconnect; maxAttempts gives up with an EventSourceError", async () => {
-  const unavailable = () => new Response(null, { status: 503 });
+  const unavailable = () => new Response(null, { status: 503, statusText: "Service Unavailable" });
   const { fetch, requests } = scripted([unavailable, unavailable, unavailable, unavailable]);
   const source = new EventSource("http://example.test/", {
     fetch,
     retry: { initialMs: 1, maxAttempts: 2, statuses: [503] },
   });
   const log = observe(source);
+  const errors = [];
+  source.addEventListener("error", (e) => errors.push(e.error));
   await until(() => source.readyState === EventSource.CLOSED, "giving up");
-  assert.deepEqual(log, ["error 0 503", "error 0 503", "error 2 503 EventSourceError"]);
+  assert.deepEqual(log, ["error 0 503 EventSourceError", "error 0 503 EventSourceError", "error 2 503 EventSourceError"]);
   assert.equal(requests.length, 3);
+  // Every error says which case it is, with the response; the last one why
+  // it gave up, with the last attempt's error as its cause.
+  assert.deepEqual(
+    errors.map((e) => [e instanceof EventSourceError, e.code, e.status, e.response instanceof Response, e.attempts]),
+    [
+      [true, "http-status", 503, true, 1],
+      [true, "http-status", 503, true, 2],
+      [true, "gave-up", 503, true, 2],
+    ],
+  );
+  assert.equal(errors[0].message, "EventSource http://example.test/: the server answered 503 Service Unavailable");
+  assert.equal(
+    errors[2].message,
+    "EventSource http://example.test/: gave up after 2 failed reconnection attempts; the last: EventSource http://example.test/: the server answered 503 Service Unavailable",
+  );
+  assert.deepEqual([errors[2].cause.code, errors[2].cause.status], ["http-status", 503]);
+
+  // One attempt: a sentence in the singular; none allowed: no count at all.
+  for (const [maxAttempts, expected] of [
+    [1, "gave up after 1 failed reconnection attempt; the last: EventSource http://example.test/: the request failed: offline"],
+    [0, "the connection failed and retry.maxAttempts allows no reconnection; the last: EventSource http://example.test/: the request failed: offline"],
+  ]) {
+    const offline = () => Promise.reject(new TypeError("offline"));
+    const source = new EventSource("http://example.test/", { fetch: offline, retry: { initialMs: 1, maxAttempts } });
+    const errors = [];
+    source.addEventListener("error", (e) => errors.push(e.error));
+    await until(() => source.readyState === EventSource.CLOSED, "giving up");
+    const last = errors.at(-1);
+    assert.equal(last.message, `EventSource http://example.test/: ${expected}`);
+    assert.deepEqual([last.code, last.attempts, last.cause.code, last.cause.cause.message], ["gave-up", maxAttempts, "network", "offline"]);
+  }
 });
 
 test("EventSource shell: close() in a handler drops the rest of the chunk (D6)", async () => {
@@ -484,4 +532,104 @@ test("EventSource shell: a headers function that throws or rejects fails the att
   const gaveUp = observe(giving);
   await until(() => giving.readyState === EventSource.CLOSED, "giving up");
   assert.deepEqual(gaveUp, ["error 0 Error", "error 2 EventSourceError"]);
+});
+
+test("EventSource shell: idleTimeoutMs reconnects with Last-Event-ID when no byte arrives; heartbeats keep it alive", async () => {
+  // A body that sends what the test pushes, and never ends on its own.
+  let push;
+  const live = () =>
+    new Response(
+      new ReadableStream({
+        start(controller) {
+          push = (text) => controller.enqueue(new TextEncoder().encode(text));
+        },
+      }),
+      { status: 200, headers: { "content-type": "text/event-stream" } },
+    );
+  const { fetch, requests } = scripted([live, () => sseOpen("data: second\n\n")]);
+  const source = new EventSource("http://example.test/", { fetch, idleTimeoutMs: 150, retry: { initialMs: 1 } });
+  const log = observe(source);
+  const errors = [];
+  source.addEventListener("error", (e) => errors.push(e.error));
+  await until(() => log.length === 1, "open");
+  push("id: 7\ndata: first\n\n");
+  // Heartbeat comments every 50 ms for 400 ms: far past the timeout, no reconnect.
+  for (let i = 0; i < 8; i++) {
+    await new Promise((r) => setTimeout(r, 50));
+    push(":\n");
+  }
+  assert.deepEqual(log, ["open 1", "message first id=7 1"], "comments keep the connection");
+  // Silence: the timeout reconnects, sending the last event ID.
+  await until(() => log.length === 5, "the reconnect");
+  source.close();
+  assert.deepEqual(log, ["open 1", "message first id=7 1", "error 0 EventSourceError", "open 1", "message second id=7 1"]);
+  assert.equal(errors[0].code, "idle-timeout");
+  assert.equal(errors[0].message, "EventSource http://example.test/: no byte arrived for 150 ms (idleTimeoutMs); reconnecting");
+  assert.equal(requests[0].init.signal.aborted, true, "the silent request was aborted");
+  assert.equal(requests[1].init.headers["last-event-id"], "7");
+
+  // A request whose response never comes times out the same way.
+  const hanging = scripted([() => new Promise(() => {}), () => sseOpen("data: at last\n\n")]);
+  const waiting = new EventSource("http://example.test/", { fetch: hanging.fetch, idleTimeoutMs: 50, retry: { initialMs: 1 } });
+  const waitLog = observe(waiting);
+  await until(() => waitLog.length === 3, "the second attempt's message");
+  waiting.close();
+  assert.deepEqual(waitLog, ["error 0 EventSourceError", "open 1", "message at last id= 1"]);
+  assert.throws(() => new EventSource("http://example.test/", { idleTimeoutMs: 0 }), RangeError);
+});
+
+test("EventSource shell: closeOnEnd ends a finite stream at its clean end (end event, CLOSED); errors still reconnect", async () => {
+  const { fetch, requests } = scripted([
+    () => sse("data: part 1\n\ndata: cut"),
+    () => Promise.reject(new TypeError("offline")),
+    () => sse("data: answer\n\n"),
+  ]);
+  // The first body ends cleanly: with closeOnEnd that is the end, whatever came.
+  const source = new EventSource("http://example.test/", { fetch, closeOnEnd: true, method: "POST", body: "prompt", retry: { initialMs: 1 } });
+  const log = observe(source, ["end"]);
+  await until(() => source.readyState === EventSource.CLOSED, "the end");
+  await new Promise((r) => setTimeout(r, 20));
+  assert.deepEqual(log, ["open 1", "message part 1 id= 1", "end undefined"]);
+  assert.equal(requests.length, 1, "the prompt is not sent again");
+
+  // A network error still reconnects; then the clean end closes.
+  const again = new EventSource("http://example.test/", { fetch, closeOnEnd: true, retry: { initialMs: 1 } });
+  const againLog = observe(again, ["end"]);
+  await until(() => again.readyState === EventSource.CLOSED, "the end");
+  assert.deepEqual(againLog, ["error 0 EventSourceError", "open 1", "message answer id= 1", "end undefined"]);
+});
+
+test("events(): ends its loop at a finite stream's end, keeps server events named error, rejects with the status and response", async () => {
+  const finite = scripted([() => sse("data: a\n\nevent: error\ndata: b\n\nevent: end\ndata: c\n\n")]);
+  const seen = [];
+  for await (const message of events("http://example.test/", { fetch: finite.fetch, closeOnEnd: true })) seen.push(`${message.type} ${message.data}`);
+  assert.deepEqual(seen, ["message a", "error b", "end c"], "every message, then the loop ends");
+
+  const missing = scripted([() => new Response("gone", { status: 404, statusText: "Not Found" })]);
+  const iterator = events("http://example.test/", { fetch: missing.fetch });
+  const error = await iterator.next().then(
+    () => assert.fail("no message"),
+    (error) => error,
+  );
+  assert.ok(error instanceof EventSourceError);
+  assert.deepEqual([error.code, error.status, await error.response.text()], ["http-status", 404, "gone"]);
+  assert.equal(error.message, "EventSource http://example.test/: the server answered 404 Not Found, not 200");
+});
+
+test("EventSource shell: lastEventIdParam carries the last event ID in the URL instead of the header", async () => {
+  const { fetch, requests } = scripted([() => sse("id: caf\u00e9 1\ndata: a\n\n"), () => sseOpen("data: b\n\n")]);
+  const source = new EventSource("http://example.test/feed?lastEventId=stale&x=1", { fetch, lastEventIdParam: "lastEventId", retry: { initialMs: 1 } });
+  const log = observe(source);
+  await until(() => log.length === 5, "the second connection's message");
+  source.close();
+  assert.deepEqual(log, ["open 1", "message a id=caf\u00e9 1 1", "error 0", "open 1", "message b id=caf\u00e9 1 1"]);
+  assert.deepEqual(
+    requests.map((r) => [r.url, r.init.headers["last-event-id"]]),
+    [
+      ["http://example.test/feed?lastEventId=stale&x=1", undefined],
+      ["http://example.test/feed?lastEventId=caf%C3%A9+1&x=1", undefined],
+    ],
+  );
+  assert.equal(source.url, "http://example.test/feed?lastEventId=stale&x=1", "url stays the original");
+  assert.throws(() => new EventSource("http://example.test/", { lastEventIdParam: "" }), TypeError);
 });

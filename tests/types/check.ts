@@ -1,7 +1,7 @@
 // Compile-time checks of the TypeScript declarations the web package ships:
 // `tsc -p tests/types` must accept every use below and reject the
 // `@ts-expect-error` lines (a declaration that became `any` fails them).
-import { encodeEvent, EventSource, EventSourceError, events, installPolyfill, ready, SseEncodeError, SseParser } from "../../pkg/index.js";
+import { encodeEvent, EventSource, EventSourceError, events, installPolyfill, ready, SseEncodeError, SseParseError, SseParser } from "../../pkg/index.js";
 import type { SseMessage, SsekitErrorEvent, SsekitEventSource } from "../../pkg/index.js";
 
 await ready;
@@ -35,6 +35,24 @@ try {
   if (error instanceof EventSourceError) error.message.trim();
 }
 const cut: boolean = parser.finish();
+
+// Options ssekit adds, the end event and the error fields.
+const finite = new EventSource("/answer", { method: "POST", body: "prompt", closeOnEnd: true, idleTimeoutMs: 30_000, lastEventIdParam: "lastEventId" });
+finite.addEventListener("end", (event: Event) => event.type);
+finite.addEventListener("error", (event) => {
+  const error = event.error;
+  if (error instanceof EventSourceError) {
+    const code: "network" | "idle-timeout" | "http-status" | "content-type" | "gave-up" | "cors" | "unsupported-url" | "rejected" | "load" | "internal" = error.code;
+    const status: number | undefined = error.status;
+    error.response?.headers.get("retry-after");
+    return [code, status, error.attempts + 1, error.cause];
+  }
+  if (error instanceof SseParseError) return error.limit + 1;
+});
+// @ts-expect-error: not a code ssekit uses
+const wrongCode: EventSourceError["code"] = "timeout";
+// @ts-expect-error: closeOnEnd is a boolean
+new EventSource("/x", { closeOnEnd: "yes" });
 const retryMs: number | undefined = parser.reconnectionTime;
 
 // @ts-expect-error: retry is a number of milliseconds
@@ -46,4 +64,4 @@ new EventSource("/x", { headers: () => 42 });
 new EventSource("/x", { body: new ReadableStream() });
 // @ts-expect-error: feed takes bytes or text
 parser.feed(42);
-export { cut, retryMs, wire };
+export { cut, retryMs, wire, wrongCode };

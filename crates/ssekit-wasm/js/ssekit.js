@@ -149,8 +149,10 @@ export const { SseParseError } = {
   // class is `SseParseError` in stack traces without keeping every other name.
   SseParseError: class extends Error {
     constructor(limit) {
-      super(`SSE event exceeds the limit of ${limit} buffered bytes; it was discarded up to the next blank line`);
+      super(`An SSE event exceeded the limit of ${limit} buffered bytes (maxEventBytes); it was discarded up to the next blank line.`);
       this.name = "SseParseError";
+      /** The limit it exceeded, in bytes. */
+      this.limit = limit;
     }
   },
 };
@@ -167,12 +169,22 @@ export const { SseEncodeError } = {
   },
 };
 
-/** An EventSource gave up (retry budget spent, response refused, wasm missing). */
+/**
+ * Why an EventSource attempt failed (on a reconnect's `error` event) or why
+ * the source failed for good (on the last `error` event, and what `events()`
+ * throws). `code` says which case it is; `status` and `response` are the
+ * HTTP response's when there was one; `attempts` counts the consecutive
+ * failed reconnects; `cause` is the underlying error.
+ */
 export const { EventSourceError } = {
   EventSourceError: class extends Error {
-    constructor(message, options) {
-      super(message, options);
+    constructor(message, options = undefined) {
+      super(message, options?.cause === undefined ? undefined : { cause: options.cause });
       this.name = "EventSourceError";
+      this.code = options?.code ?? "internal";
+      this.status = options?.status;
+      this.response = options?.response;
+      this.attempts = options?.attempts ?? 0;
     }
   },
 };
@@ -185,6 +197,7 @@ class Stream {
   constructor(maxEventBytes, flags, lastEventId) {
     this.limit = maxEventBytes;
     this.handle = wasm.stream_new(maxEventBytes, flags);
+    this.time = 0; // when the chunk being fed arrived (an EventSource's idle timeout)
     this.lastEventId = lastEventId;
     this.reset();
   }
@@ -234,7 +247,7 @@ class Stream {
     // bytes do not repay.
     if (bytes.length <= 32) for (let i = 0; i < bytes.length; i++) u8[input + i] = bytes[i];
     else u8.set(bytes, input);
-    const words = wasm.stream_feed(handle, bytes.length);
+    const words = wasm.stream_feed(handle, bytes.length, this.time);
     memory();
     const carryFrom = u32[header];
     // Nothing to report and the open line goes on from where it was: the
@@ -590,15 +603,22 @@ const CONNECTING = 0;
 const OPEN = 1;
 const CLOSED = 2;
 
-// Transitions as the wasm packs them: kind | detail << 2 | status << 8
+// Transitions as the wasm packs them: kind | detail << 3 | status << 8
 // (defined in crates/ssekit-wasm/src/lib.rs `transition`; a test there checks
 // these values).
 const T_OPEN = 1;
 const T_RECONNECT = 2;
 const T_FAIL = 3;
+const T_ENDED = 4;
+const CAUSE_STATUS = 2;
+const CAUSE_IDLE = 3;
+const FAIL_STATUS = 0;
+const FAIL_CONTENT_TYPE = 1;
 const FAIL_GAVE_UP = 2;
 
 const MAX_TIMER_MS = 2 ** 31 - 1;
+// A no-cors probe that has not answered in this long proves nothing.
+const PROBE_MS = 10_000;
 const now = () => Math.floor(performance.now());
 const isWorkers = () => globalThis.navigator?.userAgent === "Cloudflare-Workers";
 const hidden = () => globalThis.document?.visibilityState === "hidden";
@@ -629,11 +649,11 @@ function plainEvent(type, props) {
   return event;
 }
 
-function errorDetails(response, error) {
-  const details = { status: response.status, statusText: response.statusText, headers: response.headers, response };
-  if (error !== undefined) details.error = error;
-  return details;
+function responseDetails(response) {
+  return { status: response.status, statusText: response.statusText, headers: response.headers, response };
 }
+
+const statusLine = (response) => `${response.status}${response.statusText ? ` ${response.statusText}` : ""}`;
 
 function replayableBody(body) {
   if (body === undefined || body === null) return undefined;
@@ -659,6 +679,12 @@ function headerList(init) {
   }
 }
 
+// Request headers a cross-origin fetch may send without a CORS preflight
+// (Fetch's CORS-safelisted request-headers, as far as an EventSource sends
+// them).
+const SAFELISTED = new Set(["accept", "accept-language", "content-language", "content-type"]);
+const SIMPLE_TYPE = /^\s*(application\/x-www-form-urlencoded|multipart\/form-data|text\/plain)\s*(;|$)/i;
+
 // Reads `init` once, at construction: a mistake is a TypeError or RangeError
 // from the constructor, not a failure on some later reconnect.
 function readOptions(init) {
@@ -679,6 +705,8 @@ function readOptions(init) {
   const lastEventId =
     optionalString(init, "lastEventId", owner) ?? (typeof headers === "function" ? undefined : headers.find(([name]) => name === "last-event-id")?.[1]) ?? "";
   if (/[\0\r\n]/.test(lastEventId)) throw new TypeError("EventSource: lastEventId must not contain NUL, CR or LF");
+  const lastEventIdParam = optionalString(init, "lastEventIdParam", owner);
+  if (lastEventIdParam === "") throw new TypeError("EventSource: lastEventIdParam must be a query parameter name, not empty");
   const retry = init.retry ?? {};
   if (!isObject(retry)) throw new TypeError("EventSource: retry must be an object");
   const integer = "retry.initialMs, maxMs and maxAttempts must be non-negative integers";
@@ -692,6 +720,7 @@ function readOptions(init) {
   const statuses = retry.statuses ?? [];
   const statusMessage = "EventSource: retry.statuses must be an array of HTTP statuses (100-599, not 200)";
   if (!Array.isArray(statuses) || !statuses.every((s) => Number.isInteger(s) && s >= 100 && s <= 599 && s !== 200)) throw new TypeError(statusMessage);
+  const idleTimeoutMs = number(init, "idleTimeoutMs", owner, (n) => isCount(n) && n >= 1, "idleTimeoutMs must be a positive integer (milliseconds)");
   const fn = (key) => {
     if (init[key] != null && typeof init[key] !== "function") throw new TypeError(`EventSource: ${key} must be a function`);
     return init[key] ?? undefined;
@@ -704,14 +733,44 @@ function readOptions(init) {
     method,
     body,
     lastEventId,
+    lastEventIdParam,
     policy,
     statuses,
+    idleTimeoutMs,
+    closeOnEnd: Boolean(init.closeOnEnd),
     signal,
     fetch: fn("fetch"),
     onResponse: fn("onResponse"),
     pauseWhenHidden: Boolean(init.pauseWhenHidden),
     maxEventBytes: maxEventBytes(init, owner),
   };
+}
+
+// `promise`, or a rejection once `signal` aborts: a custom fetch may ignore
+// the signal, and an attempt must end when it is aborted all the same.
+function untilAborted(promise, signal) {
+  return new Promise((resolve, reject) => {
+    const abort = () => reject(signal.reason);
+    signal.addEventListener("abort", abort, { once: true });
+    Promise.resolve(promise).then(
+      (value) => {
+        signal.removeEventListener("abort", abort);
+        if (signal.aborted) value?.body?.cancel?.().catch(() => {});
+        resolve(value);
+      },
+      (error) => {
+        signal.removeEventListener("abort", abort);
+        reject(error);
+      },
+    );
+  });
+}
+
+// Would a failed fetch of `url` have been cross-origin in this realm? Only
+// there can CORS refuse it (Node, Deno and workerd have no origin).
+function crossOrigin(url) {
+  const origin = globalThis.location?.origin;
+  return typeof origin === "string" && origin !== "null" && new URL(url).origin !== origin;
 }
 
 // Per-instance private state lives in fields; `events()` taps an instance
@@ -740,7 +799,7 @@ export const { EventSource } = {
     #attempt = null; // the request in flight, aborted by close() or a hidden page
     #wake = null; // resolves the current wait early (close, visible again)
     #handlers = { open: null, message: null, error: null };
-    #tap = null;
+    #tap = null; // events(): { message(plain), control(event) }
 
     constructor(url, init = undefined) {
       super();
@@ -759,7 +818,7 @@ export const { EventSource } = {
         return;
       }
       signal?.addEventListener("abort", () => this.close(), { once: true, signal: this.#closed.signal });
-      this.#run().catch((error) => this.#fail({ error }));
+      this.#run().catch((cause) => this.#fail(cause));
     }
 
     get url() {
@@ -785,20 +844,30 @@ export const { EventSource } = {
     }
 
     #dispatch(event) {
-      if (this.#tap && event.type === "error") this.#tap(event);
+      this.#tap?.control(event);
       this.dispatchEvent(event);
+    }
+
+    #error(message, code, fields) {
+      const attempts = this.#machine ? wasm.source_failed_attempts(this.#machine) : 0;
+      return new EventSourceError(`EventSource ${this.#url}: ${message}`, { code, attempts, ...fields });
     }
 
     // C7 outside the machine's knowledge: the wasm did not load, or this file
     // failed. CLOSED, `error`.
-    #fail(details) {
+    #fail(cause) {
       if (this.readyState === CLOSED) return;
+      const error = cause instanceof EventSourceError ? cause : this.#error(`failed inside ssekit: ${cause?.message ?? cause}`, "internal", { cause });
       this.close();
-      this.#dispatch(plainEvent("error", details));
+      this.#dispatch(plainEvent("error", { error }));
     }
 
     async #run() {
-      await engine();
+      try {
+        await engine();
+      } catch (cause) {
+        throw this.#error(`ssekit's wasm core did not load: ${cause?.message ?? cause}`, "load", { cause });
+      }
       if (this.#state === CLOSED) return;
       const options = this.#options;
       const stream = new Stream(options.maxEventBytes, 0, options.lastEventId);
@@ -807,7 +876,7 @@ export const { EventSource } = {
       memory();
       const input = wasm.input(idLength + 2 * options.statuses.length) + idLength;
       options.statuses.forEach((status, i) => new DataView(wasm.memory.buffer).setUint16(input + 2 * i, status, true));
-      wasm.source_start(handle, idLength, options.statuses.length, ...options.policy);
+      wasm.source_start(handle, idLength, options.statuses.length, ...options.policy, options.idleTimeoutMs ?? -1, options.closeOnEnd);
       this.#stream = stream;
       this.#machine = handle;
       const closed = this.#closed.signal;
@@ -817,7 +886,7 @@ export const { EventSource } = {
         // class (a rejected fetch would otherwise look like a network error
         // and be retried forever).
         if (!/^https?:$/.test(new URL(this.#url).protocol)) {
-          const error = new EventSourceError(`EventSource: cannot connect to ${this.#url}: only http and https URLs can be fetched`);
+          const error = this.#error("only http: and https: URLs can be fetched", "unsupported-url");
           this.#apply(wasm.source_reject(handle), { error });
           return;
         }
@@ -849,6 +918,11 @@ export const { EventSource } = {
           if (due < 0 && !paused) break; // CLOSED
           await this.#wait(paused ? Infinity : due - now());
         }
+      } catch (cause) {
+        // A fault in this file: fail for good, with it as the cause.
+        const error = this.#error(`failed inside ssekit: ${cause?.message ?? cause}`, "internal", { cause });
+        this.#attempt?.abort();
+        this.#apply(wasm.source_reject(handle), { error });
       } finally {
         // The machine's last word: CLOSED. The handle goes; #state keeps it.
         this.#state = CLOSED;
@@ -878,14 +952,49 @@ export const { EventSource } = {
       });
     }
 
+    // The idle timeout of one attempt: a timer at the machine's deadline; when
+    // it fires early (bytes came meanwhile) it is set again for the new one,
+    // so a chunk costs no timer call. Returns its stop function.
+    #watchIdle(controller) {
+      const handle = this.#machine;
+      const ms = this.#options.idleTimeoutMs;
+      let timer;
+      const arm = () => {
+        const due = wasm.source_poll_timeout(handle);
+        if (due < 0) return;
+        timer = setTimeout(check, Math.max(0, Math.min(due - now(), MAX_TIMER_MS)));
+        timer?.unref?.();
+      };
+      const check = () => {
+        if (controller.signal.aborted || this.#machine !== handle) return;
+        const verdict = wasm.source_timeout(handle, now(), Math.random());
+        if ((verdict & 7) === 0) return arm();
+        controller.abort();
+        this.#apply(verdict, { error: this.#error(`no byte arrived for ${ms} ms (idleTimeoutMs); reconnecting`, "idle-timeout") });
+      };
+      arm();
+      return () => clearTimeout(timer);
+    }
+
     // One request: fetch, C4, stream the body until it ends.
     async #connect() {
+      const controller = new AbortController();
+      this.#attempt = controller;
+      const stopIdle = this.#options.idleTimeoutMs === undefined ? null : this.#watchIdle(controller);
+      try {
+        await this.#request(controller);
+      } finally {
+        stopIdle?.();
+        if (this.#attempt === controller) this.#attempt = null;
+      }
+    }
+
+    async #request(controller) {
       const options = this.#options;
       const handle = this.#machine;
       const stream = this.#stream;
-      const controller = new AbortController();
-      this.#attempt = controller;
       const random = Math.random;
+      const gone = () => controller.signal.aborted || this.readyState === CLOSED;
       const headers = { accept: "text/event-stream" };
       let body = options.body;
       try {
@@ -895,16 +1004,27 @@ export const { EventSource } = {
       } catch (error) {
         // The caller's function failed: this attempt fails with its error,
         // and the retry policy counts it like a network error.
-        if (controller.signal.aborted || this.readyState === CLOSED) return;
+        if (gone()) return;
         return this.#apply(wasm.source_network_error(handle, now(), random()), { error });
       }
-      if (controller.signal.aborted || this.readyState === CLOSED) return;
-      // C6: Last-Event-ID when not empty, its UTF-8 bytes as a byte string.
+      if (gone()) return;
+      // C6: the last event ID when not empty: its UTF-8 bytes as a byte string
+      // in Last-Event-ID, or in a query parameter (lastEventIdParam), which a
+      // cross-origin server can read without allowing the header in a
+      // preflight.
+      let url = this.#url;
       const idLength = wasm.source_last_event_id_len(handle);
       if (idLength > 0) {
         memory();
         const at = wasm.source_last_event_id(handle);
-        headers["last-event-id"] = String.fromCharCode(...u8.subarray(at, at + idLength));
+        const bytes = u8.subarray(at, at + idLength);
+        if (options.lastEventIdParam === undefined) {
+          headers["last-event-id"] = String.fromCharCode(...bytes);
+        } else {
+          const withId = new URL(url);
+          withId.searchParams.set(options.lastEventIdParam, new TextDecoder().decode(bytes));
+          url = withId.href;
+        }
       }
       const init = { method: options.method, headers, signal: controller.signal };
       if (body !== undefined) init.body = body;
@@ -916,35 +1036,42 @@ export const { EventSource } = {
       }
       let response;
       try {
-        response = await (options.fetch ?? globalThis.fetch)(this.#url, init);
-      } catch {
-        // A rejected fetch is a network error (or our own abort). The error
-        // event of a reconnect is a plain Event, as the standard's.
-        if (controller.signal.aborted || this.readyState === CLOSED) return;
-        return this.#apply(wasm.source_network_error(handle, now(), random()));
+        response = await untilAborted((options.fetch ?? globalThis.fetch)(url, init), controller.signal);
+      } catch (cause) {
+        // A rejected fetch is a network error, a CORS refusal or our own abort.
+        if (gone()) return;
+        const refusal = options.fetch ? null : await this.#corsRefusal(url, init, cause);
+        if (gone()) return;
+        if (refusal) return this.#apply(wasm.source_reject(handle), { error: refusal });
+        const error = this.#error(`the request failed: ${cause?.message ?? cause}`, "network", { cause });
+        return this.#apply(wasm.source_network_error(handle, now(), random()), { error });
       }
       if (controller.signal.aborted) return response?.body?.cancel?.().catch(() => {});
       if (!response || typeof response.status !== "number" || !response.headers) {
-        return this.#apply(wasm.source_reject(handle), { error: new EventSourceError("EventSource: fetch did not return a Response") });
+        return this.#apply(wasm.source_reject(handle), { error: this.#error("fetch did not return a Response", "rejected") });
       }
       if (options.onResponse) {
         let verdict;
         try {
           verdict = await options.onResponse(response);
-        } catch (error) {
-          return this.#apply(wasm.source_reject(handle), errorDetails(response, error));
+        } catch (cause) {
+          const error = this.#error(`onResponse threw: ${cause?.message ?? cause}`, "rejected", { cause, status: response.status, response });
+          return this.#apply(wasm.source_reject(handle), { ...responseDetails(response), error });
         }
         if (controller.signal.aborted) return;
         if (verdict === false) {
-          return this.#apply(wasm.source_reject(handle), errorDetails(response, new EventSourceError("EventSource: onResponse rejected the response")));
+          const error = this.#error(`onResponse refused the response (${statusLine(response)})`, "rejected", { status: response.status, response });
+          return this.#apply(wasm.source_reject(handle), { ...responseDetails(response), error });
         }
       }
       const contentType = response.headers.get("content-type");
       const typeLength = contentType === null ? NONE : putString(contentType);
       const verdict = wasm.source_response(handle, now(), response.status, typeLength, random());
-      if ((verdict & 3) !== T_OPEN) {
-        response.body?.cancel?.().catch(() => {});
-        return this.#apply(verdict, errorDetails(response));
+      if ((verdict & 7) !== T_OPEN) {
+        // A refused response is the user's to read (error.response), except
+        // a 200 of another type: it may never end.
+        if (response.status === 200) response.body?.cancel?.().catch(() => {});
+        return this.#apply(verdict, { ...responseDetails(response), error: this.#refusal(verdict, response, contentType) });
       }
       this.#dispatch(plainEvent("open"));
       // D4: the origin of the final URL (after redirects), once per connection.
@@ -956,7 +1083,7 @@ export const { EventSource } = {
       const dispatch = tap
         ? // events(): the iterator takes plain messages; no event is built.
           (type, data, lastEventId, id) => {
-            tap({ type, data, lastEventId, id, origin });
+            tap.message({ type, data, lastEventId, id, origin });
             return this.readyState !== CLOSED;
           }
         : (type, data, lastEventId) => {
@@ -981,48 +1108,118 @@ export const { EventSource } = {
         },
       };
       let ended = false;
+      let failure;
       try {
         const reader = response.body.getReader();
+        // A custom fetch may ignore the signal: cancelling the reader ends
+        // the read all the same (close, pause, idle timeout).
+        controller.signal.addEventListener("abort", () => reader.cancel().catch(() => {}), { once: true });
         for (;;) {
           const { done, value } = await reader.read();
           if (done) {
             ended = true;
             break;
           }
-          if (this.readyState !== OPEN) break;
+          if (this.readyState !== OPEN || controller.signal.aborted) break;
+          stream.time = now();
           if (!stream.feed(value instanceof Uint8Array ? value : new Uint8Array(value), sink)) break;
           if (this.readyState !== OPEN) break;
         }
-      } catch {
-        // A failed read is a network error (or our own abort: close or pause).
+      } catch (cause) {
+        // A failed read is a network error (or our own abort: close, pause,
+        // idle timeout).
+        failure = cause;
       }
-      if (this.#attempt === controller) this.#attempt = null;
-      if (this.readyState !== OPEN) return;
+      if (this.readyState !== OPEN || controller.signal.aborted) return;
       // C5: any end that is not an abort re-establishes the connection (the
-      // reconnect resets the stream's JS half, the machine its scanner).
-      this.#apply(ended ? wasm.source_end(handle, now(), random()) : wasm.source_network_error(handle, now(), random()));
+      // reconnect resets the stream's JS half, the machine its scanner),
+      // unless closeOnEnd makes a clean end final.
+      if (ended) return this.#apply(wasm.source_end(handle, now(), random()));
+      const error = this.#error(`reading the response failed: ${failure?.message ?? failure}`, "network", { cause: failure });
+      this.#apply(wasm.source_network_error(handle, now(), random()), { error });
+    }
+
+    // The error of a response the machine did not open.
+    #refusal(verdict, response, contentType) {
+      const kind = verdict & 7;
+      const detail = (verdict >>> 3) & 31;
+      const fields = { status: response.status, response };
+      // A retry status: reconnecting, or the last straw for the retry policy.
+      if ((kind === T_RECONNECT && detail === CAUSE_STATUS) || (kind === T_FAIL && detail === FAIL_GAVE_UP)) {
+        return this.#error(`the server answered ${statusLine(response)}`, "http-status", fields);
+      }
+      if (kind === T_FAIL && detail === FAIL_STATUS) {
+        return this.#error(`the server answered ${statusLine(response)}, not 200`, "http-status", fields);
+      }
+      if (kind === T_FAIL && detail === FAIL_CONTENT_TYPE) {
+        return this.#error(`the response's Content-Type is ${contentType === null ? "missing" : JSON.stringify(contentType)}, not text/event-stream`, "content-type", fields);
+      }
+      return undefined;
+    }
+
+    // After a cross-origin fetch rejected: did CORS refuse it, or is the
+    // server unreachable? fetch() rejects both with the same TypeError. A
+    // no-cors HEAD needs no CORS permission and resolves (opaque) whenever the
+    // server answers, so if it resolves, the server is there and the refusal
+    // was CORS: for good, as the native EventSource fails. If it rejects too,
+    // the network is to blame and the attempt is retried. Returns the
+    // EventSourceError of a refusal, or null.
+    async #corsRefusal(url, init, cause) {
+      if (!crossOrigin(url)) return null;
+      const probe = new AbortController();
+      const stop = () => probe.abort();
+      init.signal.addEventListener("abort", stop, { once: true });
+      const timer = setTimeout(stop, PROBE_MS);
+      try {
+        const response = await globalThis.fetch(url, { method: "HEAD", mode: "no-cors", cache: "no-store", credentials: init.credentials, signal: probe.signal });
+        response.body?.cancel?.().catch(() => {});
+      } catch {
+        return null;
+      } finally {
+        clearTimeout(timer);
+        init.signal.removeEventListener("abort", stop);
+        probe.abort();
+      }
+      // What needed a preflight, if anything: the preflight may be what the
+      // server refused.
+      const unsafe = Object.entries(init.headers)
+        .filter(([name, value]) => !SAFELISTED.has(name) || (name === "content-type" && !SIMPLE_TYPE.test(value)))
+        .map(([name]) => name);
+      const simple = /^(GET|HEAD|POST)$/i.test(init.method);
+      let message = `the server answered, but CORS refused the request (no or a wrong Access-Control-Allow-Origin${this.#withCredentials ? ", or no Access-Control-Allow-Credentials" : ""}${unsafe.length > 0 || !simple ? `, or its preflight does not allow ${[...(simple ? [] : [init.method]), ...unsafe].join(", ")}` : ""})`;
+      if (unsafe.includes("last-event-id")) {
+        message += "; to resume without the Last-Event-ID header, which needs a preflight cross-origin, send the ID in the URL with the lastEventIdParam option";
+      }
+      return this.#error(message, "cors", { cause });
     }
 
     // Fires what a transition asks for (the machine already moved readyState).
     #apply(verdict, details = undefined) {
-      const kind = verdict & 3;
+      const kind = verdict & 7;
       if (kind === T_RECONNECT) {
         this.#stream.reset();
         this.#dispatch(plainEvent("error", details));
       } else if (kind === T_FAIL) {
-        const reason = (verdict >>> 2) & 63;
-        if (reason === FAIL_GAVE_UP) {
+        if (((verdict >>> 3) & 31) === FAIL_GAVE_UP) {
           const attempts = wasm.source_failed_attempts(this.#machine);
-          details = { ...details, error: new EventSourceError(`EventSource gave up after ${attempts} reconnection attempts`) };
+          const last = details?.error;
+          const message =
+            attempts === 0
+              ? "the connection failed and retry.maxAttempts allows no reconnection"
+              : `gave up after ${attempts} failed reconnection attempt${attempts === 1 ? "" : "s"}`;
+          details = { ...details, error: this.#error(last ? `${message}; the last: ${last.message ?? last}` : message, "gave-up", { cause: last, status: last?.status, response: last?.response }) };
         }
         this.#closed.abort();
         this.#dispatch(plainEvent("error", details));
+      } else if (kind === T_ENDED) {
+        this.#closed.abort();
+        this.#dispatch(plainEvent("end"));
       }
     }
 
     static {
-      tap = (source, fn) => {
-        source.#tap = fn;
+      tap = (source, sink) => {
+        source.#tap = sink;
       };
       // Event handler attributes: one listener, added on first assignment,
       // that calls whatever handler is current (so it keeps the place in the
@@ -1058,9 +1255,10 @@ export const { EventSource } = {
 /**
  * `for await (const message of events(url, init))`: every message, of any
  * type, as a plain `{ type, data, lastEventId, id, origin }` (no MessageEvent is
- * built, and the iterator's `source` dispatches only `open` and `error`);
- * ends when the source closes or `init.signal` aborts; throws when the source
- * fails for good.
+ * built, and the iterator's `source` dispatches only `open`, `error` and
+ * `end`); ends when the source closes, `init.signal` aborts or a finite stream
+ * (`closeOnEnd`) ends; throws the EventSourceError when the source fails for
+ * good.
  */
 export function events(url, init = undefined) {
   const source = new EventSource(url, init);
@@ -1072,12 +1270,15 @@ export function events(url, init = undefined) {
     wake = null;
     resolve?.();
   };
-  tap(source, (event) => {
-    if (event.type !== "error") queue.push(event);
-    else if (source.readyState === CLOSED) {
-      failure = event.error ?? new EventSourceError(event.status ? `EventSource failed: HTTP ${event.status}` : "EventSource failed");
-    }
-    notify();
+  tap(source, {
+    message(message) {
+      queue.push(message);
+      notify();
+    },
+    control(event) {
+      if (event.type === "error" && source.readyState === CLOSED) failure = event.error;
+      notify();
+    },
   });
   init?.signal?.addEventListener("abort", notify, { once: true });
   return {

@@ -167,10 +167,14 @@ pub fn stream_free(h: u32) {
 }
 
 /// Scans the first `len` input bytes; returns how many record words there
-/// are at header word 1 (header word 0: where the open line starts).
+/// are at header word 1 (header word 0: where the open line starts). `now`
+/// is when they arrived, for an EventSource's idle timeout.
 #[wasm_bindgen]
-pub fn stream_feed(h: u32, len: u32) -> u32 {
+pub fn stream_feed(h: u32, len: u32, now: f64) -> u32 {
     let handle = handle(h);
+    if let Some(connection) = &mut handle.connection {
+        connection.handle_progress(ms(now));
+    }
     let shared = shared();
     let input = shared.input.get(..len as usize).unwrap_or(&shared.input);
     let needed = scan::capacity_for(input.len());
@@ -213,7 +217,8 @@ pub fn stream_retry(h: u32) -> f64 {
 
 /// Makes the stream an EventSource's: the input area holds the initial last
 /// event ID (`id_len` bytes of UTF-8) and then `statuses` little-endian u16
-/// retry statuses. Negative `max_ms` / `max_attempts` mean no limit.
+/// retry statuses. Negative `max_ms` / `max_attempts` / `idle_ms` mean no
+/// limit.
 #[allow(clippy::too_many_arguments)]
 #[wasm_bindgen]
 pub fn source_start(
@@ -225,6 +230,8 @@ pub fn source_start(
     multiplier: f64,
     jitter: f64,
     max_attempts: f64,
+    idle_ms: f64,
+    close_on_end: bool,
 ) {
     let handle = handle(h);
     let input = &shared().input;
@@ -247,6 +254,8 @@ pub fn source_start(
         retry_statuses,
         last_event_id: String::from(text(id)),
         max_event_bytes: handle.scanner.max_event_bytes(),
+        idle_timeout_ms: (idle_ms >= 0.0).then(|| ms(idle_ms)),
+        close_on_end,
     }));
 }
 
@@ -254,7 +263,7 @@ fn connection(h: u32) -> Option<&'static mut Connection> {
     handle(h).connection.as_mut()
 }
 
-/// How a transition is packed for JavaScript: `kind | detail << 2 |
+/// How a transition is packed for JavaScript: `kind | detail << 3 |
 /// status << 8`. The one definition of this format; js/ssekit.js reads the
 /// values it needs under the same names (`T_OPEN`, …), and a test checks
 /// that they agree.
@@ -264,13 +273,29 @@ pub mod transition {
     /// readyState OPEN: fire `open`.
     pub const T_OPEN: u32 = 1;
     /// readyState CONNECTING: fire `error`, wait, reconnect. Detail: the
-    /// cause (0 the body ended, 1 a network error, 2 a retry status).
+    /// cause (`CAUSE_*`).
     pub const T_RECONNECT: u32 = 2;
-    /// readyState CLOSED for good: fire `error`. Detail: the reason (0 a
-    /// status, 1 the content type, [`FAIL_GAVE_UP`], 3 rejected by the shell).
+    /// readyState CLOSED for good: fire `error`. Detail: the reason
+    /// (`FAIL_*`).
     pub const T_FAIL: u32 = 3;
+    /// readyState CLOSED: the finite stream is complete; fire `end`.
+    pub const T_ENDED: u32 = 4;
+    /// [`T_RECONNECT`] detail: the body ended cleanly.
+    pub const CAUSE_ENDED: u32 = 0;
+    /// [`T_RECONNECT`] detail: the request or the body failed.
+    pub const CAUSE_NETWORK: u32 = 1;
+    /// [`T_RECONNECT`] detail: a retry status (in the status bits).
+    pub const CAUSE_STATUS: u32 = 2;
+    /// [`T_RECONNECT`] detail: the idle timeout ran out.
+    pub const CAUSE_IDLE: u32 = 3;
+    /// [`T_FAIL`] detail: a status that is not 200 (in the status bits).
+    pub const FAIL_STATUS: u32 = 0;
+    /// [`T_FAIL`] detail: not `text/event-stream`.
+    pub const FAIL_CONTENT_TYPE: u32 = 1;
     /// [`T_FAIL`] detail: the retry policy gave up.
     pub const FAIL_GAVE_UP: u32 = 2;
+    /// [`T_FAIL`] detail: the shell refused (`source_reject`).
+    pub const FAIL_REJECTED: u32 = 3;
 }
 
 fn pack(h: u32, transition: Transition) -> u32 {
@@ -279,22 +304,24 @@ fn pack(h: u32, transition: Transition) -> u32 {
         Transition::None => (T_NONE, 0, 0),
         Transition::Open => (T_OPEN, 0, 0),
         Transition::Reconnecting { cause, .. } => match cause {
-            Cause::Ended => (T_RECONNECT, 0, 0),
-            Cause::NetworkError => (T_RECONNECT, 1, 0),
-            Cause::Status(status) => (T_RECONNECT, 2, status),
+            Cause::Ended => (T_RECONNECT, CAUSE_ENDED, 0),
+            Cause::NetworkError => (T_RECONNECT, CAUSE_NETWORK, 0),
+            Cause::Status(status) => (T_RECONNECT, CAUSE_STATUS, status),
+            Cause::IdleTimeout => (T_RECONNECT, CAUSE_IDLE, 0),
         },
         Transition::Failed(failure) => match failure {
-            Failure::Status(status) => (T_FAIL, 0, status),
-            Failure::ContentType => (T_FAIL, 1, 0),
+            Failure::Status(status) => (T_FAIL, FAIL_STATUS, status),
+            Failure::ContentType => (T_FAIL, FAIL_CONTENT_TYPE, 0),
             Failure::GaveUp { .. } => (T_FAIL, FAIL_GAVE_UP, 0),
-            _ => (T_FAIL, 3, 0),
+            Failure::Rejected => (T_FAIL, FAIL_REJECTED, 0),
         },
+        Transition::Ended => (T_ENDED, 0, 0),
     };
     if kind >= T_RECONNECT {
         // Whatever ended, the cut-off event goes with it (P12).
         let _ = handle(h).scanner.finish();
     }
-    kind | detail << 2 | u32::from(status) << 8
+    kind | detail << 3 | u32::from(status) << 8
 }
 
 /// The attempt number of a request due now, or -1 (none due yet).
@@ -356,6 +383,13 @@ pub fn source_response(h: u32, now: f64, status: u32, type_len: u32, random: f64
 #[wasm_bindgen]
 pub fn source_end(h: u32, now: f64, random: f64) -> u32 {
     let transition = connection(h).map_or(Transition::None, |c| c.handle_end(ms(now), random));
+    pack(h, transition)
+}
+
+/// The idle timeout's deadline (`source_poll_timeout`) came.
+#[wasm_bindgen]
+pub fn source_timeout(h: u32, now: f64, random: f64) -> u32 {
+    let transition = connection(h).map_or(Transition::None, |c| c.handle_timeout(ms(now), random));
     pack(h, transition)
 }
 

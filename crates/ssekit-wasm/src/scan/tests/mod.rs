@@ -555,6 +555,11 @@ fn the_shell_reads_the_same_constants() {
         ("T_OPEN", T_OPEN),
         ("T_RECONNECT", T_RECONNECT),
         ("T_FAIL", T_FAIL),
+        ("T_ENDED", T_ENDED),
+        ("CAUSE_STATUS", CAUSE_STATUS),
+        ("CAUSE_IDLE", CAUSE_IDLE),
+        ("FAIL_STATUS", FAIL_STATUS),
+        ("FAIL_CONTENT_TYPE", FAIL_CONTENT_TYPE),
         ("FAIL_GAVE_UP", FAIL_GAVE_UP),
     ] {
         assert_eq!(constant(name), value, "{name} in js/ssekit.js");
