@@ -1,8 +1,9 @@
 //! One test per rule of the WHATWG "Server-sent events" section (9.2), as
-//! the project's checklist numbers them (P1–P12, D1–D6), each named after
-//! its rule. The expected outputs are written from the spec text, not
-//! from this parser. Every input is also cut every way `common::chunkings`
-//! knows (1, 2, 3, … bytes and random splits) and must be observed the same.
+//! the project's checklist (docs/spec.md) numbers them (P1–P12, D1–D6),
+//! each named after its rule. The expected outputs are written from the
+//! spec text, not from this parser. Every input is also cut every way
+//! `common::chunkings` knows (1, 2, 3, … bytes and random splits) and must
+//! be observed the same.
 //!
 //! The same file runs natively and, compiled to wasm32, in headless browsers.
 

@@ -2,8 +2,9 @@
 //!
 //! It follows the "Interpreting an event stream" algorithm of the HTML
 //! Standard (9.2.6) line by line; each step below names the sentence it
-//! implements. Browser-level state that outlives one block of fields (the
-//! persisted last event ID, the default event type) lives in
+//! implements and its rule's ID in the project's checklist, docs/spec.md.
+//! Browser-level state that outlives one block of fields (the persisted
+//! last event ID, the default event type) lives in
 //! [`Dispatcher`](crate::Dispatcher), not here.
 //!
 //! # Cost

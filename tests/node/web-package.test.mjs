@@ -2,7 +2,8 @@
 // loaded synchronously on import): `SseParser`, `encodeEvent`, and the
 // `EventSource` shell driven through an injected `fetch` that returns real
 // `Response` streams (every decision checked exactly, no server), then over
-// Node's own fetch against the fault-injecting test server.
+// Node's own fetch against the fault-injecting test server. Rule IDs in test
+// titles (C4, D6) are defined in docs/spec.md.
 //
 //   SSEKIT_PKG=pkg SSEKIT_TEST_SERVER=http://127.0.0.1:PORT node --test tests/node/*.test.mjs
 import { resolve } from "node:path";
