@@ -6,12 +6,16 @@
 //
 // Every response answers CORS for any origin (credentials included), and every
 // preflight is accepted, so the test page (served from another port) can send
-// custom headers, Last-Event-ID and bodies.
+// custom headers, Last-Event-ID and bodies — unless a request asks for a CORS
+// fault with `cors=`: `none` (no Access-Control-Allow-Origin), `wrong` (another
+// origin), `empty` (an empty one), `nolei` (preflights do not allow the
+// Last-Event-ID header); and `corp=none` leaves out Cross-Origin-Resource-Policy.
 //
 // Endpoints (query parameters in brackets):
 //   /stream [n=3 interval=0 event= retry= ids=1 idtext= end=eof|hold]  n events "0".."n-1"
 //                                (idtext: every event's id is that text)
-//   /seq    [key n=5 drop=0]     resumable: ids 1..n continuing after Last-Event-ID;
+//   /seq    [key n=5 drop=0]     resumable: ids 1..n continuing after Last-Event-ID
+//                                (or the lastEventId query parameter);
 //                                drop=K cuts the connection after K events (mid-event)
 //   /split                       hostile chunk boundaries: CR|LF, inside UTF-8 characters
 //   /cut                         one event, then half an event, then a dropped socket
@@ -36,9 +40,13 @@ import { join, resolve } from "node:path";
 
 const requests = new Map(); // key -> [{ lastEventId, method }]
 
-function cors(req, res) {
+function cors(req, res, fault, corp) {
   const origin = req.headers.origin;
-  if (origin) {
+  if (fault === "none") {
+    // No CORS headers at all.
+  } else if (fault === "wrong" || fault === "empty") {
+    res.setHeader("Access-Control-Allow-Origin", fault === "wrong" ? "http://wrong.example" : "");
+  } else if (origin) {
     res.setHeader("Access-Control-Allow-Origin", origin);
     res.setHeader("Access-Control-Allow-Credentials", "true");
     res.setHeader("Vary", "Origin");
@@ -46,6 +54,10 @@ function cors(req, res) {
     res.setHeader("Access-Control-Allow-Origin", "*");
   }
   res.setHeader("Access-Control-Expose-Headers", "X-Test-Reason");
+  // The test pages are cross-origin isolated (wasm-bindgen-test serves them
+  // with COEP require-corp): a no-cors response reaches them only with this
+  // header, and EventSource's CORS probe is a no-cors request.
+  if (corp !== "none") res.setHeader("Cross-Origin-Resource-Policy", "cross-origin");
 }
 
 function sse(res, status = 200) {
@@ -86,7 +98,7 @@ const routes = {
   async seq(req, res, q) {
     const n = Number(q.get("n") ?? 5);
     const drop = Number(q.get("drop") ?? 0);
-    const last = Number(req.headers["last-event-id"] ?? 0);
+    const last = Number(req.headers["last-event-id"] ?? q.get("lastEventId") ?? 0);
     sse(res);
     let sent = 0;
     for (let id = last + 1; id <= n; id++) {
@@ -240,9 +252,9 @@ const routes = {
 };
 
 const server = http.createServer(async (req, res) => {
-  cors(req, res);
   const url = new URL(req.url, "http://localhost");
   const q = url.searchParams;
+  cors(req, res, q.get("cors"), q.get("corp"));
   if (q.has("key") && url.pathname !== "/stats") {
     const seen = requests.get(q.get("key")) ?? [];
     seen.push({
@@ -255,7 +267,9 @@ const server = http.createServer(async (req, res) => {
   }
   if (req.method === "OPTIONS") {
     res.setHeader("Access-Control-Allow-Methods", "GET, POST, PUT, PATCH, DELETE");
-    res.setHeader("Access-Control-Allow-Headers", req.headers["access-control-request-headers"] ?? "");
+    const asked = req.headers["access-control-request-headers"] ?? "";
+    const allowed = q.get("cors") === "nolei" ? asked.split(",").map((h) => h.trim()).filter((h) => h.toLowerCase() !== "last-event-id").join(", ") : asked;
+    res.setHeader("Access-Control-Allow-Headers", allowed);
     res.setHeader("Access-Control-Max-Age", "600");
     res.writeHead(204);
     return res.end();

@@ -1071,6 +1071,8 @@ export const { EventSource } = {
         // A refused response is the user's to read (error.response), except
         // a 200 of another type: it may never end.
         if (response.status === 200) response.body?.cancel?.().catch(() => {});
+        // Its body must outlive the attempt: close() no longer aborts it.
+        if (this.#attempt === controller) this.#attempt = null;
         return this.#apply(verdict, { ...responseDetails(response), error: this.#refusal(verdict, response, contentType) });
       }
       this.#dispatch(plainEvent("open"));

@@ -87,7 +87,7 @@ async fn resumes_after_a_cut_with_last_event_id_and_no_partial_event() {
             "open@1",
             "message@1 event 1#1",
             "message@1 event 2#2",
-            "error@0", // C6: CONNECTING, then error; "partial" was never dispatched
+            "error@0 network", // C6: CONNECTING, then error; "partial" was never dispatched
             "open@1",
             "message@1 event 3#3",
             "message@1 event 4#4",
@@ -156,10 +156,10 @@ async fn an_absurd_server_retry_waits_instead_of_reconnecting_at_once() {
 #[test]
 async fn failing_statuses_and_types_close_for_good() {
     for (path, expected) in [
-        ("/status/204", "error@2 status=204"),
-        ("/status/404", "error@2 status=404"),
-        ("/status/500", "error@2 status=500"),
-        ("/type/text%2Fplain", "error@2 status=200"),
+        ("/status/204", "error@2 status=204 http-status"),
+        ("/status/404", "error@2 status=404 http-status"),
+        ("/status/500", "error@2 status=500 http-status"),
+        ("/type/text%2Fplain", "error@2 status=200 content-type"),
     ] {
         let key = unique_key("fail");
         let source = open_source(&format!("{path}?key={key}"), object(&[fast_retry()]));
@@ -333,12 +333,13 @@ async fn gives_up_after_max_attempts() {
     wait(delay(100)).await;
     assert_eq!(
         strings(&log),
-        ["error@0", "error@0", "error@2 EventSourceError"]
+        ["error@0 network", "error@0 network", "error@2 gave-up"]
     );
+    // The first request and two reconnects, each followed by the probe that
+    // tells a network error from a CORS refusal (this page is cross-origin).
     assert_eq!(
-        requests(&key).await.len(),
-        3,
-        "the first request and two reconnects"
+        methods(&key).await,
+        ["GET", "HEAD", "GET", "HEAD", "GET", "HEAD"]
     );
 }
 
@@ -360,8 +361,8 @@ async fn listed_statuses_reconnect_with_backoff_instead_of_failing() {
     assert_eq!(
         strings(&log)[..4],
         [
-            "error@0 status=503",
-            "error@0 status=503",
+            "error@0 status=503 http-status",
+            "error@0 status=503 http-status",
             "open@1",
             "message@1 recovered#"
         ]
@@ -376,7 +377,7 @@ async fn listed_statuses_reconnect_with_backoff_instead_of_failing() {
     );
     let log = record(&unlisted, &Array::new());
     wait_log(&log, 1).await;
-    assert_eq!(strings(&log), ["error@2 status=500"]);
+    assert_eq!(strings(&log), ["error@2 status=500 http-status"]);
     let bad = construct(
         &event_source_class(),
         &url("/stream"),
@@ -453,7 +454,7 @@ async fn injected_fetch_and_rejecting_response_hook() {
     );
     let log = record(&source, &Array::new());
     wait_log(&log, 1).await;
-    assert_eq!(strings(&log), ["error@2 status=200 EventSourceError"]);
+    assert_eq!(strings(&log), ["error@2 status=200 rejected"]);
     assert_eq!(calls.length(), 1);
 }
 
@@ -587,7 +588,7 @@ async fn a_url_that_is_not_http_fails_once_and_closes() {
         let log = record(&source, &Array::new());
         wait_log(&log, 1).await;
         wait(delay(50)).await;
-        assert_eq!(strings(&log), ["error@2 EventSourceError"], "{url}");
+        assert_eq!(strings(&log), ["error@2 unsupported-url"], "{url}");
         assert_eq!(ready_state(&source), 2.0, "{url}");
     }
 }
@@ -669,4 +670,178 @@ async fn events_ends_when_its_signal_aborts() {
         .map(|v| v.as_string().unwrap())
         .collect();
     assert_eq!(got, ["0", "1", "done"]);
+}
+
+// ---- CORS: a refusal is final, a network error is retried ----
+
+#[test]
+async fn a_cors_refusal_fails_for_good_after_one_request() {
+    // The test page's origin is not the server's: every request here is
+    // cross-origin. Without (or with a wrong or empty)
+    // Access-Control-Allow-Origin the native EventSource fails for good.
+    for fault in ["none", "wrong", "empty"] {
+        let key = unique_key("cors");
+        let source = open_source(
+            &format!("/stream?n=1&cors={fault}&key={key}"),
+            object(&[fast_retry()]),
+        );
+        let log = record(&source, &Array::new());
+        wait_log(&log, 1).await;
+        wait(delay(100)).await;
+        assert_eq!(strings(&log), ["error@2 cors"], "cors={fault}");
+        assert_eq!(ready_state(&source), 2.0);
+        // The request, and the no-cors probe that showed the server answered.
+        assert_eq!(methods(&key).await, ["GET", "HEAD"], "cors={fault}");
+    }
+}
+
+#[test]
+async fn a_refusal_the_probe_cannot_see_is_retried_as_a_network_error() {
+    // What stays indistinguishable: this page is cross-origin isolated (COEP
+    // require-corp), so a no-cors response without
+    // Cross-Origin-Resource-Policy is blocked like a network failure.
+    let key = unique_key("cors-corp");
+    let init = object(&[(
+        "retry",
+        object(&[("initialMs", 5.into()), ("maxAttempts", 1.into())]),
+    )]);
+    let source = open_source(&format!("/stream?n=1&cors=none&corp=none&key={key}"), init);
+    let log = record(&source, &Array::new());
+    wait_log(&log, 2).await;
+    assert_eq!(strings(&log), ["error@0 network", "error@2 gave-up"]);
+    assert_eq!(methods(&key).await, ["GET", "HEAD", "GET", "HEAD"]);
+}
+
+#[test]
+async fn a_network_error_cross_origin_is_still_retried() {
+    // The server accepts and drops every connection: no answer, so the probe
+    // fails too, and the attempt is a network error, retried.
+    let key = unique_key("cors-reset");
+    let init = object(&[(
+        "retry",
+        object(&[("initialMs", 5.into()), ("maxAttempts", 1.into())]),
+    )]);
+    let source = open_source(&format!("/reset?key={key}"), init);
+    let log = record(&source, &Array::new());
+    wait_log(&log, 2).await;
+    assert_eq!(strings(&log), ["error@0 network", "error@2 gave-up"]);
+    assert_eq!(methods(&key).await, ["GET", "HEAD", "GET", "HEAD"]);
+}
+
+#[test]
+async fn a_preflight_that_refuses_last_event_id_is_reported_not_retried_blind() {
+    // The server allows the origin, but its preflight does not allow the
+    // Last-Event-ID header, which a fetch cannot send cross-origin without
+    // one (the native EventSource is exempt).
+    let key = unique_key("cors-lei");
+    let source = open_source(
+        &format!("/seq?n=4&drop=2&cors=nolei&key={key}"),
+        object(&[fast_retry()]),
+    );
+    let message = last_error_message(&source);
+    let log = record(&source, &Array::new());
+    wait_log(&log, 5).await;
+    wait(delay(100)).await;
+    assert_eq!(
+        strings(&log),
+        [
+            "open@1",
+            "message@1 event 1#1",
+            "message@1 event 2#2",
+            "error@0 network",
+            "error@2 cors"
+        ]
+    );
+    let message = wait(message).await.as_string().unwrap();
+    assert!(
+        message.contains("Last-Event-ID") && message.contains("lastEventIdParam"),
+        "{message}"
+    );
+    assert_eq!(methods(&key).await, ["GET", "OPTIONS", "HEAD"]);
+}
+
+#[test]
+async fn last_event_id_param_resumes_cross_origin_without_a_preflight() {
+    let key = unique_key("lei-param");
+    let source = open_source(
+        &format!("/seq?n=4&drop=2&cors=nolei&key={key}"),
+        object(&[fast_retry(), ("lastEventIdParam", "lastEventId".into())]),
+    );
+    let log = record(&source, &Array::new());
+    wait_log(&log, 7).await;
+    close(&source);
+    assert_eq!(
+        strings(&log)[..7],
+        [
+            "open@1",
+            "message@1 event 1#1",
+            "message@1 event 2#2",
+            "error@0 network",
+            "open@1",
+            "message@1 event 3#3",
+            "message@1 event 4#4",
+        ]
+    );
+    assert_eq!(methods(&key).await[..2], ["GET", "GET"], "no preflight");
+}
+
+// ---- Idle timeout, finite streams, errors events() throws ----
+
+#[test]
+async fn idle_timeout_reconnects_a_silent_stream_with_the_last_event_id() {
+    let key = unique_key("idle");
+    let source = open_source(
+        &format!("/stream?n=1&end=hold&key={key}"),
+        object(&[fast_retry(), ("idleTimeoutMs", 300.into())]),
+    );
+    let log = record(&source, &Array::new());
+    wait_log(&log, 5).await;
+    close(&source);
+    assert_eq!(
+        strings(&log)[..5],
+        [
+            "open@1",
+            "message@1 0#0",
+            "error@0 idle-timeout",
+            "open@1",
+            "message@1 0#0"
+        ]
+    );
+    let seen = requests(&key).await;
+    assert_eq!(seen[1]["lastEventId"], "0");
+}
+
+#[test]
+async fn close_on_end_ends_a_finite_stream_without_reconnecting() {
+    let key = unique_key("finite");
+    let source = open_source(
+        &format!("/stream?n=2&key={key}"),
+        object(&[fast_retry(), ("closeOnEnd", true.into())]),
+    );
+    let log = record(&source, &Array::of1(&"end".into()));
+    wait_log(&log, 4).await;
+    wait(delay(100)).await;
+    assert_eq!(
+        strings(&log),
+        ["open@1", "message@1 0#0", "message@1 1#1", "end@2"]
+    );
+    assert_eq!(requests(&key).await.len(), 1);
+}
+
+#[test]
+async fn events_throws_the_status_and_the_readable_response() {
+    let failure = events(url("/status/404").into(), JsValue::UNDEFINED).unwrap();
+    assert_eq!(
+        wait(events_failure(&failure)).await.as_string().unwrap(),
+        "EventSourceError http-status 404 data: must not be dispatched\n\n"
+    );
+    let finite = events(
+        url("/stream?n=0").into(),
+        object(&[("closeOnEnd", true.into())]),
+    )
+    .unwrap();
+    assert_eq!(
+        wait(events_failure(&finite)).await.as_string().unwrap(),
+        "done"
+    );
 }

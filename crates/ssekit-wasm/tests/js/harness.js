@@ -8,7 +8,8 @@ export function record(source, extraTypes = []) {
       let entry = `${type}@${source.readyState}`;
       if (event instanceof MessageEvent) entry += ` ${event.data}#${event.lastEventId}`;
       if (event.status !== undefined) entry += ` status=${event.status}`;
-      if (event.error !== undefined) entry += ` ${event.error.name}`;
+      // An EventSourceError by its code, anything else by its class name.
+      if (event.error !== undefined) entry += ` ${event.error.code ?? event.error.name}`;
       log.push(entry);
     });
   }
@@ -119,4 +120,24 @@ export function trackVisibilityListeners() {
     document.addEventListener = add;
   };
   return tracker;
+}
+
+// What events() throws: `code status body` of the EventSourceError.
+export async function eventsFailure(iterable) {
+  try {
+    for await (const message of iterable) return `message ${message.data}`;
+    return "done";
+  } catch (error) {
+    const body = error.response ? await error.response.text() : "";
+    return `${error.name} ${error.code} ${error.status} ${body}`;
+  }
+}
+
+// The message of the last error event's error.
+export function lastErrorMessage(source) {
+  return new Promise((resolve) => {
+    source.addEventListener("error", (event) => {
+      if (source.readyState === 2) resolve(event.error?.message ?? "");
+    });
+  });
 }

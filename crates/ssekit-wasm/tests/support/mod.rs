@@ -61,6 +61,10 @@ extern "C" {
     pub fn unique_key(prefix: &str) -> String;
     #[wasm_bindgen(js_name = setHidden)]
     pub fn set_hidden(hidden: bool);
+    #[wasm_bindgen(js_name = eventsFailure)]
+    pub fn events_failure(iterable: &JsValue) -> Promise;
+    #[wasm_bindgen(js_name = lastErrorMessage)]
+    pub fn last_error_message(source: &JsValue) -> Promise;
     #[wasm_bindgen(js_name = collectUntilAbort)]
     pub fn collect_until_abort(
         iterable: &JsValue,
@@ -159,4 +163,14 @@ pub fn echo_at(log: &Array, index: u32) -> serde_json::Value {
         .unwrap()
         .0;
     serde_json::from_str(json).unwrap()
+}
+
+/// The methods of everything the server saw with `?key=`, preflights
+/// included, in order.
+pub async fn methods(key: &str) -> Vec<String> {
+    seen(key)
+        .await
+        .into_iter()
+        .map(|r| r["method"].as_str().unwrap().to_owned())
+        .collect()
 }

@@ -31,10 +31,10 @@ async fn worker_resumes_after_a_cut() {
         [
             "open@1",
             "message@1 event 1#1",
-            "error@0",
+            "error@0 network",
             "open@1",
             "message@1 event 2#2",
-            "error@0",
+            "error@0 network",
             "open@1",
             "message@1 event 3#3"
         ]
@@ -68,5 +68,53 @@ async fn worker_fails_for_good_on_404() {
     let source = open_source("/status/404", JsValue::UNDEFINED);
     let log = record(&source, &Array::new());
     wait_log(&log, 1).await;
-    assert_eq!(strings(&log), ["error@2 status=404"]);
+    assert_eq!(strings(&log), ["error@2 status=404 http-status"]);
+}
+
+#[test]
+async fn worker_a_url_that_is_not_http_fails_once_and_closes() {
+    for url in ["ftp://example.not/", "about:blank"] {
+        let source = construct(&event_source_class(), url, &object(&[fast_retry()])).unwrap();
+        let log = record(&source, &Array::new());
+        wait_log(&log, 1).await;
+        wait(delay(50)).await;
+        assert_eq!(strings(&log), ["error@2 unsupported-url"], "{url}");
+    }
+}
+
+#[test]
+async fn worker_a_cors_refusal_fails_for_good_after_one_request() {
+    let key = unique_key("worker-cors");
+    let source = open_source(
+        &format!("/stream?n=1&cors=none&key={key}"),
+        object(&[fast_retry()]),
+    );
+    let log = record(&source, &Array::new());
+    wait_log(&log, 1).await;
+    wait(delay(100)).await;
+    assert_eq!(strings(&log), ["error@2 cors"]);
+    assert_eq!(methods(&key).await, ["GET", "HEAD"]);
+}
+
+#[test]
+async fn worker_last_event_id_param_resumes_without_a_preflight() {
+    let key = unique_key("worker-lei");
+    let source = open_source(
+        &format!("/seq?n=3&drop=1&cors=nolei&key={key}"),
+        object(&[fast_retry(), ("lastEventIdParam", "lastEventId".into())]),
+    );
+    let log = record(&source, &Array::new());
+    wait_log(&log, 5).await;
+    close(&source);
+    assert_eq!(
+        strings(&log)[..5],
+        [
+            "open@1",
+            "message@1 event 1#1",
+            "error@0 network",
+            "open@1",
+            "message@1 event 2#2"
+        ]
+    );
+    assert_eq!(methods(&key).await[..2], ["GET", "GET"]);
 }
