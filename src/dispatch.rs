@@ -1,7 +1,7 @@
 //! The browser's side of "dispatch the event" (9.2.6): state that outlives one
 //! block of fields and one connection.
 
-use alloc::string::String;
+use alloc::string::{String, ToString};
 
 use crate::parse::Item;
 
@@ -49,6 +49,40 @@ pub struct Message<'a> {
     pub data: &'a str,
     /// The persisted last event ID at the time of this event.
     pub last_event_id: &'a str,
+}
+
+/// A [`Message`] that owns its text, e.g. to keep it past the parser's next
+/// chunk.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct OwnedMessage {
+    /// See [`Message::event_type`].
+    pub event_type: String,
+    /// See [`Message::data`].
+    pub data: String,
+    /// See [`Message::last_event_id`].
+    pub last_event_id: String,
+}
+
+impl Message<'_> {
+    /// Copies the borrowed text out.
+    pub fn into_owned(self) -> OwnedMessage {
+        OwnedMessage {
+            event_type: self.event_type.to_string(),
+            data: self.data.to_string(),
+            last_event_id: self.last_event_id.to_string(),
+        }
+    }
+}
+
+impl OwnedMessage {
+    /// Borrows the text again.
+    pub fn as_message(&self) -> Message<'_> {
+        Message {
+            event_type: &self.event_type,
+            data: &self.data,
+            last_event_id: &self.last_event_id,
+        }
+    }
 }
 
 impl Dispatcher {

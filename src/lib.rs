@@ -59,7 +59,7 @@ pub mod encode;
 pub mod parse;
 mod retry;
 
-pub use dispatch::{Dispatcher, Message, DEFAULT_EVENT_TYPE};
+pub use dispatch::{Dispatcher, Message, OwnedMessage, DEFAULT_EVENT_TYPE};
 pub use encode::{EncodeError, EncodedEvent, Event, Field, KEEP_ALIVE};
 pub use retry::{RetryPolicy, RetryPolicyError, DEFAULT_RECONNECTION_MS};
 // The README's Rust examples are compiled and run as doc tests.
