@@ -4,6 +4,8 @@
 use alloc::string::{String, ToString};
 
 use crate::parse::Item;
+#[cfg(feature = "stream")]
+use crate::parse::OwnedItem;
 
 /// The event type browsers use when a block has no (or an empty) `event`
 /// field (D4).
@@ -145,6 +147,40 @@ impl Dispatcher {
             }
             Item::Comment(_) => None,
         }
+    }
+
+    /// [`dispatch`](Dispatcher::dispatch) for an owned item, with the same
+    /// rules: the block's strings are moved into the message, not copied.
+    #[cfg(feature = "stream")]
+    pub(crate) fn dispatch_owned(&mut self, item: OwnedItem) -> Option<OwnedMessage> {
+        let OwnedItem::Block {
+            event_type,
+            data,
+            id,
+        } = item
+        else {
+            // No message from these; the rules for them are `dispatch`'s.
+            self.dispatch(item.as_item());
+            return None;
+        };
+        // D1, as in `dispatch`: a block's id becomes the last event ID.
+        let last_event_id = match id {
+            Some(id) => {
+                self.set_last_event_id(&id);
+                id
+            }
+            None => self.last_event_id.clone(),
+        };
+        Some(OwnedMessage {
+            // D4, as in `dispatch`.
+            event_type: if event_type.is_empty() {
+                DEFAULT_EVENT_TYPE.to_string()
+            } else {
+                event_type
+            },
+            data,
+            last_event_id,
+        })
     }
 
     pub(crate) fn set_last_event_id(&mut self, id: &str) {
