@@ -73,5 +73,9 @@ pub use stream::{MessageStream, StreamError, StreamItem, WithComments};
 #[cfg(doctest)]
 #[doc = include_str!("../README.md")]
 struct ReadmeExamples;
+// Likewise docs/event-stream.md's (the `stream` feature's README text).
+#[cfg(all(doctest, feature = "stream"))]
+#[doc = include_str!("../docs/event-stream.md")]
+struct EventStreamDocExamples;
 
 pub use parse::{Block, Item, OwnedItem, ParseError, Parser, DEFAULT_MAX_EVENT_BYTES};
