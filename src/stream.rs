@@ -110,7 +110,8 @@ pub enum StreamItem {
 }
 
 /// Why a [`MessageStream`] yielded an error instead of a message. Neither
-/// ends the stream.
+/// ends the stream. It shows (`Display`) as the error inside, and its
+/// `source` is that error's.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum StreamError<E> {
     /// The inner stream's own error, as it was.
