@@ -5,6 +5,14 @@
 //!     cargo bench --bench parse                 # criterion's own report
 //!     ./scripts/bench-core.sh                    # the same, then BENCHMARKS.md
 //!
+//! With the `stream` feature each fixture's group also has `ssekit-stream`:
+//! ssekit's `MessageStream` over the same stream of chunks that
+//! `eventsource-stream` gets, both yielding owned messages, both driven by
+//! `futures::executor::block_on` (adapter against adapter):
+//!
+//!     cargo bench --bench parse --features stream             # every entry
+//!     cargo bench --bench parse --features stream -- stream   # the two stream adapters only
+//!
 //! Every implementation is fed the fixture in the fixture's chunk size and
 //! must produce the same number of events, checked before measuring.
 
@@ -49,6 +57,19 @@ fn eventsource_stream_messages(chunks: &[&[u8]]) -> usize {
     }))
 }
 
+/// ssekit's stream adapter over a stream of the same chunks as the peer's,
+/// touching every message's data.
+#[cfg(feature = "stream")]
+fn ssekit_stream_messages(chunks: &[&[u8]]) -> usize {
+    let stream = ssekit::MessageStream::new(futures::stream::iter(
+        chunks.iter().map(|chunk| Ok::<_, Infallible>(*chunk)),
+    ));
+    futures::executor::block_on(stream.fold(0, |count, message| async move {
+        black_box(message.expect("fixtures fit the default limit").data.len());
+        count + 1
+    }))
+}
+
 /// The physical limit: visit every LF in the same chunks, nothing else.
 /// (Positions are summed rather than counted: memchr's `count()` is a
 /// different, vectorised algorithm that no line parser can use.)
@@ -70,6 +91,13 @@ fn parse(c: &mut Criterion) {
             "{}: the peer disagrees",
             fixture.name
         );
+        #[cfg(feature = "stream")]
+        assert_eq!(
+            ssekit_stream_messages(&chunks),
+            expected,
+            "{}: ssekit's stream adapter disagrees",
+            fixture.name
+        );
 
         let mut group = c.benchmark_group(fixture.name);
         group.throughput(Throughput::Bytes(fixture.bytes.len() as u64));
@@ -88,6 +116,12 @@ fn parse(c: &mut Criterion) {
             |b, chunks| {
                 b.iter(|| assert_eq!(eventsource_stream_messages(black_box(chunks)), expected))
             },
+        );
+        #[cfg(feature = "stream")]
+        group.bench_with_input(
+            BenchmarkId::from_parameter("ssekit-stream"),
+            &chunks,
+            |b, chunks| b.iter(|| assert_eq!(ssekit_stream_messages(black_box(chunks)), expected)),
         );
         group.bench_with_input(
             BenchmarkId::from_parameter("memchr-scan"),

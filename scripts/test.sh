@@ -40,7 +40,7 @@ cargo clippy --locked --workspace --exclude ssekit-wasm --target wasm32-unknown-
 cargo clippy --locked -p ssekit-wasm --target wasm32-unknown-unknown --lib -- -D warnings
 done_step
 
-step "native tests (unit, spec, oracle, encoder, property, sse2json, fuzz regressions, doc; Workers adapters and hub unit tests)"
+step "native tests (unit, spec, oracle, encoder, property, stream adapter, sse2json, fuzz regressions, doc; Workers adapters and hub unit tests)"
 cargo test --locked --workspace --all-features
 done_step
 
@@ -52,14 +52,16 @@ step "fuzzing, bounded: each cargo-fuzz target 30 s from the fixture-seeded corp
 ./scripts/fuzz.sh 30
 done_step
 
-step "no_std build of the core (--no-default-features, with and without json)"
+step "no_std build of the core (--no-default-features; alone, with json, with stream)"
 cargo build --locked -p ssekit --lib --no-default-features
 cargo build --locked -p ssekit --lib --no-default-features --features json
+cargo build --locked -p ssekit --lib --no-default-features --features stream
 done_step
 
-step "wasm32 build (the core with and without std)"
+step "wasm32 build (the core with and without std, and no_std with stream)"
 cargo build --locked --target wasm32-unknown-unknown --release -p ssekit
 cargo build --locked --target wasm32-unknown-unknown --release -p ssekit --lib --no-default-features
+cargo build --locked --target wasm32-unknown-unknown --release -p ssekit --lib --no-default-features --features stream
 done_step
 
 step "the npm package (scripts/build-package.sh: the wasm core, wasm-opt, the JS shell and entries, pkg-template, npm pack)"

@@ -1,9 +1,11 @@
 //! The browser's side of "dispatch the event" (9.2.6): state that outlives one
 //! block of fields and one connection.
 
-use alloc::string::String;
+use alloc::string::{String, ToString};
 
 use crate::parse::Item;
+#[cfg(feature = "stream")]
+use crate::parse::OwnedItem;
 
 /// The event type browsers use when a block has no (or an empty) `event`
 /// field (D4).
@@ -49,6 +51,40 @@ pub struct Message<'a> {
     pub data: &'a str,
     /// The persisted last event ID at the time of this event.
     pub last_event_id: &'a str,
+}
+
+/// A [`Message`] that owns its text, e.g. to keep it past the parser's next
+/// chunk.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct OwnedMessage {
+    /// See [`Message::event_type`].
+    pub event_type: String,
+    /// See [`Message::data`].
+    pub data: String,
+    /// See [`Message::last_event_id`].
+    pub last_event_id: String,
+}
+
+impl Message<'_> {
+    /// Copies the borrowed text out.
+    pub fn into_owned(self) -> OwnedMessage {
+        OwnedMessage {
+            event_type: self.event_type.to_string(),
+            data: self.data.to_string(),
+            last_event_id: self.last_event_id.to_string(),
+        }
+    }
+}
+
+impl OwnedMessage {
+    /// Borrows the text again.
+    pub fn as_message(&self) -> Message<'_> {
+        Message {
+            event_type: &self.event_type,
+            data: &self.data,
+            last_event_id: &self.last_event_id,
+        }
+    }
 }
 
 impl Dispatcher {
@@ -111,6 +147,40 @@ impl Dispatcher {
             }
             Item::Comment(_) => None,
         }
+    }
+
+    /// [`dispatch`](Dispatcher::dispatch) for an owned item, with the same
+    /// rules: the block's strings are moved into the message, not copied.
+    #[cfg(feature = "stream")]
+    pub(crate) fn dispatch_owned(&mut self, item: OwnedItem) -> Option<OwnedMessage> {
+        let OwnedItem::Block {
+            event_type,
+            data,
+            id,
+        } = item
+        else {
+            // No message from these; the rules for them are `dispatch`'s.
+            self.dispatch(item.as_item());
+            return None;
+        };
+        // D1, as in `dispatch`: a block's id becomes the last event ID.
+        let last_event_id = match id {
+            Some(id) => {
+                self.set_last_event_id(&id);
+                id
+            }
+            None => self.last_event_id.clone(),
+        };
+        Some(OwnedMessage {
+            // D4, as in `dispatch`.
+            event_type: if event_type.is_empty() {
+                DEFAULT_EVENT_TYPE.to_string()
+            } else {
+                event_type
+            },
+            data,
+            last_event_id,
+        })
     }
 
     pub(crate) fn set_last_event_id(&mut self, id: &str) {

@@ -13,6 +13,9 @@
 //! - [`connection::Connection`] — a whole `EventSource` connection as a state
 //!   machine without I/O: readyState, reconnects with backoff, the last event
 //!   ID, `close()`. Drive it with any HTTP client and any clock.
+//! - `MessageStream` (feature `stream`) — the parser and dispatcher behind a
+//!   `futures_core::Stream`: any stream of byte chunks in (reqwest's
+//!   `bytes_stream()`, workers-rs' `ByteStream`), owned messages out.
 //! - [`Event`] — an encoder that writes into your buffer and refuses (with an
 //!   error, never a panic) anything that would produce a malformed or injected
 //!   event.
@@ -58,13 +61,21 @@ mod dispatch;
 pub mod encode;
 pub mod parse;
 mod retry;
+#[cfg(feature = "stream")]
+mod stream;
 
-pub use dispatch::{Dispatcher, Message, DEFAULT_EVENT_TYPE};
+pub use dispatch::{Dispatcher, Message, OwnedMessage, DEFAULT_EVENT_TYPE};
 pub use encode::{EncodeError, EncodedEvent, Event, Field, KEEP_ALIVE};
 pub use retry::{RetryPolicy, RetryPolicyError, DEFAULT_RECONNECTION_MS};
+#[cfg(feature = "stream")]
+pub use stream::{MessageStream, StreamError, StreamItem, WithComments};
 // The README's Rust examples are compiled and run as doc tests.
 #[cfg(doctest)]
 #[doc = include_str!("../README.md")]
 struct ReadmeExamples;
+// Likewise docs/event-stream.md's (the `stream` feature's README text).
+#[cfg(all(doctest, feature = "stream"))]
+#[doc = include_str!("../docs/event-stream.md")]
+struct EventStreamDocExamples;
 
 pub use parse::{Block, Item, OwnedItem, ParseError, Parser, DEFAULT_MAX_EVENT_BYTES};
