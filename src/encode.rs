@@ -71,8 +71,9 @@ pub enum EncodeError {
         /// Byte offset of the NUL in the value.
         at: usize,
     },
-    /// The value given for JSON data could not be serialized.
-    #[cfg(feature = "json")]
+    /// The value given to `Event::json_data` (feature `json`) could not be
+    /// serialized; the text is serde_json's reason. The variant exists with
+    /// or without the feature, so the type has one shape everywhere.
     Json(String),
 }
 
@@ -87,7 +88,6 @@ impl fmt::Display for EncodeError {
             EncodeError::Nul { field, at } => {
                 write!(f, "SSE {} contains a NUL at byte {at}", field.name())
             }
-            #[cfg(feature = "json")]
             EncodeError::Json(reason) => {
                 write!(f, "SSE data is not serializable as JSON: {reason}")
             }
@@ -252,13 +252,6 @@ impl<'a> Event<'a> {
         }
     }
 
-    /// The event as a new `String`.
-    pub fn encode(&self) -> Result<String, EncodeError> {
-        let mut out = String::new();
-        self.encode_into(&mut out)?;
-        Ok(out)
-    }
-
     fn encoded_len_estimate(&self) -> usize {
         // Field names, separators and newlines are < 16 bytes a line.
         let data = self.data.as_deref().map_or(0, |d| d.len() + 16);
@@ -283,7 +276,8 @@ impl<'a> Event<'a> {
 ///
 /// let tick = EncodedEvent::new(&Event::new().event("tick").id("7").data("a\nb"))?;
 /// assert_eq!(tick.as_str(), "event: tick\nid: 7\ndata: a\ndata: b\n\n");
-/// assert_eq!(EncodedEvent::message("hi").as_str(), "data: hi\n\n");
+/// // A comment alone, e.g. a heartbeat of your own:
+/// assert_eq!(EncodedEvent::new(&Event::new().comment("ping"))?.as_str(), ": ping\n\n");
 /// # Ok::<(), ssekit::EncodeError>(())
 /// ```
 #[derive(Clone, Debug, PartialEq, Eq, Hash)]
@@ -292,24 +286,8 @@ pub struct EncodedEvent(alloc::sync::Arc<str>);
 impl EncodedEvent {
     /// Encodes `event`, or says why it cannot be encoded.
     pub fn new(event: &Event<'_>) -> Result<Self, EncodeError> {
-        Ok(EncodedEvent(event.encode()?.into()))
-    }
-
-    /// A message with only `data` (any text: it cannot fail).
-    pub fn message(data: &str) -> Self {
-        let mut out = String::with_capacity(data.len() + 8);
-        for line in split_lines(data) {
-            write_line(&mut out, "data", line);
-        }
-        out.push('\n');
-        EncodedEvent(out.into())
-    }
-
-    /// A comment, e.g. a custom heartbeat; refused if it holds CR or LF.
-    pub fn comment(text: &str) -> Result<Self, EncodeError> {
-        let mut out = String::with_capacity(text.len() + 4);
-        encode_comment(text, &mut out)?;
-        out.push('\n');
+        let mut out = String::new();
+        event.encode_into(&mut out)?;
         Ok(EncodedEvent(out.into()))
     }
 
@@ -329,33 +307,10 @@ impl EncodedEvent {
     }
 }
 
-impl TryFrom<Event<'_>> for EncodedEvent {
-    type Error = EncodeError;
-
-    fn try_from(event: Event<'_>) -> Result<Self, EncodeError> {
-        EncodedEvent::new(&event)
-    }
-}
-
-impl TryFrom<&Event<'_>> for EncodedEvent {
-    type Error = EncodeError;
-
-    fn try_from(event: &Event<'_>) -> Result<Self, EncodeError> {
-        EncodedEvent::new(event)
-    }
-}
-
 impl AsRef<str> for EncodedEvent {
     fn as_ref(&self) -> &str {
         &self.0
     }
-}
-
-/// Appends a comment line, e.g. a custom heartbeat, to `out`.
-pub fn encode_comment<B: Buffer>(text: &str, out: &mut B) -> Result<(), EncodeError> {
-    check_single_line(Field::Comment, text)?;
-    write_line(out, "", text);
-    Ok(())
 }
 
 /// Writes `name: value\n` (`name:\n` for an empty value). The single space

@@ -10,7 +10,20 @@ use wasm_bindgen_test::wasm_bindgen_test as test;
 wasm_bindgen_test::wasm_bindgen_test_configure!(run_in_browser);
 
 use common::{comment, msg, observe, Seen};
-use ssekit::{encode::encode_comment, Dispatcher, EncodeError, Event, Field, Parser, KEEP_ALIVE};
+use ssekit::{Dispatcher, EncodeError, EncodedEvent, Event, Field, Parser, KEEP_ALIVE};
+
+/// An event's bytes on the wire, or why it has none.
+trait Wire {
+    fn wire(&self) -> Result<String, EncodeError>;
+}
+
+impl Wire for Event<'_> {
+    fn wire(&self) -> Result<String, EncodeError> {
+        let mut out = String::new();
+        self.encode_into(&mut out)?;
+        Ok(out)
+    }
+}
 
 fn parsed(wire: &str) -> Vec<Seen> {
     let items = Parser::new().feed_to_vec(wire.as_bytes());
@@ -25,34 +38,34 @@ fn encodes_every_field_in_order() {
         .id("7")
         .event("e")
         .comment("c")
-        .encode()
+        .wire()
         .unwrap();
     assert_eq!(wire, ": c\nevent: e\nid: 7\nretry: 1500\ndata: d\n\n");
 }
 
 #[test]
 fn multiline_data_splits_on_cr_lf_and_crlf_once() {
-    let wire = Event::new().data("a\r\nb\rc\nd").encode().unwrap();
+    let wire = Event::new().data("a\r\nb\rc\nd").wire().unwrap();
     assert_eq!(wire, "data: a\ndata: b\ndata: c\ndata: d\n\n");
     assert_eq!(parsed(&wire), [msg("message", "a\nb\nc\nd", "")]);
     // A trailing break is a trailing empty line, kept by the round trip.
-    let wire = Event::new().data("x\n").encode().unwrap();
+    let wire = Event::new().data("x\n").wire().unwrap();
     assert_eq!(wire, "data: x\ndata:\n\n");
     assert_eq!(parsed(&wire), [msg("message", "x\n", "")]);
     // CR CR is two breaks, CRLF one.
     assert_eq!(
-        Event::new().data("\r\r\n").encode().unwrap(),
+        Event::new().data("\r\r\n").wire().unwrap(),
         "data:\ndata:\ndata:\n\n"
     );
 }
 
 #[test]
 fn empty_data_still_dispatches() {
-    let wire = Event::new().data("").encode().unwrap();
+    let wire = Event::new().data("").wire().unwrap();
     assert_eq!(wire, "data:\n\n");
     assert_eq!(parsed(&wire), [msg("message", "", "")]);
     // Without data there is nothing to dispatch, but the id still counts.
-    let wire = Event::new().id("3").encode().unwrap();
+    let wire = Event::new().id("3").wire().unwrap();
     assert_eq!(wire, "id: 3\n\n");
     assert_eq!(parsed(&(wire + "data: x\n\n")), [msg("message", "x", "3")]);
 }
@@ -63,7 +76,7 @@ fn leading_spaces_and_colons_survive() {
         .event(" spaced")
         .id(" 1")
         .data("  two: colons:")
-        .encode()
+        .wire()
         .unwrap();
     assert_eq!(wire, "event:  spaced\nid:  1\ndata:   two: colons:\n\n");
     assert_eq!(parsed(&wire), [msg(" spaced", "  two: colons:", " 1")]);
@@ -92,27 +105,27 @@ fn line_breaks_in_single_line_fields_are_refused() {
 #[test]
 fn nul_in_event_or_id_is_refused() {
     assert_eq!(
-        Event::new().id("4\0").encode(),
+        Event::new().id("4\0").wire(),
         Err(EncodeError::Nul {
             field: Field::Id,
             at: 1
         })
     );
     assert_eq!(
-        Event::new().event("\0").encode(),
+        Event::new().event("\0").wire(),
         Err(EncodeError::Nul {
             field: Field::Event,
             at: 0
         })
     );
     // NUL in data and comments is harmless and kept (P9).
-    let wire = Event::new().comment("a\0").data("b\0").encode().unwrap();
+    let wire = Event::new().comment("a\0").data("b\0").wire().unwrap();
     assert_eq!(parsed(&wire), [comment("a\0"), msg("message", "b\0", "")]);
 }
 
 #[test]
 fn errors_explain_themselves() {
-    let error = Event::new().id("a\nb").encode().unwrap_err();
+    let error = Event::new().id("a\nb").wire().unwrap_err();
     assert_eq!(
         error.to_string(),
         "SSE id contains a line break at byte 1; it would inject a new field"
@@ -128,8 +141,8 @@ fn writes_into_byte_buffers_too() {
 
 #[test]
 fn retry_extremes() {
-    assert_eq!(Event::new().retry(0).encode().unwrap(), "retry: 0\n\n");
-    let wire = Event::new().retry(u64::MAX).encode().unwrap();
+    assert_eq!(Event::new().retry(0).wire().unwrap(), "retry: 0\n\n");
+    let wire = Event::new().retry(u64::MAX).wire().unwrap();
     assert_eq!(wire, "retry: 18446744073709551615\n\n");
     assert_eq!(parsed(&wire), [Seen::Retry(u64::MAX)]);
 }
@@ -138,7 +151,7 @@ fn retry_extremes() {
 fn keep_alive_is_a_comment_that_dispatches_nothing() {
     assert_eq!(parsed(KEEP_ALIVE), [comment("keep-alive")]);
     // Between two events it changes nothing.
-    let mut wire = Event::new().data("1").encode().unwrap();
+    let mut wire = Event::new().data("1").wire().unwrap();
     wire.push_str(KEEP_ALIVE);
     Event::new().data("2").encode_into(&mut wire).unwrap();
     assert_eq!(
@@ -152,18 +165,19 @@ fn keep_alive_is_a_comment_that_dispatches_nothing() {
 }
 
 #[test]
-fn standalone_comments() {
-    let mut out = String::new();
-    encode_comment("heartbeat 12", &mut out).unwrap();
-    assert_eq!(out, ": heartbeat 12\n");
+fn comments_alone_are_heartbeats_of_your_own() {
+    let heartbeat = EncodedEvent::new(&Event::new().comment("heartbeat 12")).unwrap();
+    assert_eq!(heartbeat.as_str(), ": heartbeat 12\n\n");
+    assert_eq!(parsed(heartbeat.as_str()), [comment("heartbeat 12")]);
+    let mut out = String::from(KEEP_ALIVE);
     assert_eq!(
-        encode_comment("x\ny", &mut out),
+        Event::new().comment("x\ny").encode_into(&mut out),
         Err(EncodeError::LineBreak {
             field: Field::Comment,
             at: 1
         })
     );
-    assert_eq!(out, ": heartbeat 12\n");
+    assert_eq!(out, KEEP_ALIVE, "nothing written");
 }
 
 #[cfg(feature = "json")]
@@ -180,7 +194,7 @@ fn json_data_is_one_compact_line() {
             index: 0,
         })
         .unwrap()
-        .encode()
+        .wire()
         .unwrap();
     assert_eq!(wire, "data: {\"content\":\"two\\nlines\",\"index\":0}\n\n");
     let map_with_non_string_keys: std::collections::HashMap<(u8, u8), u8> = [((1, 2), 3)].into();
