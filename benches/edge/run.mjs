@@ -6,7 +6,10 @@
 //    system time of the workerd process over the run, from /proc).
 // 2. Fan-out: SUBSCRIBERS clients on one hub channel over loopback; the
 //    publisher sends timestamped events; publish -> receive latency p50/p99
-//    over every delivery.
+//    over every delivery, and workerd CPU per delivery. The same run against
+//    benches/edge/fanout-floor.js, the same channel in plain JavaScript
+//    (one shared chunk enqueued into every stream): what workerd itself
+//    costs per delivery.
 //
 //   node benches/edge/run.mjs target/bench-edge/hono.js > results.json   # Node >= 22
 import { Miniflare, convertV4MiniflareOptions } from "miniflare";
@@ -126,9 +129,25 @@ function percentile(sorted, p) {
   return sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))];
 }
 
-async function fanOut() {
+/** benches/edge/fanout-floor.js in workerd, as `startHub` starts the hub. */
+async function startFloor() {
+  const mf = new Miniflare(
+    convertV4MiniflareOptions({
+      modules: [{ type: "ESModule", path: new URL("fanout-floor.js", import.meta.url).pathname }],
+      compatibilityDate: "2026-11-01",
+      durableObjects: { FLOOR: "Floor" },
+      cf: false,
+      host: "127.0.0.1",
+      port: 0,
+    }),
+  );
+  const url = (await mf.ready).toString().replace(/\/$/, "");
+  return { url, stop: () => mf.dispose() };
+}
+
+async function fanOut(label, start) {
   const beforeHub = new Set(workerdPids());
-  const hub = await startHub({ vars: { HEARTBEAT_MS: "15000", SUBSCRIBER_QUEUE: "1024" } });
+  const hub = await start();
   const hubPids = workerdPids().filter((p) => !beforeHub.has(p));
   let workerdCpu = 0;
   let clientCpu = 0;
@@ -199,6 +218,7 @@ async function fanOut() {
   }
   const sorted = latencies.sort((a, b) => a - b);
   return {
+    label,
     subscribers: SUBSCRIBERS,
     publishes: PUBLISHES,
     deliveries: sorted.length,
@@ -212,5 +232,11 @@ async function fanOut() {
   };
 }
 
-const results = { events: EVENTS, rounds: await singleStream(), fanOut: await fanOut() };
+const startChannelHub = () => startHub({ vars: { HEARTBEAT_MS: "15000", SUBSCRIBER_QUEUE_BYTES: String(1 << 20) } });
+const results = {
+  events: EVENTS,
+  rounds: await singleStream(),
+  fanOut: await fanOut("hub", startChannelHub),
+  fanOutFloor: await fanOut("plain JavaScript", startFloor),
+};
 process.stdout.write(JSON.stringify(results, null, 2));

@@ -19,16 +19,18 @@
 //! other unknown id replays the whole buffer. The replay and the switch to
 //! live delivery happen without an await in between, so no event falls in a
 //! gap or arrives twice.
+//!
+//! Fan-out: the subscribers are a [`Broadcast`]: a published event is
+//! encoded once and the same bytes are enqueued into every subscriber's
+//! response stream.
 
 use std::cell::RefCell;
-use std::collections::{BTreeMap, VecDeque};
+use std::collections::VecDeque;
 use std::rc::Rc;
 
-use futures_channel::mpsc;
-use futures_util::stream::{self, StreamExt};
 use serde::{Deserialize, Serialize};
 use ssekit::{EncodeError, EncodedEvent, Event};
-use ssekit_workers::SseResponse;
+use ssekit_workers::Broadcast;
 use worker::{durable_object, DurableObject, Env, Request, Response, Result, State};
 
 use crate::config::Config;
@@ -43,6 +45,7 @@ pub struct Channel {
     state: State,
     config: Config,
     inner: Rc<RefCell<Inner>>,
+    subscribers: Broadcast,
 }
 
 #[derive(Default)]
@@ -51,8 +54,6 @@ struct Inner {
     next_seq: u64,
     buffer: VecDeque<Stored>,
     buffer_bytes: usize,
-    subscribers: BTreeMap<u64, mpsc::Sender<EncodedEvent>>,
-    next_subscriber: u64,
 }
 
 /// A buffered event: its fields (what storage keeps) and its encoded form.
@@ -105,13 +106,18 @@ struct Publish {
 
 impl DurableObject for Channel {
     fn new(state: State, env: Env) -> Self {
+        let config = Config::from_env(&env);
+        let subscribers = Broadcast::new()
+            .heartbeat(config.heartbeat)
+            .max_queued_bytes(config.subscriber_queue_bytes);
         Channel {
             state,
-            config: Config::from_env(&env),
+            config,
             inner: Rc::new(RefCell::new(Inner {
                 next_seq: 1,
                 ..Inner::default()
             })),
+            subscribers,
         }
     }
 
@@ -177,27 +183,16 @@ impl Channel {
 
     fn subscribe(&self, req: &Request) -> Result<Response> {
         let resume = req.headers().get("Last-Event-ID")?;
-        let mut inner = self.inner.borrow_mut();
+        let inner = self.inner.borrow();
         let replay: Vec<EncodedEvent> = inner
             .replay_after(resume.as_deref())
-            .map(|stored| stored.encoded.clone().expect("buffered events are encoded"))
+            .filter_map(|stored| stored.encoded.clone())
             .collect();
-        // Registered in the same synchronous step as the replay snapshot:
-        // every later publish reaches this subscriber, none twice.
-        let (sender, receiver) = mpsc::channel(self.config.subscriber_queue);
-        let key = inner.next_subscriber;
-        inner.next_subscriber += 1;
-        inner.subscribers.insert(key, sender);
         drop(inner);
-
-        let events = stream::iter(replay).chain(receiver);
-        let registry = Rc::clone(&self.inner);
-        SseResponse::new(events)
-            .heartbeat(self.config.heartbeat)
-            .on_close(move |_reason| {
-                registry.borrow_mut().subscribers.remove(&key);
-            })
-            .into_response()
+        // Registered in the same synchronous step as the replay snapshot
+        // (no await in between): every later publish reaches this
+        // subscriber, none twice.
+        self.subscribers.subscribe(replay)
     }
 
     async fn publish(&self, body: &[u8]) -> Result<Response> {
@@ -295,7 +290,8 @@ impl Channel {
         inner.next_seq = seq + 1;
         let meta = format!("{{\"next_seq\":{}}}", inner.next_seq);
         let evicted = inner.append(stored, &self.config);
-        let delivered = inner.fan_out(&encoded);
+        drop(inner);
+        let delivered = self.subscribers.send(&encoded);
         Ok(Accepted {
             id,
             seq,
@@ -309,11 +305,8 @@ impl Channel {
     /// their retry delay) with `Last-Event-ID` and resume from the buffer:
     /// how the demo shows resume, and how tests force disconnects.
     fn disconnect(&self) -> Result<Response> {
-        let mut inner = self.inner.borrow_mut();
-        let disconnected = inner.subscribers.len();
-        // Dropping the senders ends each stream after what it has queued.
-        inner.subscribers.clear();
-        drop(inner);
+        // Each stream ends after what it has queued.
+        let disconnected = self.subscribers.close_all();
         json(200, &serde_json::json!({ "disconnected": disconnected }))
     }
 
@@ -329,7 +322,7 @@ impl Channel {
             200,
             &serde_json::json!({
                 "channel": name,
-                "subscribers": inner.subscribers.len(),
+                "subscribers": self.subscribers.len(),
                 "next_seq": inner.next_seq,
                 "last_id": inner.buffer.back().map(|e| e.id.clone()),
                 "buffered_events": inner.buffer.len(),
@@ -374,22 +367,6 @@ impl Inner {
             evicted.push(old.seq);
         }
         evicted
-    }
-
-    /// Sends `event` to every subscriber; drops those that are gone or whose
-    /// queue is full (they reconnect and catch up from the buffer). Returns
-    /// how many got it.
-    fn fan_out(&mut self, event: &EncodedEvent) -> usize {
-        let mut delivered = 0;
-        self.subscribers
-            .retain(|_, sender| match sender.try_send(event.clone()) {
-                Ok(()) => {
-                    delivered += 1;
-                    true
-                }
-                Err(_) => false,
-            });
-        delivered
     }
 }
 

@@ -18,9 +18,9 @@ pub struct Config {
     pub replay_max_bytes: usize,
     /// Largest accepted publish body (`MAX_PUBLISH_BYTES`).
     pub max_publish_bytes: usize,
-    /// Events queued for one slow subscriber before it is disconnected (it
-    /// then resumes from the replay buffer) (`SUBSCRIBER_QUEUE`).
-    pub subscriber_queue: usize,
+    /// Bytes queued for one slow subscriber before it is disconnected (it
+    /// then resumes from the replay buffer) (`SUBSCRIBER_QUEUE_BYTES`).
+    pub subscriber_queue_bytes: usize,
     /// Pause between chat tokens (`CHAT_TOKEN_MS`).
     pub chat_token_delay: Duration,
 }
@@ -52,7 +52,7 @@ impl Config {
             replay_max_events: number("REPLAY_MAX_EVENTS", 1_000).max(1) as usize,
             replay_max_bytes: number("REPLAY_MAX_BYTES", 1 << 20).max(1) as usize,
             max_publish_bytes: number("MAX_PUBLISH_BYTES", 64 << 10) as usize,
-            subscriber_queue: number("SUBSCRIBER_QUEUE", 1_024).max(1) as usize,
+            subscriber_queue_bytes: number("SUBSCRIBER_QUEUE_BYTES", 1 << 20).max(1) as usize,
             chat_token_delay: Duration::from_millis(number("CHAT_TOKEN_MS", 40)),
         }
     }

@@ -319,14 +319,14 @@ test("storage survives a Durable Object restart: ids stay monotonic, replay stil
 
 test("a slow subscriber is dropped, not buffered without bound, and catches up by replay", async () => {
   const small = await startHub({
-    vars: { SUBSCRIBER_QUEUE: "4", REPLAY_MAX_EVENTS: "1000", REPLAY_MAX_BYTES: String(64 << 20) },
+    vars: { SUBSCRIBER_QUEUE_BYTES: String(256 << 10), REPLAY_MAX_EVENTS: "1000", REPLAY_MAX_BYTES: String(64 << 20) },
   });
   try {
     const channel = "slow";
     const stalled = await open(`${small.url}/channels/${channel}/events`); // never read
     await eventually(async () => (await stats(small.url, channel)).subscribers === 1, 3000, "subscribed");
     // Big events, so that socket and stream buffers fill and backpressure
-    // reaches the hub; then its per-subscriber queue (4) overflows.
+    // reaches the hub; then its per-subscriber queue (256 KiB) overflows.
     const big = "x".repeat(60 * 1024);
     const delivered = [];
     for (let i = 1; delivered.at(-1) !== 0 && i <= 400; i++) {

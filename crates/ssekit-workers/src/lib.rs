@@ -36,9 +36,11 @@
 #![deny(missing_docs)]
 #![forbid(unsafe_code)]
 
+mod broadcast;
 mod cors;
 mod response;
 
+pub use broadcast::{Broadcast, DEFAULT_MAX_QUEUED_BYTES};
 pub use cors::{Cors, CorsDecision};
 pub use response::{CloseReason, SseResponse, DEFAULT_HEARTBEAT};
 

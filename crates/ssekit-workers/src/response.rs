@@ -22,7 +22,14 @@ pub const DEFAULT_HEARTBEAT: Duration = Duration::from_secs(15);
 /// What was sent first when there is no `retry` to send: a comment, so that
 /// the response's headers and first bytes leave at once and the client's
 /// `open` fires without waiting for the first event.
-const PREAMBLE: &str = ": connected\n\n";
+pub(crate) const PREAMBLE: &str = ": connected\n\n";
+
+/// Sets the headers every SSE response carries.
+pub(crate) fn sse_headers(headers: &Headers) -> worker::Result<()> {
+    headers.set("Content-Type", "text/event-stream; charset=utf-8")?;
+    headers.set("Cache-Control", "no-cache, no-transform")?;
+    headers.set("X-Accel-Buffering", "no")
+}
 
 /// Events that are ready together go out in one chunk, up to about this size.
 const MAX_CHUNK_BYTES: usize = 64 * 1024;
@@ -114,9 +121,7 @@ where
             }
             headers.append(name, value)?;
         }
-        headers.set("Content-Type", "text/event-stream; charset=utf-8")?;
-        headers.set("Cache-Control", "no-cache, no-transform")?;
-        headers.set("X-Accel-Buffering", "no")?;
+        sse_headers(&headers)?;
         let preamble = match self.retry {
             Some(ms) => {
                 let mut preamble = String::new();
