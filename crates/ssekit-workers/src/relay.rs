@@ -241,10 +241,12 @@ impl Relay {
         Ok(RelayEvents {
             state: State::Connecting(self.upstream),
             abort: self.abort,
-            handler: self.handler,
-            error_event,
             max_event_bytes: self.max_event_bytes,
-            last_forwarded_id: String::new(),
+            relaying: Relaying {
+                handler: self.handler,
+                error_event,
+                last_forwarded_id: String::new(),
+            },
         })
     }
 
@@ -260,12 +262,8 @@ impl Relay {
 pub struct RelayEvents {
     state: State,
     abort: Option<AbortController>,
-    handler: Option<Handler>,
-    error_event: String,
     max_event_bytes: usize,
-    /// The last event ID [`RelayStep::Forward`] wrote: the client's, as far
-    /// as the relay knows.
-    last_forwarded_id: String,
+    relaying: Relaying,
 }
 
 enum State {
@@ -274,21 +272,41 @@ enum State {
     Done,
 }
 
-impl RelayEvents {
-    /// Ends the relay early, with the final error event.
-    fn fail(&mut self, error: RelayError) -> Poll<Option<EncodedEvent>> {
-        self.stop();
-        let data = error.to_string();
-        let event = Event::new().event(self.error_event.as_str()).data(data);
-        // The type was validated by `Relay::into_events`.
-        Poll::Ready(EncodedEvent::new(&event).ok())
-    }
+/// What the relay sends for what the upstream gave, without any I/O: the
+/// handler, the `id` bookkeeping of [`RelayStep::Forward`] and the final
+/// error event.
+struct Relaying {
+    handler: Option<Handler>,
+    /// The error event's type, checked to be encodable.
+    error_event: String,
+    /// The last event ID [`RelayStep::Forward`] wrote: the client's, as far
+    /// as the relay knows.
+    last_forwarded_id: String,
+}
 
-    /// Ends the relay early: the upstream request is aborted.
-    fn stop(&mut self) {
-        self.state = State::Done;
-        if let Some(controller) = self.abort.take() {
-            controller.abort();
+/// What to send for one upstream message.
+#[derive(Debug, PartialEq, Eq)]
+enum Out {
+    Send(EncodedEvent),
+    Skip,
+    /// Send this, if any, and end the relay (the upstream is aborted).
+    End(Option<EncodedEvent>),
+}
+
+impl Relaying {
+    fn message(&mut self, message: &OwnedMessage) -> Out {
+        let step = match self.handler.as_mut() {
+            Some(handler) => handler(message),
+            None => RelayStep::Forward,
+        };
+        match step {
+            RelayStep::Forward => match self.forward(message) {
+                Ok(event) => Out::Send(event),
+                Err(error) => Out::End(self.failure(&RelayError::Encode(error))),
+            },
+            RelayStep::Send(event) => Out::Send(event),
+            RelayStep::Skip => Out::Skip,
+            RelayStep::Stop(event) => Out::End(event),
         }
     }
 
@@ -306,6 +324,29 @@ impl RelayEvents {
             self.last_forwarded_id.clone_from(&message.last_event_id);
         }
         Ok(encoded)
+    }
+
+    /// The final event of a failed relay.
+    fn failure(&self, error: &RelayError) -> Option<EncodedEvent> {
+        let data = error.to_string();
+        // The type was checked by `Relay::into_events`.
+        EncodedEvent::new(&Event::new().event(self.error_event.as_str()).data(data)).ok()
+    }
+}
+
+impl RelayEvents {
+    /// Ends the relay early, with the final error event.
+    fn fail(&mut self, error: RelayError) -> Poll<Option<EncodedEvent>> {
+        self.stop();
+        Poll::Ready(self.relaying.failure(&error))
+    }
+
+    /// Ends the relay early: the upstream request is aborted.
+    fn stop(&mut self) {
+        self.state = State::Done;
+        if let Some(controller) = self.abort.take() {
+            controller.abort();
+        }
     }
 
     fn open(&mut self, mut upstream: Response) -> Result<(), RelayError> {
@@ -364,18 +405,10 @@ impl Stream for RelayEvents {
                     Poll::Ready(Some(Ok(message))) => message,
                 },
             };
-            let step = match this.handler.as_mut() {
-                Some(handler) => handler(&message),
-                None => RelayStep::Forward,
-            };
-            match step {
-                RelayStep::Forward => match this.forward(&message) {
-                    Ok(event) => return Poll::Ready(Some(event)),
-                    Err(error) => return this.fail(RelayError::Encode(error)),
-                },
-                RelayStep::Send(event) => return Poll::Ready(Some(event)),
-                RelayStep::Skip => continue,
-                RelayStep::Stop(event) => {
+            match this.relaying.message(&message) {
+                Out::Send(event) => return Poll::Ready(Some(event)),
+                Out::Skip => continue,
+                Out::End(event) => {
                     this.stop();
                     return Poll::Ready(event);
                 }
@@ -436,6 +469,117 @@ mod tests {
         for (content_type, expected) in cases {
             assert_eq!(is_event_stream(content_type), expected, "{content_type:?}");
         }
+    }
+
+    fn message(event_type: &str, data: &str, last_event_id: &str) -> OwnedMessage {
+        OwnedMessage {
+            event_type: event_type.into(),
+            data: data.into(),
+            last_event_id: last_event_id.into(),
+        }
+    }
+
+    fn relaying(handler: Option<Handler>) -> Relaying {
+        Relaying {
+            handler,
+            error_event: "upstream-error".into(),
+            last_forwarded_id: String::new(),
+        }
+    }
+
+    /// The text each message becomes, `End` marked with a leading `END `.
+    fn relay_all(relaying: &mut Relaying, messages: &[OwnedMessage]) -> Vec<String> {
+        let mut out = Vec::new();
+        for m in messages {
+            match relaying.message(m) {
+                Out::Send(event) => out.push(event.as_str().to_string()),
+                Out::Skip => out.push("SKIP".into()),
+                Out::End(event) => {
+                    out.push(format!(
+                        "END {}",
+                        event.as_ref().map_or("", EncodedEvent::as_str)
+                    ));
+                    break;
+                }
+            }
+        }
+        out
+    }
+
+    #[test]
+    fn forward_keeps_type_data_and_writes_an_id_only_when_it_changed() {
+        let mut relaying = relaying(None);
+        let messages = [
+            message("message", "{\"a\":1}", ""),
+            message("delta", "two\nlines", "42"),
+            message("message", "same id", "42"),
+            message("message", " leading space", "43"),
+            message("message", "", "43"),
+            message("message", "id cleared", ""),
+        ];
+        assert_eq!(
+            relay_all(&mut relaying, &messages),
+            [
+                "data: {\"a\":1}\n\n",
+                "event: delta\nid: 42\ndata: two\ndata: lines\n\n",
+                "data: same id\n\n",
+                "id: 43\ndata:  leading space\n\n",
+                "data:\n\n",
+                "id:\ndata: id cleared\n\n",
+            ]
+        );
+    }
+
+    #[test]
+    fn the_handler_sends_skips_and_stops() {
+        let handler: Handler = Box::new(|m: &OwnedMessage| match m.data.as_str() {
+            "[DONE]" => RelayStep::Stop(Some(EncodedEvent::message("bye"))),
+            "" => RelayStep::Skip,
+            "x" => RelayStep::Send(EncodedEvent::message("replaced")),
+            _ => RelayStep::Forward,
+        });
+        let mut relaying = relaying(Some(handler));
+        let messages = [
+            message("message", "a", ""),
+            message("message", "", ""),
+            message("message", "x", ""),
+            message("message", "[DONE]", ""),
+            message("message", "after the end", ""),
+        ];
+        assert_eq!(
+            relay_all(&mut relaying, &messages),
+            [
+                "data: a\n\n",
+                "SKIP",
+                "data: replaced\n\n",
+                "END data: bye\n\n"
+            ]
+        );
+        let mut silent = self::relaying(Some(Box::new(|_: &OwnedMessage| RelayStep::Stop(None))));
+        assert_eq!(relay_all(&mut silent, &messages), ["END "]);
+    }
+
+    #[test]
+    fn a_message_that_cannot_be_encoded_again_ends_the_relay_with_the_error_event() {
+        // The parser takes a NUL in an event type; the encoder refuses it.
+        let mut relaying = relaying(None);
+        assert_eq!(
+            relay_all(&mut relaying, &[message("a\0b", "x", "")]),
+            [
+                "END event: upstream-error\ndata: upstream event could not be sent on: \
+              SSE event contains a NUL at byte 1\n\n"
+            ]
+        );
+    }
+
+    #[test]
+    fn the_final_error_event_has_the_chosen_type_and_the_error_text() {
+        let relaying = relaying(None);
+        let event = relaying.failure(&RelayError::Status(401)).unwrap();
+        assert_eq!(
+            event.as_str(),
+            "event: upstream-error\ndata: upstream answered HTTP 401\n\n"
+        );
     }
 
     #[test]
