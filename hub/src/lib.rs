@@ -14,7 +14,7 @@
 //!   `heartbeat_ms`, `retry`), resumable with `Last-Event-ID`.
 //! - `POST /relay/{name}`: the client's JSON body, checked, to a configured
 //!   upstream SSE endpoint with a server-side `Authorization`; its events
-//!   relayed back (see [`relay`]).
+//!   relayed back (settings: `hub/src/relay.rs`).
 //!
 //! Each channel is one Durable Object ([`channel::Channel`]): its subscribers,
 //! its replay buffer (kept in Durable Object storage) and its id counter live
