@@ -13,71 +13,15 @@
 //
 //   node benches/edge/run.mjs target/bench-edge/hono.js > results.json   # Node >= 22
 import { Miniflare, convertV4MiniflareOptions } from "miniflare";
-import { readFileSync, readdirSync } from "node:fs";
 import { Agent, fetch as undiciFetch } from "undici";
 import { startHub, PUBLISH_TOKEN } from "../../tests/worker/hub.mjs";
+import { workerdPids, cpuSeconds, drain } from "./common.mjs";
 
 const honoScript = process.argv[2];
 const EVENTS = Number(process.env.EDGE_EVENTS ?? 200_000);
 const ROUNDS = Number(process.env.EDGE_ROUNDS ?? 3);
 const SUBSCRIBERS = Number(process.env.EDGE_SUBSCRIBERS ?? 1000);
 const PUBLISHES = Number(process.env.EDGE_PUBLISHES ?? 40);
-const TICKS_PER_SECOND = 100; // /proc clock ticks (USER_HZ)
-
-/** workerd processes started by this process's Miniflare instances. */
-function workerdPids() {
-  const pids = [];
-  for (const entry of readdirSync("/proc")) {
-    if (!/^\d+$/.test(entry)) continue;
-    try {
-      const cmd = readFileSync(`/proc/${entry}/cmdline`, "utf8");
-      const stat = readFileSync(`/proc/${entry}/stat`, "utf8").split(") ")[1].split(" ");
-      if (cmd.includes("workerd") && cmd.includes("serve") && Number(stat[1]) === process.pid) pids.push(entry);
-    } catch {
-      // raced with an exiting process
-    }
-  }
-  return pids;
-}
-
-function cpuSeconds(pids) {
-  let ticks = 0;
-  for (const pid of pids) {
-    const fields = readFileSync(`/proc/${pid}/stat`, "utf8").split(") ")[1].split(" ");
-    ticks += Number(fields[11]) + Number(fields[12]); // utime + stime
-  }
-  return ticks / TICKS_PER_SECOND;
-}
-
-/** Reads a whole SSE stream, counting events: lines that start with
- * "data:" (each test event has exactly one). */
-async function drain(url) {
-  const response = await fetch(url);
-  if (response.status !== 200) throw new Error(`${url}: ${response.status}`);
-  const DATA = [100, 97, 116, 97, 58]; // "data:"
-  let events = 0;
-  let lineStart = true;
-  let matched = 0; // bytes of "data:" matched at the start of this line
-  for await (const chunk of response.body) {
-    for (let i = 0; i < chunk.length; i++) {
-      const byte = chunk[i];
-      if (byte === 10) {
-        lineStart = true;
-        matched = 0;
-      } else if (lineStart) {
-        if (byte === DATA[matched]) {
-          if (++matched === DATA.length) {
-            events++;
-            lineStart = false;
-          }
-        } else {
-          lineStart = false;
-        }
-      }
-    }
-  }
-  return events;
-}
 
 async function measureStream(label, baseUrl, pids, query) {
   const cpuBefore = cpuSeconds(pids);

@@ -4,6 +4,7 @@
 
 use std::time::Duration;
 
+use ssekit::DEFAULT_MAX_EVENT_BYTES;
 use ssekit_workers::Cors;
 use worker::{Env, Request};
 
@@ -23,17 +24,15 @@ pub struct Config {
     pub subscriber_queue_bytes: usize,
     /// Pause between chat tokens (`CHAT_TOKEN_MS`).
     pub chat_token_delay: Duration,
+    /// Largest client body a relay forwards (`RELAY_MAX_BODY_BYTES`).
+    pub relay_max_body_bytes: usize,
+    /// Largest upstream event a relay reads (`RELAY_MAX_EVENT_BYTES`).
+    pub relay_max_event_bytes: usize,
 }
 
 impl Config {
     pub fn from_env(env: &Env) -> Config {
-        let text = |name: &str| {
-            env.var(name)
-                .map(|v| v.to_string())
-                .or_else(|_| env.secret(name).map(|v| v.to_string()))
-                .ok()
-                .filter(|v| !v.is_empty())
-        };
+        let text = |name: &str| text(env, name);
         let number = |name: &str, default: u64| {
             text(name)
                 .and_then(|v| v.trim().parse::<u64>().ok())
@@ -54,6 +53,9 @@ impl Config {
             max_publish_bytes: number("MAX_PUBLISH_BYTES", 64 << 10) as usize,
             subscriber_queue_bytes: number("SUBSCRIBER_QUEUE_BYTES", 1 << 20).max(1) as usize,
             chat_token_delay: Duration::from_millis(number("CHAT_TOKEN_MS", 40)),
+            relay_max_body_bytes: number("RELAY_MAX_BODY_BYTES", 1 << 20) as usize,
+            relay_max_event_bytes: number("RELAY_MAX_EVENT_BYTES", DEFAULT_MAX_EVENT_BYTES as u64)
+                .max(1) as usize,
         }
     }
 
@@ -90,6 +92,19 @@ impl Config {
             .or_else(from_query)
             .is_some_and(|given| same(&given, token))
     }
+}
+
+/// A var or secret, `None` when unset or empty.
+pub fn text(env: &Env, name: &str) -> Option<String> {
+    raw_text(env, name).filter(|v| !v.is_empty())
+}
+
+/// A var or secret as it is, empty or not.
+pub fn raw_text(env: &Env, name: &str) -> Option<String> {
+    env.var(name)
+        .map(|v| v.to_string())
+        .or_else(|_| env.secret(name).map(|v| v.to_string()))
+        .ok()
 }
 
 fn bearer(req: &Request) -> Option<String> {

@@ -12,6 +12,9 @@
 //! - `POST /chat`: a token-by-token SSE answer to `{ "prompt" }`.
 //! - `GET  /ticks`: a numbered test stream (`count`, `interval_ms`,
 //!   `heartbeat_ms`, `retry`), resumable with `Last-Event-ID`.
+//! - `POST /relay/{name}`: the client's JSON body, checked, to a configured
+//!   upstream SSE endpoint with a server-side `Authorization`; its events
+//!   relayed back (settings: `hub/src/relay.rs`).
 //!
 //! Each channel is one Durable Object ([`channel::Channel`]): its subscribers,
 //! its replay buffer (kept in Durable Object storage) and its id counter live
@@ -20,6 +23,7 @@
 mod channel;
 mod chat;
 mod config;
+mod relay;
 mod reply;
 mod ticks;
 
@@ -112,9 +116,20 @@ async fn route(mut req: Request, env: &Env, config: &Config) -> Result<Response>
             chat::answer(&req, &body, config)
         }
         (Method::Get, ["ticks"]) => ticks::stream(&req),
-        (_, ["channels", _, "events" | "stats" | "disconnect"] | ["chat"] | ["ticks"]) => {
-            error(405, "method not allowed")
+        (Method::Post, ["relay", name]) => {
+            let body = match read_limited(&mut req, config.relay_max_body_bytes).await? {
+                Ok(body) => body,
+                Err(response) => return Ok(response),
+            };
+            relay::relay(env, config, name, &body)
         }
+        (
+            _,
+            ["channels", _, "events" | "stats" | "disconnect"]
+            | ["chat"]
+            | ["ticks"]
+            | ["relay", _],
+        ) => error(405, "method not allowed"),
         _ => error(404, "no such route; see the README for the API"),
     }
 }

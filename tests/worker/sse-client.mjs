@@ -10,6 +10,7 @@ export class SseReader {
     this.reader = response.body.getReader();
     this.decoder = new TextDecoder();
     this.items = []; // { kind: "event" | "comment" | "retry", ..., read }
+    this.text = ""; // the body as read so far
     this.reads = 0;
     this.done = false;
     this.parser = createParser({
@@ -27,7 +28,9 @@ export class SseReader {
       return false;
     }
     this.reads++;
-    this.parser.feed(this.decoder.decode(value, { stream: true }));
+    const text = this.decoder.decode(value, { stream: true });
+    this.text += text;
+    this.parser.feed(text);
     return true;
   }
 

@@ -1,7 +1,7 @@
 //! Server-Sent Events responses for Cloudflare Workers (workers-rs), on the
 //! [`ssekit`] core.
 //!
-//! Three pieces, each usable on its own in any `worker` crate handler:
+//! Four pieces, each usable on its own in any `worker` crate handler:
 //!
 //! - [`SseResponse`] turns a `Stream` of [`EncodedEvent`](ssekit::EncodedEvent) events
 //!   into a streaming [`worker::Response`] with the headers SSE needs, an
@@ -10,6 +10,10 @@
 //! - [`last_event_id`] reads the resume point a reconnecting client sends.
 //! - [`Cors`] answers preflights and sets per-request CORS headers, with
 //!   credentials only for the origins you list.
+//! - [`Relay`] sends an upstream SSE response on, message by message (map,
+//!   filter or stop each one), as an [`SseResponse`]; the upstream request is
+//!   aborted when the client goes away, and an upstream failure ends the
+//!   relay with a final error event.
 //!
 //! ```no_run
 //! use futures_util::{stream, StreamExt};
@@ -38,10 +42,12 @@
 
 mod broadcast;
 mod cors;
+mod relay;
 mod response;
 
 pub use broadcast::{Broadcast, DEFAULT_MAX_QUEUED_BYTES};
 pub use cors::{Cors, CorsDecision};
+pub use relay::{Relay, RelayError, RelayEvents, RelayStep, DEFAULT_ERROR_EVENT};
 pub use response::{CloseReason, SseResponse, DEFAULT_HEARTBEAT};
 
 /// Longest resume point [`last_event_id`] accepts; longer values are ignored.
