@@ -276,6 +276,7 @@ impl<'a> Event<'a> {
 ///
 /// let tick = EncodedEvent::new(&Event::new().event("tick").id("7").data("a\nb"))?;
 /// assert_eq!(tick.as_str(), "event: tick\nid: 7\ndata: a\ndata: b\n\n");
+/// assert_eq!(EncodedEvent::message("hi").as_str(), "data: hi\n\n"); // cannot fail
 /// // A comment alone, e.g. a heartbeat of your own:
 /// assert_eq!(EncodedEvent::new(&Event::new().comment("ping"))?.as_str(), ": ping\n\n");
 /// # Ok::<(), ssekit::EncodeError>(())
@@ -289,6 +290,18 @@ impl EncodedEvent {
         let mut out = String::new();
         event.encode_into(&mut out)?;
         Ok(EncodedEvent(out.into()))
+    }
+
+    /// A message with only `data`: the one event that cannot be refused
+    /// (any text is valid data), so it needs no `Result`, e.g. in a relay
+    /// handler that answers with an event of its own.
+    pub fn message(data: &str) -> Self {
+        let mut out = String::with_capacity(data.len() + 8);
+        for line in split_lines(data) {
+            write_line(&mut out, "data", line);
+        }
+        out.push('\n');
+        EncodedEvent(out.into())
     }
 
     /// The encoded text.
