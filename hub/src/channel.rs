@@ -20,9 +20,11 @@
 //! live delivery happen without an await in between, so no event falls in a
 //! gap or arrives twice.
 //!
-//! Fan-out: the subscribers are a [`Broadcast`]: a published event is
-//! encoded once and the same bytes are enqueued into every subscriber's
-//! response stream.
+//! Fan-out: a published event is encoded once and the same bytes go to
+//! every subscriber: to the hibernatable WebSockets of the front Workers that
+//! hold the clients' streams ([`HibernatingBroadcast`], `FANOUT =
+//! "websockets"`), or into the response streams this object holds
+//! ([`Broadcast`], `FANOUT = "streams"`). A publish reaches both kinds.
 
 use std::cell::RefCell;
 use std::collections::VecDeque;
@@ -30,8 +32,11 @@ use std::rc::Rc;
 
 use serde::{Deserialize, Serialize};
 use ssekit::{EncodeError, EncodedEvent, Event};
-use ssekit_workers::Broadcast;
-use worker::{durable_object, DurableObject, Env, Request, Response, Result, State};
+use ssekit_workers::{Broadcast, HibernatingBroadcast};
+use worker::{
+    durable_object, DurableObject, Env, Request, Response, Result, State, WebSocket,
+    WebSocketIncomingMessage,
+};
 
 use crate::config::Config;
 use crate::reply::{error, json};
@@ -134,6 +139,31 @@ impl DurableObject for Channel {
             other => error(404, &format!("channel: no operation {other}")),
         }
     }
+
+    async fn websocket_message(
+        &self,
+        _ws: WebSocket,
+        _message: WebSocketIncomingMessage,
+    ) -> Result<()> {
+        // Subscribers only listen.
+        Ok(())
+    }
+
+    async fn websocket_close(
+        &self,
+        ws: WebSocket,
+        code: usize,
+        _reason: String,
+        _clean: bool,
+    ) -> Result<()> {
+        HibernatingBroadcast::closed(&ws, code);
+        Ok(())
+    }
+
+    async fn websocket_error(&self, _ws: WebSocket, _error: worker::Error) -> Result<()> {
+        // The runtime drops the socket; nothing is kept per socket.
+        Ok(())
+    }
 }
 
 impl Channel {
@@ -192,7 +222,11 @@ impl Channel {
         // Registered in the same synchronous step as the replay snapshot
         // (no await in between): every later publish reaches this
         // subscriber, none twice.
-        self.subscribers.subscribe(replay)
+        if req.headers().get("Upgrade")?.as_deref() == Some("websocket") {
+            HibernatingBroadcast::new(&self.state).accept(replay)
+        } else {
+            self.subscribers.subscribe(replay)
+        }
     }
 
     async fn publish(&self, body: &[u8]) -> Result<Response> {
@@ -291,7 +325,8 @@ impl Channel {
         let meta = format!("{{\"next_seq\":{}}}", inner.next_seq);
         let evicted = inner.append(stored, &self.config);
         drop(inner);
-        let delivered = self.subscribers.send(&encoded);
+        let delivered =
+            self.subscribers.send(&encoded) + HibernatingBroadcast::new(&self.state).send(&encoded);
         Ok(Accepted {
             id,
             seq,
@@ -306,7 +341,8 @@ impl Channel {
     /// how the demo shows resume, and how tests force disconnects.
     fn disconnect(&self) -> Result<Response> {
         // Each stream ends after what it has queued.
-        let disconnected = self.subscribers.close_all();
+        let disconnected =
+            self.subscribers.close_all() + HibernatingBroadcast::new(&self.state).close_all();
         json(200, &serde_json::json!({ "disconnected": disconnected }))
     }
 
@@ -322,7 +358,7 @@ impl Channel {
             200,
             &serde_json::json!({
                 "channel": name,
-                "subscribers": self.subscribers.len(),
+                "subscribers": self.subscribers.len() + HibernatingBroadcast::new(&self.state).len(),
                 "next_seq": inner.next_seq,
                 "last_id": inner.buffer.back().map(|e| e.id.clone()),
                 "buffered_events": inner.buffer.len(),

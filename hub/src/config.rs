@@ -22,6 +22,8 @@ pub struct Config {
     /// Bytes queued for one slow subscriber before it is disconnected (it
     /// then resumes from the replay buffer) (`SUBSCRIBER_QUEUE_BYTES`).
     pub subscriber_queue_bytes: usize,
+    /// How a channel's object reaches its subscribers (`FANOUT`).
+    pub fan_out: FanOut,
     /// Pause between chat tokens (`CHAT_TOKEN_MS`).
     pub chat_token_delay: Duration,
     /// Largest client body a relay forwards (`RELAY_MAX_BODY_BYTES`).
@@ -52,6 +54,7 @@ impl Config {
             replay_max_bytes: number("REPLAY_MAX_BYTES", 1 << 20).max(1) as usize,
             max_publish_bytes: number("MAX_PUBLISH_BYTES", 64 << 10) as usize,
             subscriber_queue_bytes: number("SUBSCRIBER_QUEUE_BYTES", 1 << 20).max(1) as usize,
+            fan_out: FanOut::parse(text("FANOUT").as_deref()),
             chat_token_delay: Duration::from_millis(number("CHAT_TOKEN_MS", 40)),
             relay_max_body_bytes: number("RELAY_MAX_BODY_BYTES", 1 << 20) as usize,
             relay_max_event_bytes: number("RELAY_MAX_EVENT_BYTES", DEFAULT_MAX_EVENT_BYTES as u64)
@@ -119,4 +122,27 @@ fn bearer(req: &Request) -> Option<String> {
 fn same(given: &str, expected: &str) -> bool {
     let (a, b) = (given.as_bytes(), expected.as_bytes());
     a.len() == b.len() && a.iter().zip(b).fold(0u8, |acc, (x, y)| acc | (x ^ y)) == 0
+}
+
+/// How a channel's Durable Object reaches its subscribers.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum FanOut {
+    /// `FANOUT = "streams"`: the object holds every subscriber's SSE
+    /// response (`ssekit_workers::Broadcast`). It can never hibernate while
+    /// one is open, so it is billed for duration around the clock.
+    Streams,
+    /// `FANOUT = "websockets"` (the default): the front Worker holds the SSE
+    /// response and subscribes over a WebSocket the object accepts for
+    /// hibernation (`ssekit_workers::HibernatingBroadcast`); the object is
+    /// billed only while it works.
+    WebSockets,
+}
+
+impl FanOut {
+    fn parse(value: Option<&str>) -> FanOut {
+        match value.map(str::trim) {
+            Some("streams") => FanOut::Streams,
+            _ => FanOut::WebSockets,
+        }
+    }
 }

@@ -27,11 +27,11 @@ mod relay;
 mod reply;
 mod ticks;
 
-use ssekit_workers::{last_event_id, Cors};
+use ssekit_workers::{last_event_id, Cors, Subscription};
 use worker::{event, Context, Env, Headers, Method, Request, RequestInit, Response, Result};
 
 pub use channel::Channel;
-use config::Config;
+use config::{Config, FanOut};
 use reply::{error, with_cors};
 
 /// Longest channel name, in bytes.
@@ -70,7 +70,28 @@ async fn route(mut req: Request, env: &Env, config: &Config) -> Result<Response>
             if let Some(id) = last_event_id(&req, "lastEventId") {
                 headers.set("Last-Event-ID", &id)?;
             }
-            forward(env, &name, "subscribe", Method::Get, headers, None).await
+            match config.fan_out {
+                FanOut::Streams => {
+                    forward(env, &name, "subscribe", Method::Get, headers, None).await
+                }
+                FanOut::WebSockets => {
+                    // This request holds the client's stream; the object
+                    // only wakes to send to its sockets.
+                    headers.set("Upgrade", "websocket")?;
+                    let upgraded =
+                        forward(env, &name, "subscribe", Method::Get, headers, None).await?;
+                    if upgraded.status_code() != 101 {
+                        return Ok(upgraded);
+                    }
+                    let Some(socket) = upgraded.websocket() else {
+                        return error(502, "the channel did not accept the subscription");
+                    };
+                    Subscription::new(socket)
+                        .heartbeat(config.heartbeat)
+                        .max_queued_bytes(config.subscriber_queue_bytes)
+                        .into_response()
+                }
+            }
         }
         (Method::Post, ["channels", name, "events"]) => {
             let name = match channel_name(name) {

@@ -26,6 +26,8 @@ export async function startHub({ persistDir, vars = {} } = {}) {
       PUBLISH_TOKEN,
       ALLOWED_ORIGINS: "*",
       HEARTBEAT_MS: "15000",
+      // SSEKIT_FANOUT=streams runs the tests against the other fan-out.
+      ...(process.env.SSEKIT_FANOUT ? { FANOUT: process.env.SSEKIT_FANOUT } : {}),
       ...vars,
     },
     cf: false,

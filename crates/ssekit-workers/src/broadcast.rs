@@ -20,17 +20,11 @@ use std::collections::BTreeMap;
 use std::rc::Rc;
 use std::time::Duration;
 
-use ssekit::{EncodedEvent, Event, KEEP_ALIVE};
-use worker::js_sys::{self, Function, Reflect, Uint8Array};
-use worker::wasm_bindgen::closure::Closure;
-use worker::wasm_bindgen::{JsCast, JsValue};
-use worker::web_sys::{
-    ByteLengthQueuingStrategy, QueuingStrategy, QueuingStrategyInit, ReadableStream,
-    ReadableStreamDefaultController, UnderlyingSource,
-};
-use worker::{Headers, Response, ResponseBody};
+use ssekit::EncodedEvent;
+use worker::js_sys::Uint8Array;
+use worker::Response;
 
-use crate::response::{sse_headers, PREAMBLE};
+use crate::feed::{keep_alive, preamble, Feed, FeedOptions, FeedOwner};
 use crate::DEFAULT_HEARTBEAT;
 
 /// How many bytes one subscriber may have queued (sent but not yet taken by
@@ -51,40 +45,56 @@ pub const DEFAULT_MAX_QUEUED_BYTES: usize = 1 << 20;
 /// // In the object's fetch handler, for a subscriber (with what it missed):
 /// let response = broadcast.subscribe(Vec::new())?;
 /// // For a publish: encoded once, copied once, enqueued everywhere.
-/// let delivered = broadcast.send(&EncodedEvent::new(&Event::new().data("hello")).unwrap());
+/// let delivered = broadcast.send(&EncodedEvent::message("hello"));
 /// # let _ = (response, delivered);
 /// # Ok(())
 /// # }
 /// ```
 #[derive(Clone)]
 pub struct Broadcast {
-    shared: Rc<RefCell<Subscribers>>,
+    shared: Rc<Subscribers>,
 }
 
 struct Subscribers {
-    next_key: u64,
-    streams: BTreeMap<u64, Subscriber>,
-    retry: Option<u64>,
-    heartbeat: Option<Duration>,
-    max_queued_bytes: usize,
+    state: RefCell<State>,
     /// One array for every heartbeat of every subscriber.
     keep_alive: Uint8Array,
-    /// Removed subscribers whose closures may still be on the call stack
-    /// (a cancel or a tick removes its own subscriber): freed at the next
-    /// call from outside.
-    retired: Vec<Subscriber>,
 }
 
-struct Subscriber {
-    controller: ReadableStreamDefaultController,
-    /// Whether anything went out since the last heartbeat tick.
-    active: bool,
-    /// The heartbeat interval's id, to clear it.
-    interval: Option<JsValue>,
-    /// Kept alive as long as the stream: JavaScript calls them.
-    _start: Closure<dyn FnMut(JsValue)>,
-    _cancel: Closure<dyn FnMut(JsValue)>,
-    _tick: Option<Closure<dyn FnMut()>>,
+struct State {
+    next_key: u64,
+    feeds: BTreeMap<u64, Feed>,
+    options: FeedOptions,
+    /// Removed feeds whose callbacks may still be on the call stack (a
+    /// cancel or a tick removes its own feed): dropped at the next call from
+    /// outside.
+    retired: Vec<Feed>,
+}
+
+impl FeedOwner for Subscribers {
+    fn ended(this: &Rc<Self>, key: u64, cancelled: bool) {
+        this.remove(key, cancelled);
+    }
+
+    fn tick(this: &Rc<Self>, key: u64) {
+        let ok = match this.state.borrow_mut().feeds.get_mut(&key) {
+            Some(feed) => feed.tick(&this.keep_alive),
+            None => return,
+        };
+        if !ok {
+            this.remove(key, false);
+        }
+    }
+}
+
+impl Subscribers {
+    fn remove(&self, key: u64, cancelled: bool) {
+        let mut state = self.state.borrow_mut();
+        if let Some(feed) = state.feeds.remove(&key) {
+            feed.close(cancelled);
+            state.retired.push(feed);
+        }
+    }
 }
 
 impl Default for Broadcast {
@@ -98,40 +108,44 @@ impl Broadcast {
     /// up to [`DEFAULT_MAX_QUEUED_BYTES`].
     pub fn new() -> Self {
         Broadcast {
-            shared: Rc::new(RefCell::new(Subscribers {
-                next_key: 0,
-                streams: BTreeMap::new(),
-                retry: None,
-                heartbeat: Some(DEFAULT_HEARTBEAT),
-                max_queued_bytes: DEFAULT_MAX_QUEUED_BYTES,
-                keep_alive: Uint8Array::from(KEEP_ALIVE.as_bytes()),
-                retired: Vec::new(),
-            })),
+            shared: Rc::new(Subscribers {
+                state: RefCell::new(State {
+                    next_key: 0,
+                    feeds: BTreeMap::new(),
+                    options: FeedOptions {
+                        retry: None,
+                        heartbeat: Some(DEFAULT_HEARTBEAT),
+                        max_queued_bytes: DEFAULT_MAX_QUEUED_BYTES,
+                    },
+                    retired: Vec::new(),
+                }),
+                keep_alive: keep_alive(),
+            }),
         }
     }
 
     /// Sends `retry: ms` first to every new subscriber.
     pub fn retry(self, ms: u64) -> Self {
-        self.shared.borrow_mut().retry = Some(ms);
+        self.shared.state.borrow_mut().options.retry = Some(ms);
         self
     }
 
     /// A `: keep-alive` comment to a subscriber after `every` without an
     /// event (`None`: never). It is also how a client that left is noticed.
     pub fn heartbeat(self, every: Option<Duration>) -> Self {
-        self.shared.borrow_mut().heartbeat = every;
+        self.shared.state.borrow_mut().options.heartbeat = every;
         self
     }
 
     /// The most one subscriber may have queued before it is dropped.
     pub fn max_queued_bytes(self, bytes: usize) -> Self {
-        self.shared.borrow_mut().max_queued_bytes = bytes.max(1);
+        self.shared.state.borrow_mut().options.max_queued_bytes = bytes.max(1);
         self
     }
 
     /// How many subscribers there are.
     pub fn len(&self) -> usize {
-        self.shared.borrow().streams.len()
+        self.shared.state.borrow().feeds.len()
     }
 
     /// Whether there are none.
@@ -151,87 +165,21 @@ impl Broadcast {
         &self,
         replay: impl IntoIterator<Item = EncodedEvent>,
     ) -> worker::Result<Response> {
-        let (key, heartbeat, first) = {
-            let mut shared = self.shared.borrow_mut();
-            shared.retired.clear();
-            let key = shared.next_key;
-            shared.next_key += 1;
-            let mut first = match shared.retry {
-                Some(ms) => {
-                    let mut text = String::new();
-                    // A `retry` alone has nothing that could be refused.
-                    let _ = Event::new().retry(ms).encode_into(&mut text);
-                    text
-                }
-                None => PREAMBLE.to_owned(),
-            };
-            for event in replay {
-                first.push_str(event.as_str());
-            }
-            (key, shared.heartbeat, first)
+        let (key, options) = {
+            let mut state = self.shared.state.borrow_mut();
+            state.retired.clear();
+            let key = state.next_key;
+            state.next_key += 1;
+            (key, state.options)
         };
-
-        // `start` runs inside the constructor: the controller is known
-        // before this returns.
-        let controller: Rc<RefCell<Option<ReadableStreamDefaultController>>> = Rc::default();
-        let start = {
-            let controller = Rc::clone(&controller);
-            Closure::<dyn FnMut(JsValue)>::new(move |c: JsValue| {
-                *controller.borrow_mut() = Some(c.unchecked_into());
-            })
-        };
-        let cancel = {
-            let shared = Rc::downgrade(&self.shared);
-            Closure::<dyn FnMut(JsValue)>::new(move |_reason: JsValue| {
-                // The client left (workerd cancels the body).
-                if let Some(shared) = shared.upgrade() {
-                    remove(&shared, key, false);
-                }
-            })
-        };
-        let source = UnderlyingSource::new();
-        source.set_start(start.as_ref().unchecked_ref());
-        source.set_cancel(cancel.as_ref().unchecked_ref());
-        let max_queued = self.shared.borrow().max_queued_bytes as f64;
-        let strategy: QueuingStrategy =
-            ByteLengthQueuingStrategy::new(&QueuingStrategyInit::new(max_queued))?.unchecked_into();
-        let stream = ReadableStream::new_with_underlying_source_and_strategy(&source, &strategy)?;
-        let controller = controller
-            .borrow_mut()
-            .take()
-            .ok_or_else(|| worker::Error::RustError("ReadableStream did not start".into()))?;
-        controller.enqueue_with_chunk(&Uint8Array::from(first.as_bytes()))?;
-
-        let (interval, tick) = match heartbeat {
-            Some(every) => {
-                let shared = Rc::downgrade(&self.shared);
-                let tick = Closure::<dyn FnMut()>::new(move || {
-                    if let Some(shared) = shared.upgrade() {
-                        heartbeat_tick(&shared, key);
-                    }
-                });
-                let id = set_interval(tick.as_ref().unchecked_ref(), every)?;
-                (Some(id), Some(tick))
-            }
-            None => (None, None),
-        };
-        self.shared.borrow_mut().streams.insert(
-            key,
-            Subscriber {
-                controller,
-                active: true,
-                interval,
-                _start: start,
-                _cancel: cancel,
-                _tick: tick,
-            },
-        );
-
-        let headers = Headers::new();
-        sse_headers(&headers)?;
-        Ok(Response::builder()
-            .with_headers(headers)
-            .body(ResponseBody::Stream(stream)))
+        let mut first = preamble(options.retry);
+        for event in replay {
+            first.push_str(event.as_str());
+        }
+        let (feed, response) =
+            Feed::open(Rc::downgrade(&self.shared), key, first.as_bytes(), options)?;
+        self.shared.state.borrow_mut().feeds.insert(key, feed);
+        Ok(response)
     }
 
     /// Sends `event` to every subscriber: one copy into one `Uint8Array`,
@@ -242,11 +190,11 @@ impl Broadcast {
         let chunk = Uint8Array::from(event.as_str().as_bytes());
         let mut gone = Vec::new();
         let delivered = {
-            let mut shared = self.shared.borrow_mut();
-            shared.retired.clear();
+            let mut state = self.shared.state.borrow_mut();
+            state.retired.clear();
             let mut delivered = 0;
-            for (&key, subscriber) in shared.streams.iter_mut() {
-                if enqueue(subscriber, &chunk) {
+            for (&key, feed) in state.feeds.iter_mut() {
+                if feed.push(&chunk) {
                     delivered += 1;
                 } else {
                     gone.push(key);
@@ -255,7 +203,7 @@ impl Broadcast {
             delivered
         };
         for key in gone {
-            remove(&self.shared, key, true);
+            self.shared.remove(key, false);
         }
         delivered
     }
@@ -263,86 +211,10 @@ impl Broadcast {
     /// Ends every subscriber's stream after what it has queued; each client
     /// reconnects (after its retry delay) and resumes. Returns how many.
     pub fn close_all(&self) -> usize {
-        let keys: Vec<u64> = self.shared.borrow().streams.keys().copied().collect();
-        let count = keys.len();
-        for key in keys {
-            remove(&self.shared, key, true);
+        let keys: Vec<u64> = self.shared.state.borrow().feeds.keys().copied().collect();
+        for &key in &keys {
+            self.shared.remove(key, false);
         }
-        count
-    }
-}
-
-/// Enqueues `chunk`; false when the stream is gone or too far behind.
-fn enqueue(subscriber: &mut Subscriber, chunk: &Uint8Array) -> bool {
-    if subscriber.controller.enqueue_with_chunk(chunk).is_err() {
-        return false;
-    }
-    subscriber.active = true;
-    // The byte-length strategy's high-water mark is the limit: below zero
-    // the queue holds more than it.
-    subscriber
-        .controller
-        .desired_size()
-        .is_none_or(|room| room >= 0.0)
-}
-
-/// A heartbeat interval fired: a keep-alive if nothing went out since the
-/// last one.
-fn heartbeat_tick(shared: &Rc<RefCell<Subscribers>>, key: u64) {
-    let ok = {
-        let mut shared = shared.borrow_mut();
-        let Subscribers {
-            streams,
-            keep_alive,
-            ..
-        } = &mut *shared;
-        let Some(subscriber) = streams.get_mut(&key) else {
-            return;
-        };
-        if std::mem::take(&mut subscriber.active) {
-            return;
-        }
-        let ok = enqueue(subscriber, keep_alive);
-        // The keep-alive itself is no event: the next tick checks again.
-        subscriber.active = false;
-        ok
-    };
-    if !ok {
-        remove(shared, key, true);
-    }
-}
-
-/// Forgets a subscriber: its interval stops and, when `close` (not a
-/// cancel by the client), its stream ends after what it has queued.
-fn remove(shared: &Rc<RefCell<Subscribers>>, key: u64, close: bool) {
-    let mut shared = shared.borrow_mut();
-    let Some(subscriber) = shared.streams.remove(&key) else {
-        return;
-    };
-    if let Some(id) = &subscriber.interval {
-        clear_interval(id);
-    }
-    if close {
-        // Throws when the stream is already closed or errored: nothing to do.
-        let _ = subscriber.controller.close();
-    }
-    // JavaScript calls none of its closures again (the stream is closed or
-    // cancelled, the interval cleared), but one of them may be running now:
-    // freed later.
-    shared.retired.push(subscriber);
-}
-
-fn set_interval(callback: &Function, every: Duration) -> worker::Result<JsValue> {
-    let global = js_sys::global();
-    let set: Function = Reflect::get(&global, &"setInterval".into())?.unchecked_into();
-    let ms = every.as_millis().min(i32::MAX as u128) as f64;
-    Ok(set.call2(&global, callback, &ms.into())?)
-}
-
-fn clear_interval(id: &JsValue) {
-    let global = js_sys::global();
-    if let Ok(clear) = Reflect::get(&global, &"clearInterval".into()) {
-        let clear: Function = clear.unchecked_into();
-        let _ = clear.call1(&global, id);
+        keys.len()
     }
 }

@@ -1,7 +1,7 @@
 //! Server-Sent Events responses for Cloudflare Workers (workers-rs), on the
 //! [`ssekit`] core.
 //!
-//! Four pieces, each usable on its own in any `worker` crate handler:
+//! The pieces, each usable on its own in any `worker` crate handler:
 //!
 //! - [`SseResponse`] turns a `Stream` of [`EncodedEvent`](ssekit::EncodedEvent) events
 //!   into a streaming [`worker::Response`] with the headers SSE needs, an
@@ -14,6 +14,12 @@
 //!   filter or stop each one), as an [`SseResponse`]; the upstream request is
 //!   aborted when the client goes away, and an upstream failure ends the
 //!   relay with a final error event.
+//! - For a Durable Object that sends the same events to many clients:
+//!   [`Broadcast`] holds the clients' streams in the object and enqueues one
+//!   shared chunk per event into each; [`HibernatingBroadcast`] (in the
+//!   object) and [`Subscription`] (in the front Worker that holds the
+//!   client's stream) do the same over WebSockets the object accepts for
+//!   hibernation, so the object is not billed while it waits.
 //!
 //! ```no_run
 //! use futures_util::{stream, StreamExt};
@@ -42,11 +48,14 @@
 
 mod broadcast;
 mod cors;
+mod feed;
+mod hibernation;
 mod relay;
 mod response;
 
 pub use broadcast::{Broadcast, DEFAULT_MAX_QUEUED_BYTES};
 pub use cors::{Cors, CorsDecision};
+pub use hibernation::{HibernatingBroadcast, Subscription};
 pub use relay::{Relay, RelayError, RelayEvents, RelayStep, DEFAULT_ERROR_EVENT};
 pub use response::{CloseReason, SseResponse, DEFAULT_HEARTBEAT};
 

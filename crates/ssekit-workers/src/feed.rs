@@ -1,0 +1,194 @@
+//! One SSE response whose body is a JavaScript `ReadableStream` fed by
+//! `enqueue` calls: what [`Broadcast`](crate::Broadcast) keeps per
+//! subscriber and [`HibernatingBroadcast::forward`](crate::HibernatingBroadcast::forward)
+//! feeds from a WebSocket. Chunks are JavaScript arrays, so one array can be
+//! enqueued into many feeds without a copy.
+
+use std::cell::RefCell;
+use std::rc::{Rc, Weak};
+use std::time::Duration;
+
+use ssekit::{Event, KEEP_ALIVE};
+use worker::js_sys::{self, Function, Reflect, Uint8Array};
+use worker::wasm_bindgen::closure::Closure;
+use worker::wasm_bindgen::{JsCast, JsValue};
+use worker::web_sys::{
+    ByteLengthQueuingStrategy, QueuingStrategy, QueuingStrategyInit, ReadableStream,
+    ReadableStreamDefaultController, UnderlyingSource,
+};
+use worker::{Headers, Response, ResponseBody};
+
+use crate::response::{sse_headers, PREAMBLE};
+
+/// How a feed starts and behaves.
+#[derive(Clone, Copy, Debug)]
+pub(crate) struct FeedOptions {
+    pub retry: Option<u64>,
+    pub heartbeat: Option<Duration>,
+    pub max_queued_bytes: usize,
+}
+
+/// The first bytes of a feed: `retry`, or a comment, so that the headers
+/// and the client's `open` do not wait for the first event.
+pub(crate) fn preamble(retry: Option<u64>) -> String {
+    match retry {
+        Some(ms) => {
+            let mut text = String::new();
+            // A `retry` alone has nothing that could be refused.
+            let _ = Event::new().retry(ms).encode_into(&mut text);
+            text
+        }
+        None => PREAMBLE.to_owned(),
+    }
+}
+
+/// A feed: the stream's controller, its heartbeat and the callbacks
+/// JavaScript holds.
+pub(crate) struct Feed {
+    controller: ReadableStreamDefaultController,
+    /// Whether anything went out since the last heartbeat tick.
+    active: bool,
+    interval: Option<JsValue>,
+    _start: Closure<dyn FnMut(JsValue)>,
+    _cancel: Closure<dyn FnMut(JsValue)>,
+    _tick: Option<Closure<dyn FnMut()>>,
+}
+
+/// What a feed's owner hears from it: the client left (the stream was
+/// cancelled), or a heartbeat could not be queued.
+pub(crate) trait FeedOwner: 'static {
+    /// The feed `key` is over; the owner removes it (with
+    /// [`Feed::close`] unless `cancelled`).
+    fn ended(this: &Rc<Self>, key: u64, cancelled: bool);
+    /// A heartbeat interval of feed `key` fired.
+    fn tick(this: &Rc<Self>, key: u64);
+}
+
+impl Feed {
+    /// A new feed and its response, whose first chunk is `first`.
+    pub(crate) fn open<O: FeedOwner>(
+        owner: Weak<O>,
+        key: u64,
+        first: &[u8],
+        options: FeedOptions,
+    ) -> worker::Result<(Feed, Response)> {
+        // `start` runs inside the constructor: the controller is known
+        // before this returns.
+        let started: Rc<RefCell<Option<ReadableStreamDefaultController>>> = Rc::default();
+        let start = {
+            let started = Rc::clone(&started);
+            Closure::<dyn FnMut(JsValue)>::new(move |c: JsValue| {
+                *started.borrow_mut() = Some(c.unchecked_into());
+            })
+        };
+        let cancel = {
+            let owner = owner.clone();
+            Closure::<dyn FnMut(JsValue)>::new(move |_reason: JsValue| {
+                // The client left (workerd cancels the body).
+                if let Some(owner) = owner.upgrade() {
+                    O::ended(&owner, key, true);
+                }
+            })
+        };
+        let source = UnderlyingSource::new();
+        source.set_start(start.as_ref().unchecked_ref());
+        source.set_cancel(cancel.as_ref().unchecked_ref());
+        let strategy: QueuingStrategy = ByteLengthQueuingStrategy::new(&QueuingStrategyInit::new(
+            options.max_queued_bytes.max(1) as f64,
+        ))?
+        .unchecked_into();
+        let stream = ReadableStream::new_with_underlying_source_and_strategy(&source, &strategy)?;
+        let controller = started
+            .borrow_mut()
+            .take()
+            .ok_or_else(|| worker::Error::RustError("ReadableStream did not start".into()))?;
+        controller.enqueue_with_chunk(&Uint8Array::from(first))?;
+
+        let (interval, tick) = match options.heartbeat {
+            Some(every) => {
+                let tick = Closure::<dyn FnMut()>::new(move || {
+                    if let Some(owner) = owner.upgrade() {
+                        O::tick(&owner, key);
+                    }
+                });
+                let id = set_interval(tick.as_ref().unchecked_ref(), every)?;
+                (Some(id), Some(tick))
+            }
+            None => (None, None),
+        };
+        let headers = Headers::new();
+        sse_headers(&headers)?;
+        let response = Response::builder()
+            .with_headers(headers)
+            .body(ResponseBody::Stream(stream));
+        let feed = Feed {
+            controller,
+            active: true,
+            interval,
+            _start: start,
+            _cancel: cancel,
+            _tick: tick,
+        };
+        Ok((feed, response))
+    }
+
+    /// Enqueues `chunk`; false when the stream is gone or holds more than
+    /// its queue limit.
+    pub(crate) fn push(&mut self, chunk: &Uint8Array) -> bool {
+        if self.controller.enqueue_with_chunk(chunk).is_err() {
+            return false;
+        }
+        self.active = true;
+        // The byte-length strategy's high-water mark is the limit: below zero
+        // the queue holds more than it.
+        self.controller
+            .desired_size()
+            .is_none_or(|room| room >= 0.0)
+    }
+
+    /// A heartbeat tick: a keep-alive if nothing went out since the last
+    /// one. False when it could not be queued.
+    pub(crate) fn tick(&mut self, keep_alive: &Uint8Array) -> bool {
+        if std::mem::take(&mut self.active) {
+            return true;
+        }
+        let ok = self.push(keep_alive);
+        // The keep-alive itself is no event: the next tick checks again.
+        self.active = false;
+        ok
+    }
+
+    /// Stops the heartbeat and, unless the client cancelled, ends the
+    /// stream after what it has queued. JavaScript calls none of the feed's
+    /// callbacks afterwards, but one of them may be running now: drop the
+    /// feed later, outside them.
+    pub(crate) fn close(&self, cancelled: bool) {
+        if let Some(id) = &self.interval {
+            clear_interval(id);
+        }
+        if !cancelled {
+            // Throws when the stream is already closed or errored: nothing to do.
+            let _ = self.controller.close();
+        }
+    }
+}
+
+/// The `: keep-alive` comment as one array for every heartbeat.
+pub(crate) fn keep_alive() -> Uint8Array {
+    Uint8Array::from(KEEP_ALIVE.as_bytes())
+}
+
+fn set_interval(callback: &Function, every: Duration) -> worker::Result<JsValue> {
+    let global = js_sys::global();
+    let set: Function = Reflect::get(&global, &"setInterval".into())?.unchecked_into();
+    let ms = every.as_millis().min(i32::MAX as u128) as f64;
+    Ok(set.call2(&global, callback, &ms.into())?)
+}
+
+fn clear_interval(id: &JsValue) {
+    let global = js_sys::global();
+    if let Ok(clear) = Reflect::get(&global, &"clearInterval".into()) {
+        let clear: Function = clear.unchecked_into();
+        let _ = clear.call1(&global, id);
+    }
+}
