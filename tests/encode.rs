@@ -2,19 +2,18 @@
 //! spec's field syntax), refusals, and a parse of every encoded event.
 //! Runs natively and in headless browsers.
 
-mod common;
-
 #[cfg(target_arch = "wasm32")]
 use wasm_bindgen_test::wasm_bindgen_test as test;
 #[cfg(target_arch = "wasm32")]
 wasm_bindgen_test::wasm_bindgen_test_configure!(run_in_browser);
 
-use common::{comment, msg, observe, Seen};
-use ssekit::{encode::encode_comment, Dispatcher, EncodeError, Event, Field, Parser, KEEP_ALIVE};
+use ssekit::{
+    encode::encode_comment, EncodeError, Event, Field, DEFAULT_MAX_EVENT_BYTES, KEEP_ALIVE,
+};
+use ssekit_test_support::{comment, msg, observe_chunks, Seen};
 
 fn parsed(wire: &str) -> Vec<Seen> {
-    let items = Parser::new().feed_to_vec(wire.as_bytes());
-    observe(&items, &mut Dispatcher::new())
+    observe_chunks(&[wire.as_bytes()], DEFAULT_MAX_EVENT_BYTES).seen
 }
 
 #[test]

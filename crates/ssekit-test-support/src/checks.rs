@@ -1,14 +1,67 @@
-//! What the fuzz targets check, and the byte layout of their inputs.
+//! The properties that the proptests (`tests/roundtrip.rs`), the fuzz targets (`fuzz/fuzz_targets/`) and
+//! the replay of fuzz regressions (`tests/fuzz_regressions.rs`) check, each
+//! written once. A check panics when its property does not hold.
 //!
-//! The layout is ssekit's own rather than `arbitrary`'s so that the seed
-//! corpus can be written from the test fixtures (`seed_corpus`), and so that
-//! a crash file means the same thing to the fuzz target and to the
-//! regression test that replays it (`tests/fuzz_regressions.rs` includes
-//! this file). Any bytes decode to some case; nothing here can fail to parse.
+//! The fuzz targets' inputs have ssekit's own byte layout rather than
+//! `arbitrary`'s, so that the seed corpus can be written from the test
+//! fixtures (`fuzz/src/bin/seed_corpus.rs`), and so that a crash file means
+//! the same thing to the fuzz target and to the test that replays it. Any
+//! bytes decode to some case; nothing here can fail to decode.
 
 use std::borrow::Cow;
 
 use ssekit::{EncodeError, Event, Field, OwnedItem, Parser};
+
+use crate::chunking::describe;
+
+/// Everything the fuzz target `parse_chunked` checks, for one input:
+/// [`check_parse_chunked`] under the input's chunking and limit.
+pub fn fuzz_parse_chunked(bytes: &[u8]) {
+    let case = ParseCase::decode(bytes);
+    check_parse_chunked(&case.chunks(), case.max_event_bytes());
+}
+
+/// Everything the fuzz target `encode_roundtrip` checks, for one input:
+/// [`check_encode_roundtrip`].
+pub fn fuzz_encode_roundtrip(bytes: &[u8]) {
+    check_encode_roundtrip(&EncodeCase::decode(bytes));
+}
+
+/// The parser, limited to `max_event_bytes` per event, under any bytes and
+/// any chunking: it never panics, never buffers past its limit, and gives
+/// the same items (errors included) and the same end (cut or not) as for
+/// the whole stream at once. The limit is measured on whole lines, so even
+/// where it strikes does not depend on the chunking.
+pub fn check_parse_chunked(chunks: &[&[u8]], max_event_bytes: usize) {
+    let stream = chunks.concat();
+    let mut whole = Parser::with_max_event_bytes(max_event_bytes);
+    let expected = whole.feed_to_vec(&stream);
+    let expected_cut = whole.finish();
+
+    let mut parser = Parser::with_max_event_bytes(max_event_bytes);
+    let mut got = Vec::new();
+    for chunk in chunks {
+        got.extend(parser.feed_to_vec(chunk));
+        assert!(
+            parser.buffered_bytes() <= max_event_bytes,
+            "buffered {} bytes, past the limit of {max_event_bytes}, for {}",
+            parser.buffered_bytes(),
+            describe(chunks)
+        );
+    }
+    assert_eq!(
+        parser.finish(),
+        expected_cut,
+        "finish() differs from the whole stream's for {} (limit {max_event_bytes})",
+        describe(chunks)
+    );
+    assert_eq!(
+        got,
+        expected,
+        "items differ from the whole stream's for {} (limit {max_event_bytes})",
+        describe(chunks)
+    );
+}
 
 /// Input of `parse_chunked`:
 /// `[limit: u16 BE][n: u8][n chunk sizes: u8 each][stream…]`.
@@ -18,10 +71,12 @@ pub struct ParseCase<'a> {
     pub limit: u16,
     /// Chunk sizes, cycled; 0 means an empty chunk, then one byte.
     pub chunk_sizes: Cow<'a, [u8]>,
+    /// The stream.
     pub stream: Cow<'a, [u8]>,
 }
 
 impl<'a> ParseCase<'a> {
+    /// The case `bytes` stand for.
     pub fn decode(bytes: &'a [u8]) -> Self {
         let (limit, rest) = match bytes {
             [hi, lo, rest @ ..] => (u16::from_be_bytes([*hi, *lo]), rest),
@@ -47,40 +102,33 @@ impl<'a> ParseCase<'a> {
         out.extend_from_slice(&self.stream);
         out
     }
-}
 
-/// The parser under any bytes, any chunking and any size limit: it must
-/// never panic, never buffer past its limit, and must give the same items
-/// (errors included) as the whole stream at once.
-pub fn check_parse_chunked(case: &ParseCase) {
-    let limit = usize::from(case.limit).max(1);
-    let mut whole = Parser::with_max_event_bytes(limit);
-    let expected = whole.feed_to_vec(&case.stream);
-    let expected_cut = whole.finish();
-
-    let mut parser = Parser::with_max_event_bytes(limit);
-    let mut got = Vec::new();
-    let mut rest = &case.stream[..];
-    let mut sizes = case.chunk_sizes.iter().cycle();
-    while !rest.is_empty() {
-        let size = match sizes.next() {
-            Some(&0) => {
-                // An empty chunk changes nothing (and must not clear a
-                // pending CR); then move on by one byte.
-                got.extend(parser.feed_to_vec(&[]));
-                1
-            }
-            Some(&size) => usize::from(size).min(rest.len()),
-            None => rest.len(),
-        };
-        got.extend(parser.feed_to_vec(&rest[..size]));
-        assert!(parser.buffered_bytes() <= limit, "buffered past the limit");
-        rest = &rest[size..];
+    /// The event size limit in bytes.
+    pub fn max_event_bytes(&self) -> usize {
+        usize::from(self.limit).max(1)
     }
-    assert_eq!(parser.finish(), expected_cut);
-    // The limit is measured on whole lines, so even where it strikes does
-    // not depend on the chunking.
-    assert_eq!(got, expected);
+
+    /// The stream cut in the chunk sizes, cycled (no sizes: whole). A size
+    /// of 0 is an empty chunk (which changes nothing, and must not clear a
+    /// pending CR), then a chunk of one byte.
+    pub fn chunks(&self) -> Vec<&[u8]> {
+        let mut chunks = Vec::new();
+        let mut rest = &self.stream[..];
+        let mut sizes = self.chunk_sizes.iter().cycle();
+        while !rest.is_empty() {
+            let size = match sizes.next() {
+                Some(&0) => {
+                    chunks.push(&rest[..0]);
+                    1
+                }
+                Some(&size) => usize::from(size).min(rest.len()),
+                None => rest.len(),
+            };
+            chunks.push(&rest[..size]);
+            rest = &rest[size..];
+        }
+        chunks
+    }
 }
 
 /// Input of `encode_roundtrip`: `[flags][chunk][retry: u64 BE if flagged]`
@@ -88,10 +136,15 @@ pub fn check_parse_chunked(case: &ParseCase) {
 /// separated by 0xFF, a byte no UTF-8 string contains. Strings decode lossily.
 #[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Default)]
 pub struct EncodeCase {
+    /// The comment, if any.
     pub comment: Option<String>,
+    /// The `event` field, if any.
     pub event: Option<String>,
+    /// The `id` field, if any.
     pub id: Option<String>,
+    /// The data, if any.
     pub data: Option<String>,
+    /// The `retry` field, if any.
     pub retry: Option<u64>,
     /// Chunk size the wire is parsed back in (0 is 1).
     pub chunk: u8,
@@ -100,6 +153,7 @@ pub struct EncodeCase {
 const RETRY_FLAG: u8 = 1 << 4;
 
 impl EncodeCase {
+    /// The case `bytes` stand for.
     pub fn decode(bytes: &[u8]) -> Self {
         let (flags, chunk, mut rest) = match bytes {
             [flags, chunk, rest @ ..] => (*flags, *chunk, rest),
@@ -129,6 +183,7 @@ impl EncodeCase {
         case
     }
 
+    /// The bytes that decode to this case.
     pub fn encode(&self) -> Vec<u8> {
         let fields = [&self.comment, &self.event, &self.id, &self.data];
         let mut flags = 0;
@@ -153,8 +208,11 @@ impl EncodeCase {
     }
 }
 
-/// Any strings either encode and parse back to the same event, or are
-/// refused for a reason that is really in them. No string can inject a field.
+/// Any strings either encode and parse back, in chunks of the case's size,
+/// to the same event, or are refused for a reason that is really in them:
+/// a CR or LF in a single-line field (comment, event, id), or a NUL in the
+/// event type or id, at the position and in the field the error names;
+/// a refused event writes nothing. No string can inject a field.
 pub fn check_encode_roundtrip(case: &EncodeCase) {
     let mut event = Event::new();
     if let Some(c) = &case.comment {
@@ -175,19 +233,38 @@ pub fn check_encode_roundtrip(case: &EncodeCase) {
     let breaks = |s: &str| s.contains(['\r', '\n']);
     let mut wire = Vec::new();
     match event.encode_into(&mut wire) {
-        Err(EncodeError::LineBreak { field, at }) | Err(EncodeError::Nul { field, at }) => {
-            assert!(wire.is_empty(), "a refused event wrote bytes");
+        Err(error @ (EncodeError::LineBreak { field, at } | EncodeError::Nul { field, at })) => {
+            assert!(wire.is_empty(), "a refused event wrote bytes: {case:?}");
             let value = match field {
                 Field::Comment => case.comment.as_deref(),
                 Field::Event => case.event.as_deref(),
                 Field::Id => case.id.as_deref(),
             }
             .expect("refused for a field that was not set");
-            assert!(matches!(value.as_bytes()[at], b'\r' | b'\n' | 0));
+            // A comment may hold NUL; the event type and the id may not.
+            let forbidden: &[u8] = if field == Field::Comment {
+                b"\r\n"
+            } else {
+                b"\r\n\0"
+            };
+            assert!(
+                value
+                    .as_bytes()
+                    .get(at)
+                    .is_some_and(|b| forbidden.contains(b)),
+                "{error:?} names no forbidden character in {value:?}"
+            );
         }
-        Err(other) => panic!("unexpected refusal: {other:?}"),
+        // `EncodeError::Json`, with the `json` feature: no JSON here.
+        #[allow(unreachable_patterns)]
+        Err(other) => panic!("unexpected refusal {other:?} of {case:?}"),
         Ok(()) => {
-            assert!(!case.comment.as_deref().is_some_and(breaks));
+            // Accepted: then every single-line field was clean...
+            assert!(!case.comment.as_deref().is_some_and(breaks), "{case:?}");
+            for value in [&case.event, &case.id].into_iter().flatten() {
+                assert!(!breaks(value) && !value.contains('\0'), "{case:?}");
+            }
+            // ...and parsing it back, in any chunking, gives exactly it.
             let mut expected = Vec::new();
             if let Some(c) = &case.comment {
                 expected.push(OwnedItem::Comment(c.clone()));
@@ -209,8 +286,8 @@ pub fn check_encode_roundtrip(case: &EncodeCase) {
             for piece in wire.chunks(usize::from(case.chunk).max(1)) {
                 got.extend(parser.feed_to_vec(piece).into_iter().map(Result::unwrap));
             }
-            assert!(!parser.finish(), "the wire ends mid-event");
-            assert_eq!(got, expected);
+            assert!(!parser.finish(), "the wire ends mid-event: {case:?}");
+            assert_eq!(got, expected, "{case:?}");
         }
     }
 }
