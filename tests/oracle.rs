@@ -1,7 +1,8 @@
-//! Oracle tests: the streaming parser, under every chunking, must produce
-//! exactly what the naive whole-stream reference parser
+//! Oracle tests: the streaming parser and dispatcher, under every chunking,
+//! must produce exactly what the naive whole-stream reference parser
 //! (`ssekit_test_support::reference`), written independently from the spec,
-//! derives. Runs natively and in headless browsers.
+//! derives. Runs natively and in headless browsers; `tests/differential.rs`
+//! checks the same against arbitrary bytes (natively, with proptest).
 
 #[cfg(target_arch = "wasm32")]
 use wasm_bindgen_test::wasm_bindgen_test as test;
@@ -9,9 +10,10 @@ use wasm_bindgen_test::wasm_bindgen_test as test;
 wasm_bindgen_test::wasm_bindgen_test_configure!(run_in_browser);
 
 use ssekit::DEFAULT_MAX_EVENT_BYTES;
-use ssekit_test_support::chunking::{chunkings, describe, split_at_offsets, Rng};
+use ssekit_test_support::checks::check_matches_reference;
+use ssekit_test_support::chunking::{chunkings, split_at_offsets, Rng};
 use ssekit_test_support::pieces::random_stream;
-use ssekit_test_support::{fixtures, parse_chunks, parse_streams, reference, Item};
+use ssekit_test_support::{fixtures, parse_streams, reference, Item};
 
 #[test]
 fn generated_streams_match_the_reference_under_every_chunking() {
@@ -20,14 +22,12 @@ fn generated_streams_match_the_reference_under_every_chunking() {
     for case in 0..300 {
         let fragments = 1 + rng.below(24);
         let stream = random_stream(&mut rng, fragments);
-        let expected = reference::parse(&stream);
-        events_seen += expected
+        events_seen += reference::parse(&stream)
             .iter()
             .filter(|item| matches!(item, Item::Block { .. }))
             .count();
         for chunks in chunkings(&stream, 8, 8, case) {
-            let got = parse_chunks(&chunks, DEFAULT_MAX_EVENT_BYTES);
-            assert_eq!(got, expected, "case {case}: {}", describe(&chunks));
+            check_matches_reference(&chunks);
         }
     }
     // The generator must produce real events, or this test proves little.
@@ -37,16 +37,13 @@ fn generated_streams_match_the_reference_under_every_chunking() {
 #[test]
 fn fixtures_match_the_reference_under_every_chunking() {
     for fixture in fixtures::suite(0.002) {
-        let expected = reference::parse(&fixture.bytes);
-        assert!(!expected.is_empty(), "{} parses to nothing", fixture.name);
+        assert!(
+            !reference::parse(&fixture.bytes).is_empty(),
+            "{} parses to nothing",
+            fixture.name
+        );
         for chunks in chunkings(&fixture.bytes, 32, 16, fixture.bytes.len() as u64) {
-            let got = parse_chunks(&chunks, DEFAULT_MAX_EVENT_BYTES);
-            assert!(
-                got == expected,
-                "fixture {} differs in chunks of {:?}",
-                fixture.name,
-                chunks.iter().map(|c| c.len()).take(8).collect::<Vec<_>>()
-            );
+            check_matches_reference(&chunks);
         }
     }
 }

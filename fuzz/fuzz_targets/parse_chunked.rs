@@ -1,5 +1,5 @@
-//! The parser under arbitrary bytes, chunking and size limit
-//! (see `ssekit_test_support::checks::fuzz_parse_chunked`).
+//! The parser under arbitrary bytes, chunking and size limit, and against
+//! the reference parser (see `ssekit_test_support::checks::fuzz_parse_chunked`).
 #![no_main]
 
 use libfuzzer_sys::fuzz_target;

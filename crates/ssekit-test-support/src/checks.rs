@@ -1,4 +1,5 @@
-//! The properties that the proptests (`tests/roundtrip.rs`), the fuzz targets (`fuzz/fuzz_targets/`) and
+//! The properties that the proptests (`tests/roundtrip.rs`,
+//! `tests/differential.rs`), the fuzz targets (`fuzz/fuzz_targets/`) and
 //! the replay of fuzz regressions (`tests/fuzz_regressions.rs`) check, each
 //! written once. A check panics when its property does not hold.
 //!
@@ -10,21 +11,81 @@
 
 use std::borrow::Cow;
 
-use ssekit::{EncodeError, Event, Field, OwnedItem, Parser};
+use ssekit::{EncodeError, Event, Field, OwnedItem, Parser, DEFAULT_MAX_EVENT_BYTES};
 
 use crate::chunking::describe;
+use crate::{observe_chunks, parse_chunks, reference};
 
 /// Everything the fuzz target `parse_chunked` checks, for one input:
-/// [`check_parse_chunked`] under the input's chunking and limit.
+/// [`check_parse_chunked`] under the input's chunking and limit, and
+/// [`check_matches_reference`] under its chunking.
 pub fn fuzz_parse_chunked(bytes: &[u8]) {
     let case = ParseCase::decode(bytes);
-    check_parse_chunked(&case.chunks(), case.max_event_bytes());
+    let chunks = case.chunks();
+    check_parse_chunked(&chunks, case.max_event_bytes());
+    check_matches_reference(&chunks);
 }
 
 /// Everything the fuzz target `encode_roundtrip` checks, for one input:
 /// [`check_encode_roundtrip`].
 pub fn fuzz_encode_roundtrip(bytes: &[u8]) {
     check_encode_roundtrip(&EncodeCase::decode(bytes));
+}
+
+/// ssekit's parser and dispatcher, fed `chunks` (with the default size
+/// limit), give exactly what the [`reference`](mod@reference) parser gives
+/// for the whole stream: the same items in the same order, the same
+/// messages (type, data, last event ID), comments and `retry` values, and
+/// the same last event ID and reconnection time at the end.
+///
+/// The reference has no size limit: the stream's events must fit ssekit's
+/// default limit (16 MiB).
+pub fn check_matches_reference(chunks: &[&[u8]]) {
+    let stream = chunks.concat();
+    let items = parse_chunks(chunks, DEFAULT_MAX_EVENT_BYTES);
+    assert_same("items", &items, &reference::parse(&stream), chunks);
+    let got = observe_chunks(chunks, DEFAULT_MAX_EVENT_BYTES);
+    let expected = reference::observe(&stream);
+    assert_same("seen records", &got.seen, &expected.seen, chunks);
+    assert!(
+        got.last_event_id == expected.last_event_id
+            && got.reconnection_time == expected.reconnection_time,
+        "the end differs from the reference's:\n  \
+         ssekit:    last event ID {:?}, reconnection time {:?}\n  \
+         reference: last event ID {:?}, reconnection time {:?}\nfor {}",
+        got.last_event_id,
+        got.reconnection_time,
+        expected.last_event_id,
+        expected.reconnection_time,
+        describe(chunks)
+    );
+}
+
+/// Asserts `got == expected`, naming the first difference rather than
+/// printing both lists whole (a fixture has thousands of items).
+fn assert_same<T: std::fmt::Debug + PartialEq>(
+    what: &str,
+    got: &[T],
+    expected: &[T],
+    chunks: &[&[u8]],
+) {
+    if got == expected {
+        return;
+    }
+    let at = got
+        .iter()
+        .zip(expected)
+        .position(|(got, expected)| got != expected)
+        .unwrap_or(got.len().min(expected.len()));
+    panic!(
+        "{what} differ from the reference's at index {at} (ssekit has {}, the reference {}):\n  \
+         ssekit:    {:?}\n  reference: {:?}\nfor {}",
+        got.len(),
+        expected.len(),
+        got.get(at),
+        expected.get(at),
+        describe(chunks)
+    );
 }
 
 /// The parser, limited to `max_event_bytes` per event, under any bytes and

@@ -1,7 +1,7 @@
 //! The pieces that SSE-looking test streams are made of: field names right
 //! and wrong, separators, values (NUL, BOMs, multibyte and invalid UTF-8)
 //! and every line ending. `tests/oracle.rs` draws streams from them with a
-//! seeded [`Rng`].
+//! seeded [`Rng`]; `tests/differential.rs` with proptest.
 
 use crate::chunking::Rng;
 
