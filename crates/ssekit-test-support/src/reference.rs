@@ -52,7 +52,8 @@ fn lines(stream: &[u8]) -> Vec<String> {
     lines
 }
 
-fn interpret(stream: &[u8]) -> (Vec<Item>, Observation) {
+/// [`parse`] and [`observe`] at once.
+pub(crate) fn interpret(stream: &[u8]) -> (Vec<Item>, Observation) {
     let mut items = Vec::new();
     let mut observation = Observation::default();
     // The spec's buffers. The last event ID buffer is never reset: a block
