@@ -24,9 +24,7 @@ use criterion::{criterion_group, criterion_main, BenchmarkId, Criterion, Through
 use eventsource_stream::Eventsource;
 use futures::StreamExt;
 use ssekit::{Dispatcher, Parser};
-
-#[path = "../tests/common/fixtures.rs"]
-mod fixtures;
+use ssekit_test_support::fixtures;
 
 /// ssekit as an EventSource would use it: parser + dispatcher, touching every
 /// message's data. Returns the number of messages.

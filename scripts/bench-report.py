@@ -19,7 +19,8 @@ CRITERION = sys.argv[1] if len(sys.argv) > 1 else "target/criterion"
 OUT = sys.argv[2] if len(sys.argv) > 2 else "BENCHMARKS.md"
 START, END = "<!-- core-bench:start -->", "<!-- core-bench:end -->"
 
-# (name, chunk, data-heavy) in the order of tests/common/fixtures.rs::suite.
+# (name, chunk, data-heavy) in the order of
+# crates/ssekit-test-support/src/fixtures.rs::suite.
 FIXTURES = [
     ("data-only", None, True), ("named", None, False), ("identified", None, False),
     ("multibyte", None, True), ("heartbeat", None, False), ("small-chunk", 16, False),

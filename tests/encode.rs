@@ -2,15 +2,13 @@
 //! spec's field syntax), refusals, and a parse of every encoded event.
 //! Runs natively and in headless browsers.
 
-mod common;
-
 #[cfg(target_arch = "wasm32")]
 use wasm_bindgen_test::wasm_bindgen_test as test;
 #[cfg(target_arch = "wasm32")]
 wasm_bindgen_test::wasm_bindgen_test_configure!(run_in_browser);
 
-use common::{comment, msg, observe, Seen};
-use ssekit::{Dispatcher, EncodeError, EncodedEvent, Event, Field, Parser, KEEP_ALIVE};
+use ssekit::{EncodeError, EncodedEvent, Event, Field, DEFAULT_MAX_EVENT_BYTES, KEEP_ALIVE};
+use ssekit_test_support::{comment, msg, observe_chunks, Seen};
 
 /// An event's bytes on the wire, or why it has none.
 trait Wire {
@@ -26,8 +24,7 @@ impl Wire for Event<'_> {
 }
 
 fn parsed(wire: &str) -> Vec<Seen> {
-    let items = Parser::new().feed_to_vec(wire.as_bytes());
-    observe(&items, &mut Dispatcher::new())
+    observe_chunks(&[wire.as_bytes()], DEFAULT_MAX_EVENT_BYTES).seen
 }
 
 #[test]

@@ -2,20 +2,18 @@
 //! the project's checklist (docs/spec.md) numbers them (P1–P12, D1–D6),
 //! each named after its rule. The expected outputs are written from the
 //! spec text, not from this parser. Every input is also cut every way
-//! `common::chunkings` knows (1, 2, 3, … bytes and random splits) and must
-//! be observed the same.
+//! `ssekit_test_support::chunking::chunkings` knows (1, 2, 3, … bytes and
+//! random splits) and must be observed the same.
 //!
 //! The same file runs natively and, compiled to wasm32, in headless browsers.
-
-mod common;
 
 #[cfg(target_arch = "wasm32")]
 use wasm_bindgen_test::wasm_bindgen_test as test;
 #[cfg(target_arch = "wasm32")]
 wasm_bindgen_test::wasm_bindgen_test_configure!(run_in_browser);
 
-use common::{assert_observed, assert_observed_with, comment, msg, Seen};
 use ssekit::{Dispatcher, Item, OwnedItem, ParseError, Parser};
+use ssekit_test_support::{assert_observed, assert_observed_with_limit, comment, msg, Seen};
 
 // ---- P1: UTF-8, one BOM, U+FFFD, split characters ----
 
@@ -404,7 +402,7 @@ fn limit_over_long_event_is_reported_and_skipped_to_the_next_blank_line() {
     input.extend(b"id: 66\nretry: 7\ndata: ");
     input.extend(std::iter::repeat_n(b'x', 100));
     input.extend(b"\ndata: still the big one\n:comment inside\n\ndata: after\n\n");
-    assert_observed_with(
+    assert_observed_with_limit(
         &input,
         &[
             msg("message", "small", ""),
@@ -412,7 +410,7 @@ fn limit_over_long_event_is_reported_and_skipped_to_the_next_blank_line() {
             Seen::TooLarge,
             msg("message", "after", ""),
         ],
-        || Parser::with_max_event_bytes(64),
+        64,
     );
 }
 
@@ -442,18 +440,14 @@ fn limit_counts_many_small_data_lines() {
         input.extend(b"data: 0123456789\n");
     }
     input.extend(b"\ndata: next\n\n");
-    assert_observed_with(
-        &input,
-        &[Seen::TooLarge, msg("message", "next", "")],
-        || Parser::with_max_event_bytes(256),
-    );
-    assert_observed_with(
+    assert_observed_with_limit(&input, &[Seen::TooLarge, msg("message", "next", "")], 256);
+    assert_observed_with_limit(
         &input,
         &[
             msg("message", &["0123456789"; 50].join("\n"), ""),
             msg("message", "next", ""),
         ],
-        || Parser::with_max_event_bytes(1024),
+        1024,
     );
 }
 
@@ -470,15 +464,11 @@ fn limit_is_per_event_not_per_stream() {
 fn limit_applies_to_whole_lines_whatever_the_chunking() {
     // Found by fuzzing: a 2-byte unknown-field line against a 1-byte limit
     // was refused when split and accepted when whole. Lines count whole now.
-    assert_observed_with(
-        b"z=\n\ndata: 1\n\n",
-        &[Seen::TooLarge, Seen::TooLarge],
-        || Parser::with_max_event_bytes(1),
-    );
-    assert_observed_with(
+    assert_observed_with_limit(b"z=\n\ndata: 1\n\n", &[Seen::TooLarge, Seen::TooLarge], 1);
+    assert_observed_with_limit(
         b"unknown-field=\n\ndata: 1\n\n",
         &[Seen::TooLarge, msg("message", "1", "")],
-        || Parser::with_max_event_bytes(8),
+        8,
     );
 }
 
@@ -489,11 +479,7 @@ fn limit_counts_decoded_bytes() {
     let mut input = b"data: ".to_vec();
     input.extend([0xFF; 40]);
     input.extend(b"\n\ndata: fine\n\n");
-    assert_observed_with(
-        &input,
-        &[Seen::TooLarge, msg("message", "fine", "")],
-        || Parser::with_max_event_bytes(64),
-    );
+    assert_observed_with_limit(&input, &[Seen::TooLarge, msg("message", "fine", "")], 64);
     let mut parser = Parser::with_max_event_bytes(64);
     parser.feed(&input[..input.len() - 14], |_| {});
     assert!(parser.buffered_bytes() <= 64);

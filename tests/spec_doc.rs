@@ -14,6 +14,7 @@ const SCANNED_DIRS: &[&str] = &[
     "src",
     "tests",
     "examples",
+    "crates/ssekit-test-support/src",
     "crates/ssekit-wasm/src",
     "crates/ssekit-wasm/js",
     "crates/ssekit-wasm/tests",

@@ -5,21 +5,21 @@
 #![cfg(not(target_arch = "wasm32"))]
 #![cfg(feature = "stream")]
 
-mod common;
-
 use std::cell::Cell;
 use std::convert::Infallible;
 use std::rc::Rc;
 use std::task::Poll;
 
-use common::{chunkings, comment, fixtures, msg, observe, parse_chunks, Seen};
 use futures::channel::mpsc;
 use futures::executor::block_on;
 use futures::stream::{self, FusedStream, StreamExt};
 use futures::FutureExt;
 use ssekit::{
     Dispatcher, MessageStream, OwnedMessage, ParseError, Parser, StreamError, StreamItem,
+    DEFAULT_MAX_EVENT_BYTES,
 };
+use ssekit_test_support::chunking::chunkings;
+use ssekit_test_support::{comment, fixtures, msg, observe_chunks, Seen};
 
 /// A body that yields `chunks`, then ends.
 fn body<'a>(
@@ -74,10 +74,12 @@ fn stream_messages(chunks: &[&[u8]], parser: Parser) -> (Vec<Seen>, Dispatcher) 
 }
 
 /// Asserts that both streams, over every chunking of `input`, yield what
-/// the core's parser and dispatcher produce for it in one piece.
-fn assert_stream_matches_core(name: &str, input: &[u8], parser: impl Fn() -> Parser) {
-    let mut dispatcher = Dispatcher::new();
-    let expected = observe(&parse_chunks(&mut parser(), &[input]), &mut dispatcher);
+/// the core's parser (limited to `max_event_bytes` per event) and
+/// dispatcher produce for it in one piece.
+fn assert_stream_matches_core(name: &str, input: &[u8], max_event_bytes: usize) {
+    let parser = || Parser::with_max_event_bytes(max_event_bytes);
+    let core = observe_chunks(&[input], max_event_bytes);
+    let expected = &core.seen;
     assert!(!expected.is_empty(), "{name} yields nothing");
     let expected_messages: Vec<Seen> = expected
         .iter()
@@ -88,7 +90,7 @@ fn assert_stream_matches_core(name: &str, input: &[u8], parser: impl Fn() -> Par
         let sizes = || chunks.iter().map(|c| c.len()).take(8).collect::<Vec<_>>();
         let (seen, end) = stream_everything(&chunks, parser());
         assert!(
-            seen == expected,
+            seen == *expected,
             "{name}: with_comments() differs in chunks of {:?}",
             sizes()
         );
@@ -99,12 +101,8 @@ fn assert_stream_matches_core(name: &str, input: &[u8], parser: impl Fn() -> Par
             sizes()
         );
         for end in [end, end_messages] {
-            assert_eq!(end.last_event_id(), dispatcher.last_event_id(), "{name}");
-            assert_eq!(
-                end.reconnection_time(),
-                dispatcher.reconnection_time(),
-                "{name}"
-            );
+            assert_eq!(end.last_event_id(), core.last_event_id, "{name}");
+            assert_eq!(end.reconnection_time(), core.reconnection_time, "{name}");
         }
     }
 }
@@ -129,11 +127,15 @@ fn fixtures_match_the_core_under_every_chunking_and_line_ending() {
     for fixture in fixtures::suite(0.002) {
         for (ending, label) in [(&b"\n"[..], "LF"), (b"\r\n", "CRLF"), (b"\r", "CR")] {
             let input = with_line_endings(&fixture.bytes, ending);
-            assert_stream_matches_core(&format!("{} ({label})", fixture.name), &input, Parser::new);
+            assert_stream_matches_core(
+                &format!("{} ({label})", fixture.name),
+                &input,
+                DEFAULT_MAX_EVENT_BYTES,
+            );
         }
     }
     let mixed = include_bytes!("fixtures/mixed.sse");
-    assert_stream_matches_core("mixed.sse", mixed, Parser::new);
+    assert_stream_matches_core("mixed.sse", mixed, DEFAULT_MAX_EVENT_BYTES);
 }
 
 #[test]
@@ -255,7 +257,7 @@ fn an_event_over_the_limit_is_an_error_and_the_next_ones_arrive() {
     for chunks in chunkings(input.as_bytes(), 16, 8, 7) {
         assert_eq!(stream_messages(&chunks, parser()).0, expected);
     }
-    assert_stream_matches_core("over the limit", input.as_bytes(), parser);
+    assert_stream_matches_core("over the limit", input.as_bytes(), 32);
     let limit = block_on(
         MessageStream::from_parts(body(&[input.as_bytes()]), parser(), Dispatcher::new())
             .filter_map(|item| futures::future::ready(item.err()))

@@ -1,8 +1,8 @@
-//! The parser under arbitrary bytes, chunking and size limit
-//! (see `ssekit_fuzz::checks::check_parse_chunked`).
+//! The parser under arbitrary bytes, chunking and size limit, and against
+//! the reference parser (see `ssekit_test_support::checks::fuzz_parse_chunked`).
 #![no_main]
 
 use libfuzzer_sys::fuzz_target;
-use ssekit_fuzz::checks::{check_parse_chunked, ParseCase};
+use ssekit_test_support::checks::fuzz_parse_chunked;
 
-fuzz_target!(|bytes: &[u8]| check_parse_chunked(&ParseCase::decode(bytes)));
+fuzz_target!(|bytes: &[u8]| fuzz_parse_chunked(bytes));

@@ -1,5 +1,5 @@
 //! Writes the fuzz seed corpus from the test fixtures: the benchmark-shaped
-//! streams of `tests/common/fixtures.rs`, the hand-written
+//! streams of `ssekit_test_support::fixtures`, the hand-written
 //! `tests/fixtures/mixed.sse`, and the regression inputs, each under several
 //! chunkings and limits for `parse_chunked`; the events they contain (plus
 //! strings that try to inject fields) for `encode_roundtrip`.
@@ -13,10 +13,8 @@ use std::fs;
 use std::path::{Path, PathBuf};
 
 use ssekit::{OwnedItem, Parser};
-use ssekit_fuzz::checks::{EncodeCase, ParseCase};
-
-#[path = "../../../tests/common/fixtures.rs"]
-mod fixtures;
+use ssekit_test_support::checks::{EncodeCase, ParseCase};
+use ssekit_test_support::fixtures;
 
 /// Seeds stay small: libFuzzer mutates small inputs far faster.
 const MAX_STREAM: usize = 8 * 1024;

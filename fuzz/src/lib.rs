@@ -1,2 +1,0 @@
-//! Shared by the fuzz targets and the seed corpus writer.
-pub mod checks;
