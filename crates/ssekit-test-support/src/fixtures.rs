@@ -1,6 +1,3 @@
-// The module's documentation is on its `mod` line in lib.rs: this file has
-// no inner attribute, so that tests/common/fixtures.rs can `include!` it.
-
 use std::fmt::Write;
 
 /// A named stream and the chunk size it is meant to be fed in.

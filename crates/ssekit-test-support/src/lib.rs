@@ -48,10 +48,6 @@ pub mod chunking;
 /// `examples/write_fixtures.rs` writes them to files, with
 /// [`manifest_json`](fixtures::manifest_json), for the benchmarks that run
 /// outside Rust.
-// (This doc comment is here rather than in the file because
-// tests/common/fixtures.rs `include!`s the file, for a crate that still
-// pulls it in with `#[path]`; an included file cannot have inner
-// attributes.)
 pub mod fixtures;
 pub mod pieces;
 mod record;

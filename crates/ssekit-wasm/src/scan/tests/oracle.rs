@@ -10,8 +10,7 @@ use super::shell::{Seen, Shell};
 use crate::scan::record::{WANT_COMMENTS, WANT_RETRY};
 use crate::scan::Scanner;
 
-#[path = "../../../../../tests/common/fixtures.rs"]
-mod fixtures;
+use ssekit_test_support::fixtures;
 
 /// A body's chunks; `None` stands for `finish` (a reconnect).
 type Script<'a> = [Option<&'a [u8]>];
