@@ -15,6 +15,43 @@ wasm_bindgen_test::wasm_bindgen_test_configure!(run_in_browser);
 use ssekit::{Dispatcher, Item, OwnedItem, ParseError, Parser};
 use ssekit_test_support::{assert_observed, assert_observed_with_limit, comment, msg, Seen};
 
+/// A chunk's items, owned, in a `Vec` (the parser hands them to a callback).
+trait FeedToVec {
+    fn feed_to_vec(&mut self, chunk: &[u8]) -> Vec<Result<OwnedItem, ParseError>>;
+}
+
+impl FeedToVec for Parser {
+    fn feed_to_vec(&mut self, chunk: &[u8]) -> Vec<Result<OwnedItem, ParseError>> {
+        let mut items = Vec::new();
+        self.feed(chunk, |item| items.push(item.map(Item::into_owned)));
+        items
+    }
+}
+
+/// An owned item borrowed again, for the dispatcher.
+trait AsItem {
+    fn as_item(&self) -> Item<'_>;
+}
+
+impl AsItem for OwnedItem {
+    fn as_item(&self) -> Item<'_> {
+        match self {
+            OwnedItem::Block {
+                event_type,
+                data,
+                id,
+            } => Item::Block(ssekit::Block {
+                event_type,
+                data,
+                id: id.as_deref(),
+            }),
+            OwnedItem::Id(id) => Item::Id(id),
+            OwnedItem::Comment(text) => Item::Comment(text),
+            OwnedItem::Retry(ms) => Item::Retry(*ms),
+        }
+    }
+}
+
 // ---- P1: UTF-8, one BOM, U+FFFD, split characters ----
 
 #[test]

@@ -73,9 +73,9 @@ impl Item<'_> {
 }
 
 impl OwnedItem {
-    /// Borrows the text again, e.g. to pass it to a
-    /// [`Dispatcher`](crate::Dispatcher).
-    pub fn as_item(&self) -> Item<'_> {
+    /// Borrows the text again, to pass it to the dispatcher.
+    #[cfg(feature = "stream")]
+    pub(crate) fn as_item(&self) -> Item<'_> {
         match self {
             OwnedItem::Block {
                 event_type,

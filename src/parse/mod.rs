@@ -227,14 +227,6 @@ impl Parser {
         cut
     }
 
-    /// Like [`feed`](Parser::feed), collecting owned items into a `Vec`.
-    /// Handy in tests and wherever items outlive the call.
-    pub fn feed_to_vec(&mut self, chunk: &[u8]) -> Vec<Result<OwnedItem, ParseError>> {
-        let mut items = Vec::new();
-        self.feed(chunk, |item| items.push(item.map(Item::into_owned)));
-        items
-    }
-
     fn feed_body<F>(&mut self, mut rest: &[u8], on: &mut F)
     where
         F: FnMut(Result<Item<'_>, ParseError>),

@@ -11,7 +11,9 @@
 
 use std::borrow::Cow;
 
-use ssekit::{EncodeError, Event, Field, OwnedItem, Parser, DEFAULT_MAX_EVENT_BYTES};
+use ssekit::{
+    EncodeError, Event, Field, Item, OwnedItem, ParseError, Parser, DEFAULT_MAX_EVENT_BYTES,
+};
 
 use crate::chunking::describe;
 use crate::{observe_chunks, parse_chunks, reference};
@@ -87,6 +89,13 @@ fn assert_same<T: std::fmt::Debug + PartialEq>(
     );
 }
 
+/// Feeds `chunk`, collecting owned items.
+fn feed_all(parser: &mut Parser, chunk: &[u8]) -> Vec<Result<OwnedItem, ParseError>> {
+    let mut items = Vec::new();
+    parser.feed(chunk, |item| items.push(item.map(Item::into_owned)));
+    items
+}
+
 /// The parser, limited to `max_event_bytes` per event, under any bytes and
 /// any chunking: it never panics, never buffers past its limit, and gives
 /// the same items (errors included) and the same end (cut or not) as for
@@ -95,13 +104,13 @@ fn assert_same<T: std::fmt::Debug + PartialEq>(
 pub fn check_parse_chunked(chunks: &[&[u8]], max_event_bytes: usize) {
     let stream = chunks.concat();
     let mut whole = Parser::with_max_event_bytes(max_event_bytes);
-    let expected = whole.feed_to_vec(&stream);
+    let expected = feed_all(&mut whole, &stream);
     let expected_cut = whole.finish();
 
     let mut parser = Parser::with_max_event_bytes(max_event_bytes);
     let mut got = Vec::new();
     for chunk in chunks {
-        got.extend(parser.feed_to_vec(chunk));
+        got.extend(feed_all(&mut parser, chunk));
         assert!(
             parser.buffered_bytes() <= max_event_bytes,
             "buffered {} bytes, past the limit of {max_event_bytes}, for {}",
@@ -344,7 +353,7 @@ pub fn check_encode_roundtrip(case: &EncodeCase) {
             let mut parser = Parser::with_max_event_bytes(usize::MAX);
             let mut got = Vec::new();
             for piece in wire.chunks(usize::from(case.chunk).max(1)) {
-                got.extend(parser.feed_to_vec(piece).into_iter().map(Result::unwrap));
+                got.extend(feed_all(&mut parser, piece).into_iter().map(Result::unwrap));
             }
             assert!(!parser.finish(), "the wire ends mid-event: {case:?}");
             assert_eq!(got, expected, "{case:?}");

@@ -63,11 +63,13 @@ fn main() {
             );
             parse_seeds.insert(bytes);
         }
-        for item in Parser::with_max_event_bytes(usize::MAX)
-            .feed_to_vec(stream)
-            .into_iter()
-            .flatten()
-        {
+        let mut items = Vec::new();
+        Parser::with_max_event_bytes(usize::MAX).feed(stream, |item| {
+            if let Ok(item) = item {
+                items.push(item.into_owned());
+            }
+        });
+        for item in items {
             let case = match item {
                 OwnedItem::Block {
                     event_type,
