@@ -577,20 +577,7 @@ async fn an_async_headers_function_is_called_for_every_attempt() {
 
 #[test]
 async fn a_url_that_is_not_http_fails_once_and_closes() {
-    let class = event_source_class();
-    for url in [
-        "ftp://example.not/",
-        "about:blank",
-        "mailto:someone@example.not",
-        "javascript:void(0)",
-    ] {
-        let source = construct(&class, url, &object(&[fast_retry()])).unwrap();
-        let log = record(&source, &Array::new());
-        wait_log(&log, 1).await;
-        wait(delay(50)).await;
-        assert_eq!(strings(&log), ["error@2 unsupported-url"], "{url}");
-        assert_eq!(ready_state(&source), 2.0, "{url}");
-    }
+    scenarios::a_url_that_is_not_http_fails_once_and_closes().await;
 }
 
 #[test]
@@ -676,56 +663,37 @@ async fn events_ends_when_its_signal_aborts() {
 
 #[test]
 async fn a_cors_refusal_fails_for_good_after_one_request() {
-    // The test page's origin is not the server's: every request here is
-    // cross-origin. Without (or with a wrong or empty)
-    // Access-Control-Allow-Origin the native EventSource fails for good.
-    for fault in ["none", "wrong", "empty"] {
-        let key = unique_key("cors");
-        let source = open_source(
-            &format!("/stream?n=1&cors={fault}&key={key}"),
-            object(&[fast_retry()]),
-        );
-        let log = record(&source, &Array::new());
-        wait_log(&log, 1).await;
-        wait(delay(100)).await;
-        assert_eq!(strings(&log), ["error@2 cors"], "cors={fault}");
-        assert_eq!(ready_state(&source), 2.0);
-        // The request, and the no-cors probe that showed the server answered.
-        assert_eq!(methods(&key).await, ["GET", "HEAD"], "cors={fault}");
-    }
-}
-
-#[test]
-async fn a_refusal_the_probe_cannot_see_is_retried_as_a_network_error() {
-    // What stays indistinguishable: this page is cross-origin isolated (COEP
-    // require-corp), so a no-cors response without
-    // Cross-Origin-Resource-Policy is blocked like a network failure.
-    let key = unique_key("cors-corp");
-    let init = object(&[(
-        "retry",
-        object(&[("initialMs", 5.into()), ("maxAttempts", 1.into())]),
-    )]);
-    let source = open_source(&format!("/stream?n=1&cors=none&corp=none&key={key}"), init);
-    let log = record(&source, &Array::new());
-    wait_log(&log, 2).await;
-    assert_eq!(strings(&log), ["error@0 network", "error@2 gave-up"]);
-    assert_eq!(methods(&key).await, ["GET", "HEAD", "GET", "HEAD"]);
+    scenarios::a_cors_refusal_fails_for_good_after_one_request().await;
 }
 
 #[test]
 async fn a_network_error_cross_origin_is_still_retried() {
-    // The server accepts and drops every connection: no answer, so the probe
-    // fails too, and the attempt is a network error, retried.
-    let key = unique_key("cors-reset");
-    let init = object(&[(
-        "retry",
-        object(&[("initialMs", 5.into()), ("maxAttempts", 1.into())]),
-    )]);
-    let source = open_source(&format!("/reset?key={key}"), init);
-    let log = record(&source, &Array::new());
-    wait_log(&log, 2).await;
-    assert_eq!(strings(&log), ["error@0 network", "error@2 gave-up"]);
-    assert_eq!(methods(&key).await, ["GET", "HEAD", "GET", "HEAD"]);
+    // /reset accepts and drops every connection: no answer, so the probe
+    // fails too, and the attempt is a network error, retried. And what stays
+    // indistinguishable: this page is cross-origin isolated (COEP
+    // require-corp), so a no-cors response without
+    // Cross-Origin-Resource-Policy is blocked like a network failure, and a
+    // CORS refusal there is retried the same way.
+    for path in ["/reset?", "/stream?n=1&cors=none&corp=none&"] {
+        let key = unique_key("cors-retried");
+        let init = object(&[(
+            "retry",
+            object(&[("initialMs", 5.into()), ("maxAttempts", 1.into())]),
+        )]);
+        let source = open_source(&format!("{path}key={key}"), init);
+        let log = record(&source, &Array::new());
+        wait_log(&log, 2).await;
+        assert_eq!(
+            strings(&log),
+            ["error@0 network", "error@2 gave-up"],
+            "{path}"
+        );
+        assert_eq!(
+            methods(&key).await,
+            ["GET", "HEAD", "GET", "HEAD"],
+            "{path}"
+        );
+    }
 }
 
 #[test]
@@ -762,27 +730,7 @@ async fn a_preflight_that_refuses_last_event_id_is_reported_not_retried_blind() 
 
 #[test]
 async fn last_event_id_param_resumes_cross_origin_without_a_preflight() {
-    let key = unique_key("lei-param");
-    let source = open_source(
-        &format!("/seq?n=4&drop=2&cors=nolei&key={key}"),
-        object(&[fast_retry(), ("lastEventIdParam", "lastEventId".into())]),
-    );
-    let log = record(&source, &Array::new());
-    wait_log(&log, 7).await;
-    close(&source);
-    assert_eq!(
-        strings(&log)[..7],
-        [
-            "open@1",
-            "message@1 event 1#1",
-            "message@1 event 2#2",
-            "error@0 network",
-            "open@1",
-            "message@1 event 3#3",
-            "message@1 event 4#4",
-        ]
-    );
-    assert_eq!(methods(&key).await[..2], ["GET", "GET"], "no preflight");
+    scenarios::last_event_id_param_resumes_cross_origin_without_a_preflight().await;
 }
 
 // ---- Idle timeout, finite streams, errors events() throws ----

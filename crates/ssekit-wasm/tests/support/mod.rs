@@ -5,6 +5,8 @@
 //! built by scripts/build-web.sh), which the test server serves.
 #![allow(dead_code)]
 
+pub mod scenarios;
+
 use js_sys::{Array, Function, Object, Promise, Reflect};
 use wasm_bindgen::prelude::*;
 use wasm_bindgen_futures::JsFuture;

@@ -73,48 +73,15 @@ async fn worker_fails_for_good_on_404() {
 
 #[test]
 async fn worker_a_url_that_is_not_http_fails_once_and_closes() {
-    for url in ["ftp://example.not/", "about:blank"] {
-        let source = construct(&event_source_class(), url, &object(&[fast_retry()])).unwrap();
-        let log = record(&source, &Array::new());
-        wait_log(&log, 1).await;
-        wait(delay(50)).await;
-        assert_eq!(strings(&log), ["error@2 unsupported-url"], "{url}");
-    }
+    scenarios::a_url_that_is_not_http_fails_once_and_closes().await;
 }
 
 #[test]
 async fn worker_a_cors_refusal_fails_for_good_after_one_request() {
-    let key = unique_key("worker-cors");
-    let source = open_source(
-        &format!("/stream?n=1&cors=none&key={key}"),
-        object(&[fast_retry()]),
-    );
-    let log = record(&source, &Array::new());
-    wait_log(&log, 1).await;
-    wait(delay(100)).await;
-    assert_eq!(strings(&log), ["error@2 cors"]);
-    assert_eq!(methods(&key).await, ["GET", "HEAD"]);
+    scenarios::a_cors_refusal_fails_for_good_after_one_request().await;
 }
 
 #[test]
 async fn worker_last_event_id_param_resumes_without_a_preflight() {
-    let key = unique_key("worker-lei");
-    let source = open_source(
-        &format!("/seq?n=3&drop=1&cors=nolei&key={key}"),
-        object(&[fast_retry(), ("lastEventIdParam", "lastEventId".into())]),
-    );
-    let log = record(&source, &Array::new());
-    wait_log(&log, 5).await;
-    close(&source);
-    assert_eq!(
-        strings(&log)[..5],
-        [
-            "open@1",
-            "message@1 event 1#1",
-            "error@0 network",
-            "open@1",
-            "message@1 event 2#2"
-        ]
-    );
-    assert_eq!(methods(&key).await[..2], ["GET", "GET"]);
+    scenarios::last_event_id_param_resumes_cross_origin_without_a_preflight().await;
 }
