@@ -1,6 +1,7 @@
 // The comparison worker for the edge benchmark: the same numbered stream as
-// the hub's GET /ticks (event "tick", id and data n, from 1 to count), written
-// with hono's streamSSE, the usual way to serve SSE from a JavaScript worker.
+// the hub's GET /ticks (event "tick", id and data n, from 1 to count, every
+// `interval_ms` or all at once), written with hono's streamSSE, the usual way
+// to serve SSE from a JavaScript worker.
 // Bundled by scripts/bench-edge.sh with esbuild.
 import { Hono } from "hono";
 import { streamSSE } from "hono/streaming";
@@ -9,8 +10,10 @@ const app = new Hono();
 
 app.get("/ticks", (c) => {
   const count = Number(c.req.query("count") ?? 10);
+  const interval = Number(c.req.query("interval_ms") ?? 0);
   return streamSSE(c, async (stream) => {
     for (let n = 1; n <= count; n++) {
+      if (interval > 0 && n > 1) await stream.sleep(interval);
       const id = String(n);
       await stream.writeSSE({ event: "tick", id, data: id });
     }

@@ -1,7 +1,9 @@
 // Edge benchmark (a report, not a test), in workerd through Miniflare:
 //
 // 1. One stream: the hub's Rust `GET /ticks` (ssekit_workers::SseResponse)
-//    against the same stream from hono's streamSSE, alternating rounds.
+//    against the same stream from hono's streamSSE, alternating rounds: all
+//    events ready at once (batching shows), and a live feed of one event
+//    every millisecond (each event on its own).
 //    Events per second at the client, and workerd CPU time per event (user +
 //    system time of the workerd process over the run, from /proc).
 // 2. Fan-out: SUBSCRIBERS clients on one hub channel over loopback; the
@@ -21,6 +23,8 @@ import { workerdPids, cpuSeconds, drain } from "./common.mjs";
 const honoScript = process.argv[2];
 const EVENTS = Number(process.env.EDGE_EVENTS ?? 200_000);
 const ROUNDS = Number(process.env.EDGE_ROUNDS ?? 3);
+// A live feed: one event every millisecond, as a timer produces them.
+const LIVE_EVENTS = Number(process.env.EDGE_LIVE_EVENTS ?? 2000);
 const SUBSCRIBERS = Number(process.env.EDGE_SUBSCRIBERS ?? 1000);
 const PUBLISHES = Number(process.env.EDGE_PUBLISHES ?? 40);
 
@@ -62,6 +66,8 @@ async function singleStream() {
     for (let round = 0; round < ROUNDS; round++) {
       rounds.push(await measureStream("ssekit", hub.url, hubPids, `count=${EVENTS}&interval_ms=0&heartbeat_ms=0`));
       rounds.push(await measureStream("hono", hono.url, hono.pids, `count=${EVENTS}`));
+      rounds.push(await measureStream("ssekit live", hub.url, hubPids, `count=${LIVE_EVENTS}&interval_ms=1&heartbeat_ms=0`));
+      rounds.push(await measureStream("hono live", hono.url, hono.pids, `count=${LIVE_EVENTS}&interval_ms=1`));
     }
   } finally {
     await hub.stop();
@@ -181,6 +187,7 @@ const channelHub = (fanout) => () =>
   startHub({ vars: { HEARTBEAT_MS: "15000", SUBSCRIBER_QUEUE_BYTES: String(1 << 20), FANOUT: fanout } });
 const results = {
   events: EVENTS,
+  liveEvents: LIVE_EVENTS,
   rounds: await singleStream(),
   fanOut: await fanOut("hub, FANOUT=websockets (hibernatable)", channelHub("websockets")),
   fanOutStreams: await fanOut("hub, FANOUT=streams", channelHub("streams")),
