@@ -28,29 +28,6 @@ impl FeedToVec for Parser {
     }
 }
 
-/// An owned item borrowed again, for the dispatcher.
-trait AsItem {
-    fn as_item(&self) -> Item<'_>;
-}
-
-impl AsItem for OwnedItem {
-    fn as_item(&self) -> Item<'_> {
-        match self {
-            OwnedItem::Block {
-                event_type,
-                data,
-                id,
-            } => Item::Block(ssekit::Block {
-                event_type,
-                data,
-                id: id.as_deref(),
-            }),
-            OwnedItem::Id(id) => Item::Id(id),
-            OwnedItem::Comment(text) => Item::Comment(text),
-            OwnedItem::Retry(ms) => Item::Retry(*ms),
-        }
-    }
-}
 
 // ---- P1: UTF-8, one BOM, U+FFFD, split characters ----
 
@@ -352,19 +329,19 @@ fn p12_unterminated_final_block_is_discarded() {
 fn p12_id_of_unterminated_block_is_not_committed() {
     let mut parser = Parser::new();
     let mut dispatcher = Dispatcher::new();
-    for item in parser.feed_to_vec(b"id: 1\ndata: a\n\nid: 2\ndata: b\n") {
-        dispatcher.dispatch(item.unwrap().as_item());
-    }
+    parser.feed(b"id: 1\ndata: a\n\nid: 2\ndata: b\n", |item| {
+        dispatcher.dispatch(item.unwrap());
+    });
     assert!(parser.finish(), "finish reports the cut event");
     assert_eq!(dispatcher.last_event_id(), "1");
     // A reconnect starts a fresh stream (with its own optional BOM) and
     // keeps the committed ID.
     let mut seen = Vec::new();
-    for item in parser.feed_to_vec(b"\xEF\xBB\xBFdata: c\n\n") {
-        if let Some(m) = dispatcher.dispatch(item.unwrap().as_item()) {
+    parser.feed(b"\xEF\xBB\xBFdata: c\n\n", |item| {
+        if let Some(m) = dispatcher.dispatch(item.unwrap()) {
             seen.push(msg(m.event_type, m.data, m.last_event_id));
         }
-    }
+    });
     assert_eq!(seen, [msg("message", "c", "1")]);
     assert!(!parser.finish(), "nothing was cut this time");
 }
@@ -375,10 +352,13 @@ fn p12_id_of_unterminated_block_is_not_committed() {
 fn d1_id_is_committed_even_without_data() {
     assert_observed(b"id: 5\n\ndata: x\n\n", &[msg("message", "x", "5")]);
     let mut dispatcher = Dispatcher::new();
-    for item in Parser::new().feed_to_vec(b"id: 9\n\n") {
-        assert_eq!(item, Ok(OwnedItem::Id("9".into())));
-        assert_eq!(dispatcher.dispatch(item.unwrap().as_item()), None);
-    }
+    let mut items = 0;
+    Parser::new().feed(b"id: 9\n\n", |item| {
+        items += 1;
+        assert_eq!(item, Ok(Item::Id("9")));
+        assert_eq!(dispatcher.dispatch(item.unwrap()), None);
+    });
+    assert_eq!(items, 1);
     assert_eq!(dispatcher.last_event_id(), "9");
 }
 
@@ -410,14 +390,13 @@ fn d4_default_type_and_persisted_last_event_id() {
     );
     // An initial last event ID (a resumed session) is carried too.
     let mut dispatcher = Dispatcher::with_last_event_id("41");
-    let items = Parser::new().feed_to_vec(b"data: z\n\n");
-    let m = dispatcher
-        .dispatch(items[0].as_ref().unwrap().as_item())
-        .unwrap();
-    assert_eq!(
-        (m.event_type, m.data, m.last_event_id),
-        ("message", "z", "41")
-    );
+    let mut seen = Vec::new();
+    Parser::new().feed(b"data: z\n\n", |item| {
+        if let Some(m) = dispatcher.dispatch(item.unwrap()) {
+            seen.push(msg(m.event_type, m.data, m.last_event_id));
+        }
+    });
+    assert_eq!(seen, [msg("message", "z", "41")]);
 }
 
 #[test]
