@@ -28,7 +28,6 @@ impl FeedToVec for Parser {
     }
 }
 
-
 // ---- P1: UTF-8, one BOM, U+FFFD, split characters ----
 
 #[test]
