@@ -18,15 +18,18 @@ step "install tools (skipped quickly when present)"
 bash scripts/install-tools.sh
 npm_install
 
-step "build the npm package and the demo site (target/site)"
-./scripts/build-site.sh
-
-# Local tokens: the page reads them from demo-config.json. A deployed site
-# must not ship its publish token; this file exists only in the local build.
+# Local tokens: the page reads them from demo-config.json, which
+# scripts/build-site.sh writes from SSEKIT_DEMO_CONFIG (wrangler's build
+# command assembles the site again, and must write it too). A deployed site
+# must not ship its publish token; only this local build has the file.
 publish_token=${SSEKIT_DEMO_PUBLISH_TOKEN:-demo-publish-$RANDOM$RANDOM}
 subscribe_token=${SSEKIT_DEMO_SUBSCRIBE_TOKEN:-demo-subscribe-$RANDOM$RANDOM}
-printf '{"channel":"%s","publishToken":"%s","subscribeToken":"%s"}\n' \
-  "$CHANNEL" "$publish_token" "$subscribe_token" > target/site/demo-config.json
+SSEKIT_DEMO_CONFIG=$(printf '{"channel":"%s","publishToken":"%s","subscribeToken":"%s"}' \
+  "$CHANNEL" "$publish_token" "$subscribe_token")
+export SSEKIT_DEMO_CONFIG
+
+step "build the npm package and the demo site (target/site)"
+./scripts/build-site.sh
 
 step "build the worker and start it in local workerd (wrangler dev, port $PORT)"
 # Keep wrangler off the network: no metrics, no error reports, no cf fetch.
