@@ -1,6 +1,8 @@
-"""Writes the edge section of BENCHMARKS.md from benches/edge/run.mjs output.
+"""Writes the edge section of BENCHMARKS.md from benches/edge/run.mjs output,
+or its shards section from the output of the shard matrix (EDGE_SHARD_MATRIX=1).
 
     python3 scripts/bench-edge-report.py target/bench-edge/results.json BENCHMARKS.md
+    python3 scripts/bench-edge-report.py target/bench-edge/shards.json BENCHMARKS.md
 """
 import datetime
 import json
@@ -14,13 +16,47 @@ results = json.load(open(sys.argv[1]))
 out = sys.argv[2]
 
 
+workerd = subprocess.run(
+    ["node_modules/.bin/workerd", "--version"], capture_output=True, text=True
+).stdout.strip()
+
+
+def shards_section():
+    runs = results["shardMatrix"]
+    lines = [
+        "<!-- edge-shards-bench:start -->",
+        "### Sharded channels (`SHARDS`)",
+        "",
+        "Command: `./scripts/bench-edge-shards.sh` (`benches/edge/run.mjs` with `EDGE_SHARD_MATRIX=1`; long).",
+        "",
+        f"Run on {datetime.date.today().isoformat()} in {workerd} (Miniflare, loopback, this 2-core machine): one",
+        "workerd process runs the front Workers, the root and every shard, so shards share its threads",
+        f"here. Same method as the fan-out table above: {results['publishes']} publishes 50 ms apart, latency",
+        "from just before the publish to the subscriber's read, workerd CPU (user + system) during the",
+        "publishes divided by the deliveries.",
+        "",
+        "| subscribers | FANOUT | SHARDS | deliveries | p50 ms | p99 ms | max ms | workerd CPU µs/delivery | client CPU µs/delivery |",
+        "|---:|---|---:|---:|---:|---:|---:|---:|---:|",
+    ]
+    for run in sorted(runs, key=lambda r: (r["subscribers"], r["fanout"], r["shards"])):
+        lines.append(
+            f"| {run['subscribers']:,} | {run['fanout']} | {run['shards']} | {run['deliveries']:,} of {run['expected']:,} "
+            f"| {run['p50']:.1f} | {run['p99']:.1f} | {run['max']:.1f} | {run['workerdMicrosPerDelivery']:.0f} "
+            f"| {run['clientMicrosPerDelivery']:.0f} |"
+        )
+    lines.append("<!-- edge-shards-bench:end -->")
+    write_section(out, "<!-- edge-shards-bench:start -->", "<!-- edge-shards-bench:end -->", "\n".join(lines))
+
+
+if "shardMatrix" in results:
+    shards_section()
+    sys.exit(0)
+
+
 def median(label, key):
     return statistics.median(r[key] for r in results["rounds"] if r["label"] == label)
 
 
-workerd = subprocess.run(
-    ["node_modules/.bin/workerd", "--version"], capture_output=True, text=True
-).stdout.strip()
 ssekit_rate, hono_rate = median("ssekit", "eventsPerSecond"), median("hono", "eventsPerSecond")
 ssekit_cpu, hono_cpu = median("ssekit", "cpuMicrosPerEvent"), median("hono", "cpuMicrosPerEvent")
 rounds = len(results["rounds"]) // 4

@@ -14,7 +14,15 @@
 //    JavaScript (one shared chunk enqueued into every stream): what workerd
 //    itself costs per delivery.
 //
+// 3. Shards (EDGE_SHARD_MATRIX=1, instead of 1 and 2): the fan-out of one
+//    channel whose subscribers are spread over SHARDS shard objects, for
+//    every subscriber count in EDGE_MATRIX_SUBSCRIBERS (default
+//    1000,5000,10000) × every shard count in EDGE_MATRIX_SHARDS (default
+//    1,4) × every fan-out in EDGE_MATRIX_FANOUTS (default streams,websockets).
+//    Long: scripts/bench-edge-shards.sh runs it.
+//
 //   node benches/edge/run.mjs target/bench-edge/hono.js > results.json   # Node >= 22
+//   EDGE_SHARD_MATRIX=1 node benches/edge/run.mjs > shards.json
 import { Miniflare, convertV4MiniflareOptions } from "miniflare";
 import { Agent, fetch as undiciFetch } from "undici";
 import { startHub, PUBLISH_TOKEN } from "../../tests/worker/hub.mjs";
@@ -27,6 +35,9 @@ const ROUNDS = Number(process.env.EDGE_ROUNDS ?? 3);
 const LIVE_EVENTS = Number(process.env.EDGE_LIVE_EVENTS ?? 2000);
 const SUBSCRIBERS = Number(process.env.EDGE_SUBSCRIBERS ?? 1000);
 const PUBLISHES = Number(process.env.EDGE_PUBLISHES ?? 40);
+// Shards of the fan-out channel in parts 2 (default 1: the channel's own object).
+const SHARDS = Number(process.env.EDGE_SHARDS ?? 1);
+const list = (name, fallback) => (process.env[name] ?? fallback).split(",").map((v) => v.trim()).filter(Boolean);
 
 async function measureStream(label, baseUrl, pids, query) {
   const cpuBefore = cpuSeconds(pids);
@@ -96,7 +107,7 @@ async function startFloor() {
   return { url, stop: () => mf.dispose() };
 }
 
-async function fanOut(label, start) {
+async function fanOut(label, start, subscribers = SUBSCRIBERS) {
   const beforeHub = new Set(workerdPids());
   const hub = await start();
   const hubPids = workerdPids().filter((p) => !beforeHub.has(p));
@@ -105,11 +116,11 @@ async function fanOut(label, start) {
   const dispatcher = new Agent({ connections: null, pipelining: 0, keepAliveTimeout: 60_000 });
   const channel = "fanout";
   const latencies = [];
-  const received = new Array(SUBSCRIBERS).fill(0);
+  const received = new Array(subscribers).fill(0);
   const controllers = [];
   try {
     const readers = [];
-    for (let s = 0; s < SUBSCRIBERS; s++) {
+    for (let s = 0; s < subscribers; s++) {
       const controller = new AbortController();
       controllers.push(controller);
       const response = await undiciFetch(`${hub.url}/channels/${channel}/events`, { dispatcher, signal: controller.signal });
@@ -142,7 +153,7 @@ async function fanOut(label, start) {
     // Wait until the hub counts every subscriber.
     for (;;) {
       const stats = await (await fetch(`${hub.url}/channels/${channel}/stats`)).json();
-      if (stats.subscribers === SUBSCRIBERS) break;
+      if (stats.subscribers === subscribers) break;
       await new Promise((r) => setTimeout(r, 100));
     }
     const workerdBefore = cpuSeconds(hubPids);
@@ -170,10 +181,10 @@ async function fanOut(label, start) {
   const sorted = latencies.sort((a, b) => a - b);
   return {
     label,
-    subscribers: SUBSCRIBERS,
+    subscribers,
     publishes: PUBLISHES,
     deliveries: sorted.length,
-    expected: SUBSCRIBERS * PUBLISHES,
+    expected: subscribers * PUBLISHES,
     p50: percentile(sorted, 50),
     p99: percentile(sorted, 99),
     max: sorted.at(-1),
@@ -183,14 +194,34 @@ async function fanOut(label, start) {
   };
 }
 
-const channelHub = (fanout) => () =>
-  startHub({ vars: { HEARTBEAT_MS: "15000", SUBSCRIBER_QUEUE_BYTES: String(1 << 20), FANOUT: fanout } });
-const results = {
-  events: EVENTS,
-  liveEvents: LIVE_EVENTS,
-  rounds: await singleStream(),
-  fanOut: await fanOut("hub, FANOUT=websockets (hibernatable)", channelHub("websockets")),
-  fanOutStreams: await fanOut("hub, FANOUT=streams", channelHub("streams")),
-  fanOutFloor: await fanOut("plain JavaScript, streams (the floor)", startFloor),
-};
+const channelHub = (fanout, shards = SHARDS) => () =>
+  startHub({
+    vars: { HEARTBEAT_MS: "15000", SUBSCRIBER_QUEUE_BYTES: String(1 << 20), FANOUT: fanout, SHARDS: String(shards) },
+  });
+
+async function shardMatrix() {
+  const runs = [];
+  for (const subscribers of list("EDGE_MATRIX_SUBSCRIBERS", "1000,5000,10000").map(Number)) {
+    for (const shards of list("EDGE_MATRIX_SHARDS", "1,4").map(Number)) {
+      for (const fanout of list("EDGE_MATRIX_FANOUTS", "streams,websockets")) {
+        const run = await fanOut(`FANOUT=${fanout}, SHARDS=${shards}`, channelHub(fanout, shards), subscribers);
+        process.stderr.write(`${JSON.stringify(run)}\n`);
+        runs.push({ ...run, fanout, shards });
+      }
+    }
+  }
+  return runs;
+}
+
+const results =
+  process.env.EDGE_SHARD_MATRIX === "1"
+    ? { publishes: PUBLISHES, shardMatrix: await shardMatrix() }
+    : {
+        events: EVENTS,
+        liveEvents: LIVE_EVENTS,
+        rounds: await singleStream(),
+        fanOut: await fanOut("hub, FANOUT=websockets (hibernatable)", channelHub("websockets")),
+        fanOutStreams: await fanOut("hub, FANOUT=streams", channelHub("streams")),
+        fanOutFloor: await fanOut("plain JavaScript, streams (the floor)", startFloor),
+      };
 process.stdout.write(JSON.stringify(results, null, 2));

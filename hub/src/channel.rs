@@ -25,6 +25,14 @@
 //! hold the clients' streams ([`HibernatingBroadcast`], `FANOUT =
 //! "websockets"`), or into the response streams this object holds
 //! ([`Broadcast`], `FANOUT = "streams"`). A publish reaches both kinds.
+//!
+//! Shards (`SHARDS` > 1): the front Worker sends each subscriber to one of
+//! the channel's shard objects, `{name}#{k}` (this class, in the shard role:
+//! [`shard`]). This object, the root, still assigns ids and keeps the replay
+//! buffer; after storing a publish it pushes the event, with the sequence
+//! number of the one before it, to every shard in parallel and answers with
+//! the sum of their deliveries. Each shard then writes to its own
+//! subscribers on its own thread, in sequence order.
 
 use std::cell::RefCell;
 use std::collections::VecDeque;
@@ -34,8 +42,8 @@ use serde::{Deserialize, Serialize};
 use ssekit::{EncodeError, EncodedEvent, Event};
 use ssekit_workers::{Broadcast, HibernatingBroadcast};
 use worker::{
-    durable_object, DurableObject, Env, Request, Response, Result, State, WebSocket,
-    WebSocketIncomingMessage,
+    durable_object, DurableObject, Env, Headers, Method, Request, RequestInit, Response, Result,
+    State, Stub, WebSocket, WebSocketIncomingMessage,
 };
 
 use crate::config::Config;
@@ -45,12 +53,17 @@ use crate::reply::{error, json};
 const MAX_FIELD_BYTES: usize = 256;
 const META_KEY: &str = "meta";
 
+mod shard;
+
 #[durable_object]
 pub struct Channel {
     state: State,
+    env: Env,
     config: Config,
     inner: Rc<RefCell<Inner>>,
     subscribers: Broadcast,
+    /// In the shard role: delivered position and recent events.
+    shard: RefCell<shard::Shard>,
 }
 
 #[derive(Default)]
@@ -59,6 +72,9 @@ struct Inner {
     next_seq: u64,
     buffer: VecDeque<Stored>,
     buffer_bytes: usize,
+    /// The buffer holds every event after this sequence number (the last
+    /// one evicted; after a restart, a lower bound of it).
+    floor: u64,
 }
 
 /// A buffered event: its fields (what storage keeps) and its encoded form.
@@ -98,6 +114,28 @@ struct Accepted {
     delivered: usize,
     writes: Vec<(String, String)>,
     evicted: Vec<u64>,
+    /// What the shards get, when there are shards.
+    push: Option<Push>,
+}
+
+/// An event as the root pushes it to its shards: with the sequence number
+/// of the event published before it (0 for none), which chains them.
+#[derive(Clone, Serialize, Deserialize)]
+struct Push {
+    prev: u64,
+    #[serde(flatten)]
+    stored: Stored,
+}
+
+/// The root's answer to a shard's `/replay`.
+#[derive(Serialize, Deserialize)]
+struct Replay {
+    /// The sequence number of the newest event (0: none yet).
+    head: u64,
+    /// For `after_seq`: whether `events` are every event after it (false
+    /// when some have left the buffer).
+    complete: bool,
+    events: Vec<Stored>,
 }
 
 /// A publish request body.
@@ -117,27 +155,24 @@ impl DurableObject for Channel {
             .max_queued_bytes(config.subscriber_queue_bytes);
         Channel {
             state,
+            env,
             config,
             inner: Rc::new(RefCell::new(Inner {
                 next_seq: 1,
                 ..Inner::default()
             })),
             subscribers,
+            shard: RefCell::new(shard::Shard::default()),
         }
     }
 
-    async fn fetch(&self, mut req: Request) -> Result<Response> {
-        self.load().await?;
-        match req.path().as_str() {
-            "/subscribe" => self.subscribe(&req),
-            "/publish" => {
-                let body = req.bytes().await?;
-                self.publish(&body).await
-            }
-            "/stats" => self.stats(&req),
-            "/disconnect" => self.disconnect(),
-            other => error(404, &format!("channel: no operation {other}")),
+    async fn fetch(&self, req: Request) -> Result<Response> {
+        let url = req.url()?;
+        let name = query(&url, "name").unwrap_or_default();
+        if let Some(index) = query(&url, "shard") {
+            return self.shard_fetch(req, &name, &index).await;
         }
+        self.root_fetch(req, &url, &name).await
     }
 
     async fn websocket_message(
@@ -167,6 +202,27 @@ impl DurableObject for Channel {
 }
 
 impl Channel {
+    /// The channel's own object: ids, the replay buffer, its shards.
+    async fn root_fetch(
+        &self,
+        mut req: Request,
+        url: &worker::Url,
+        name: &str,
+    ) -> Result<Response> {
+        self.load().await?;
+        match req.path().as_str() {
+            "/subscribe" => self.subscribe(&req),
+            "/publish" => {
+                let body = req.bytes().await?;
+                self.publish(name, &body).await
+            }
+            "/replay" => self.replay(&req, url),
+            "/stats" => self.stats(name).await,
+            "/disconnect" => self.disconnect(name).await,
+            other => error(404, &format!("channel: no operation {other}")),
+        }
+    }
+
     /// Reads the buffer and counter from storage, once per object lifetime.
     async fn load(&self) -> Result<()> {
         if self.inner.borrow().loaded {
@@ -204,6 +260,11 @@ impl Channel {
         inner.loaded = true;
         let last_seq = events.last().map_or(0, |e| e.seq);
         inner.next_seq = meta.map_or(1, |m| m.next_seq).max(last_seq + 1);
+        // What was evicted before is not known, only that it came before
+        // the first kept event.
+        inner.floor = events
+            .first()
+            .map_or(inner.next_seq - 1, |e| e.seq.saturating_sub(1));
         for stored in events {
             inner.buffer_bytes += stored.bytes();
             inner.buffer.push_back(stored);
@@ -229,7 +290,7 @@ impl Channel {
         }
     }
 
-    async fn publish(&self, body: &[u8]) -> Result<Response> {
+    async fn publish(&self, name: &str, body: &[u8]) -> Result<Response> {
         let request: Publish = match serde_json::from_slice(body) {
             Ok(request) => request,
             Err(e) => {
@@ -273,9 +334,27 @@ impl Channel {
             let keys: Vec<String> = accepted.evicted.iter().map(|&seq| event_key(seq)).collect();
             storage.delete_multiple(keys).await?;
         }
+        // Stored first: a shard that asks for what it missed finds it.
+        let mut delivered = accepted.delivered;
+        if let Some(push) = &accepted.push {
+            let body = serde_json::to_string(push)?;
+            let answers = self
+                .each_shard(name, "push", Method::Post, Some(&body))
+                .await;
+            for answer in answers {
+                match answer {
+                    Ok(answer) => delivered += count(&answer, "delivered"),
+                    // The shard fills the gap from this object's buffer at
+                    // the next push it gets.
+                    Err(e) => {
+                        worker::console_error!("channel {name}: push {}: {e}", push.stored.seq)
+                    }
+                }
+            }
+        }
         json(
             201,
-            &serde_json::json!({ "id": accepted.id, "seq": accepted.seq, "delivered": accepted.delivered }),
+            &serde_json::json!({ "id": accepted.id, "seq": accepted.seq, "delivered": delivered }),
         )
     }
 
@@ -306,6 +385,7 @@ impl Channel {
                 Err(_) => (inner.next_seq, id),
             },
         };
+        let prev = inner.next_seq - 1;
         let mut stored = Stored {
             seq,
             id: id.clone(),
@@ -320,6 +400,10 @@ impl Channel {
             return Err((413, "event larger than the channel's replay buffer".into()));
         }
         let record = serde_json::to_string(&stored).map_err(|e| (500, e.to_string()))?;
+        let push = (self.config.shards > 1).then(|| Push {
+            prev,
+            stored: stored.clone(),
+        });
         stored.encoded = Some(encoded.clone());
         inner.next_seq = seq + 1;
         let meta = format!("{{\"next_seq\":{}}}", inner.next_seq);
@@ -333,39 +417,180 @@ impl Channel {
             delivered,
             writes: vec![(META_KEY.to_string(), meta), (event_key(seq), record)],
             evicted,
+            push,
         })
     }
 
     /// Ends every subscriber's stream cleanly. Clients reconnect (after
     /// their retry delay) with `Last-Event-ID` and resume from the buffer:
     /// how the demo shows resume, and how tests force disconnects.
-    fn disconnect(&self) -> Result<Response> {
+    async fn disconnect(&self, name: &str) -> Result<Response> {
         // Each stream ends after what it has queued.
-        let disconnected =
-            self.subscribers.close_all() + HibernatingBroadcast::new(&self.state).close_all();
+        let mut disconnected = self.close_all();
+        for answer in self
+            .each_shard(name, "disconnect", Method::Post, None)
+            .await
+        {
+            disconnected += count(&answer?, "disconnected");
+        }
         json(200, &serde_json::json!({ "disconnected": disconnected }))
     }
 
-    fn stats(&self, req: &Request) -> Result<Response> {
-        let inner = self.inner.borrow();
-        let name = req
-            .url()?
-            .query_pairs()
-            .find(|(k, _)| k == "name")
-            .map(|(_, v)| v.into_owned())
-            .unwrap_or_default();
-        json(
-            200,
-            &serde_json::json!({
-                "channel": name,
-                "subscribers": self.subscribers.len() + HibernatingBroadcast::new(&self.state).len(),
-                "next_seq": inner.next_seq,
-                "last_id": inner.buffer.back().map(|e| e.id.clone()),
-                "buffered_events": inner.buffer.len(),
-                "buffered_bytes": inner.buffer_bytes,
-            }),
-        )
+    /// Ends the streams of this object's own subscribers; returns how many.
+    fn close_all(&self) -> usize {
+        self.subscribers.close_all() + HibernatingBroadcast::new(&self.state).close_all()
     }
+
+    /// How many subscribers this object holds itself.
+    fn subscriber_count(&self) -> usize {
+        self.subscribers.len() + HibernatingBroadcast::new(&self.state).len()
+    }
+
+    async fn stats(&self, name: &str) -> Result<Response> {
+        let mut subscribers = self.subscriber_count();
+        let mut shards = Vec::new();
+        for answer in self.each_shard(name, "stats", Method::Get, None).await {
+            let answer = answer?;
+            subscribers += count(&answer, "subscribers");
+            shards.push(answer);
+        }
+        let inner = self.inner.borrow();
+        let mut stats = serde_json::json!({
+            "channel": name,
+            "subscribers": subscribers,
+            "next_seq": inner.next_seq,
+            "last_id": inner.buffer.back().map(|e| e.id.clone()),
+            "buffered_events": inner.buffer.len(),
+            "buffered_bytes": inner.buffer_bytes,
+        });
+        if self.config.shards > 1 {
+            stats["shards"] = serde_json::Value::Array(shards);
+        }
+        json(200, &stats)
+    }
+
+    /// `GET /replay` from a shard: the buffered events after `after_seq`
+    /// (with whether they are all of them), or after the `Last-Event-ID`
+    /// a subscriber resumes from (as [`Inner::replay_after`] picks them),
+    /// or none; and the newest sequence number.
+    fn replay(&self, req: &Request, url: &worker::Url) -> Result<Response> {
+        let inner = self.inner.borrow();
+        let head = inner.next_seq - 1;
+        let (complete, events) = match query(url, "after_seq").and_then(|v| v.parse::<u64>().ok()) {
+            Some(after) => (
+                after >= inner.floor,
+                inner
+                    .buffer
+                    .iter()
+                    .filter(|e| e.seq > after)
+                    .cloned()
+                    .collect(),
+            ),
+            None => {
+                let resume = req.headers().get("Last-Event-ID")?;
+                (
+                    true,
+                    inner.replay_after(resume.as_deref()).cloned().collect(),
+                )
+            }
+        };
+        Response::from_json(&Replay {
+            head,
+            complete,
+            events,
+        })
+    }
+
+    /// Sends `op` to every shard of channel `name` at once; their JSON
+    /// answers, in shard order (none without shards).
+    async fn each_shard(
+        &self,
+        name: &str,
+        op: &str,
+        method: Method,
+        body: Option<&str>,
+    ) -> Vec<Result<serde_json::Value>> {
+        let shards = if self.config.shards > 1 {
+            self.config.shards
+        } else {
+            0
+        };
+        let calls = (0..shards).map(|k| {
+            let method = method.clone();
+            async move {
+                let stub = self.shard_stub(name, k)?;
+                let mut init = RequestInit::new();
+                init.with_method(method);
+                if let Some(body) = body {
+                    init.with_body(Some(body.into()));
+                }
+                let url = format!("https://channel.internal/{op}?name={name}&shard={k}");
+                let mut answer = stub
+                    .fetch_with_request(Request::new_with_init(&url, &init)?)
+                    .await?;
+                answer.json::<serde_json::Value>().await
+            }
+        });
+        futures_util::future::join_all(calls).await
+    }
+
+    fn shard_stub(&self, name: &str, k: u32) -> Result<Stub> {
+        self.env
+            .durable_object("CHANNELS")?
+            .get_by_name(&shard_name(name, k))
+    }
+
+    fn root_stub(&self, name: &str) -> Result<Stub> {
+        self.env.durable_object("CHANNELS")?.get_by_name(name)
+    }
+
+    /// Asks the root of channel `name` for `/replay` (`after_seq`, or the
+    /// `Last-Event-ID` `resume`, or neither for the head alone).
+    async fn ask_root(
+        &self,
+        name: &str,
+        after_seq: Option<u64>,
+        resume: Option<&str>,
+    ) -> Result<Replay> {
+        let headers = Headers::new();
+        if let Some(id) = resume {
+            headers.set("Last-Event-ID", id)?;
+        }
+        let mut url = format!("https://channel.internal/replay?name={name}");
+        if let Some(after) = after_seq {
+            url.push_str(&format!("&after_seq={after}"));
+        }
+        let mut init = RequestInit::new();
+        init.with_headers(headers);
+        let mut answer = self
+            .root_stub(name)?
+            .fetch_with_request(Request::new_with_init(&url, &init)?)
+            .await?;
+        if answer.status_code() != 200 {
+            return Err(worker::Error::RustError(format!(
+                "channel {name}: replay answered {}",
+                answer.status_code()
+            )));
+        }
+        answer.json().await
+    }
+}
+
+/// The object that holds shard `k` of channel `name`. `#` is not allowed in
+/// channel names, so no channel's own object has this name.
+pub fn shard_name(name: &str, k: u32) -> String {
+    format!("{name}#{k}")
+}
+
+fn query(url: &worker::Url, name: &str) -> Option<String> {
+    url.query_pairs()
+        .find(|(k, _)| k == name)
+        .map(|(_, v)| v.into_owned())
+}
+
+/// The number `field` of a JSON answer (0 when missing).
+fn count(answer: &serde_json::Value, field: &str) -> usize {
+    answer[field].as_u64().unwrap_or(0) as usize
 }
 
 impl Inner {
@@ -400,6 +625,7 @@ impl Inner {
                 break;
             };
             self.buffer_bytes -= old.bytes();
+            self.floor = old.seq;
             evicted.push(old.seq);
         }
         evicted

@@ -8,6 +8,9 @@ use ssekit::DEFAULT_MAX_EVENT_BYTES;
 use ssekit_workers::Cors;
 use worker::{Env, Request};
 
+/// The most shard objects one channel may have.
+pub const MAX_SHARDS: u32 = 64;
+
 pub struct Config {
     publish_token: Option<String>,
     subscribe_token: Option<String>,
@@ -24,6 +27,9 @@ pub struct Config {
     pub subscriber_queue_bytes: usize,
     /// How a channel's object reaches its subscribers (`FANOUT`).
     pub fan_out: FanOut,
+    /// Shard objects a channel's subscribers are spread over (`SHARDS`,
+    /// 1..=64; 1: the channel's own object holds them).
+    pub shards: u32,
     /// Pause between chat tokens (`CHAT_TOKEN_MS`).
     pub chat_token_delay: Duration,
     /// Largest client body a relay forwards (`RELAY_MAX_BODY_BYTES`).
@@ -55,6 +61,7 @@ impl Config {
             max_publish_bytes: number("MAX_PUBLISH_BYTES", 64 << 10) as usize,
             subscriber_queue_bytes: number("SUBSCRIBER_QUEUE_BYTES", 1 << 20).max(1) as usize,
             fan_out: FanOut::parse(text("FANOUT").as_deref()),
+            shards: number("SHARDS", 1).clamp(1, MAX_SHARDS as u64) as u32,
             chat_token_delay: Duration::from_millis(number("CHAT_TOKEN_MS", 40)),
             relay_max_body_bytes: number("RELAY_MAX_BODY_BYTES", 1 << 20) as usize,
             relay_max_event_bytes: number("RELAY_MAX_EVENT_BYTES", DEFAULT_MAX_EVENT_BYTES as u64)

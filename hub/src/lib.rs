@@ -23,6 +23,7 @@
 mod channel;
 mod chat;
 mod config;
+mod order;
 mod relay;
 mod reply;
 mod ticks;
@@ -30,6 +31,7 @@ mod ticks;
 use ssekit_workers::{last_event_id, Cors, Subscription};
 use worker::{event, Context, Env, Headers, Method, Request, RequestInit, Response, Result};
 
+use channel::shard_name;
 pub use channel::Channel;
 use config::{Config, FanOut};
 use reply::{error, with_cors};
@@ -70,16 +72,20 @@ async fn route(mut req: Request, env: &Env, config: &Config) -> Result<Response>
             if let Some(id) = last_event_id(&req, "lastEventId") {
                 headers.set("Last-Event-ID", &id)?;
             }
+            let target = subscribe_target(&name, config.shards);
             match config.fan_out {
                 FanOut::Streams => {
-                    forward(env, &name, "subscribe", Method::Get, headers, None).await
+                    target
+                        .forward(env, "subscribe", Method::Get, headers, None)
+                        .await
                 }
                 FanOut::WebSockets => {
                     // This request holds the client's stream; the object
                     // only wakes to send to its sockets.
                     headers.set("Upgrade", "websocket")?;
-                    let upgraded =
-                        forward(env, &name, "subscribe", Method::Get, headers, None).await?;
+                    let upgraded = target
+                        .forward(env, "subscribe", Method::Get, headers, None)
+                        .await?;
                     if upgraded.status_code() != 101 {
                         return Ok(upgraded);
                     }
@@ -110,7 +116,9 @@ async fn route(mut req: Request, env: &Env, config: &Config) -> Result<Response>
             };
             let headers = Headers::new();
             headers.set("Content-Type", "application/json")?;
-            forward(env, &name, "publish", Method::Post, headers, Some(body)).await
+            Target::root(&name)
+                .forward(env, "publish", Method::Post, headers, Some(body))
+                .await
         }
         (Method::Post, ["channels", name, "disconnect"]) => {
             let name = match channel_name(name) {
@@ -120,14 +128,18 @@ async fn route(mut req: Request, env: &Env, config: &Config) -> Result<Response>
             if !config.may_publish(&req) {
                 return error(401, "disconnecting subscribers needs the publish token");
             }
-            forward(env, &name, "disconnect", Method::Post, Headers::new(), None).await
+            Target::root(&name)
+                .forward(env, "disconnect", Method::Post, Headers::new(), None)
+                .await
         }
         (Method::Get, ["channels", name, "stats"]) => {
             let name = match channel_name(name) {
                 Ok(name) => name,
                 Err(response) => return response,
             };
-            forward(env, &name, "stats", Method::Get, Headers::new(), None).await
+            Target::root(&name)
+                .forward(env, "stats", Method::Get, Headers::new(), None)
+                .await
         }
         (Method::Post, ["chat"]) => {
             let body = match read_limited(&mut req, chat::MAX_PROMPT_BODY).await? {
@@ -191,22 +203,61 @@ async fn read_limited(
     Ok(Ok(body))
 }
 
-/// Hands a request to the channel's Durable Object.
-async fn forward(
-    env: &Env,
-    name: &str,
-    op: &str,
-    method: Method,
-    headers: Headers,
-    body: Option<Vec<u8>>,
-) -> Result<Response> {
-    let stub = env.durable_object("CHANNELS")?.get_by_name(name)?;
-    let mut init = RequestInit::new();
-    init.with_method(method).with_headers(headers);
-    if let Some(body) = body {
-        init.with_body(Some(js_sys::Uint8Array::from(body.as_slice()).into()));
+/// Where the front Worker sends a channel request: the channel's own
+/// object, or one of its shards.
+struct Target<'a> {
+    channel: &'a str,
+    shard: Option<u32>,
+}
+
+impl<'a> Target<'a> {
+    fn root(channel: &'a str) -> Self {
+        Target {
+            channel,
+            shard: None,
+        }
     }
-    let url = format!("https://channel.internal/{op}?name={name}");
-    stub.fetch_with_request(Request::new_with_init(&url, &init)?)
-        .await
+
+    /// Hands a request to the target's Durable Object.
+    async fn forward(
+        &self,
+        env: &Env,
+        op: &str,
+        method: Method,
+        headers: Headers,
+        body: Option<Vec<u8>>,
+    ) -> Result<Response> {
+        let name = self.channel;
+        let (object, url) = match self.shard {
+            None => (
+                name.to_string(),
+                format!("https://channel.internal/{op}?name={name}"),
+            ),
+            Some(k) => (
+                shard_name(name, k),
+                format!("https://channel.internal/{op}?name={name}&shard={k}"),
+            ),
+        };
+        let stub = env.durable_object("CHANNELS")?.get_by_name(&object)?;
+        let mut init = RequestInit::new();
+        init.with_method(method).with_headers(headers);
+        if let Some(body) = body {
+            init.with_body(Some(js_sys::Uint8Array::from(body.as_slice()).into()));
+        }
+        stub.fetch_with_request(Request::new_with_init(&url, &init)?)
+            .await
+    }
+}
+
+/// Where a new subscriber goes: the channel's object, or with `shards` > 1
+/// a shard picked at random. Random spreads any mix of clients evenly (a
+/// hash of the address would pile everyone behind one NAT onto one shard),
+/// and nothing needs a client to come back to the same shard: any shard
+/// resumes any `Last-Event-ID`, from its own recent events or the root's.
+fn subscribe_target(channel: &str, shards: u32) -> Target<'_> {
+    let shard = (shards > 1).then(|| {
+        let k = (js_sys::Math::random() * f64::from(shards)) as u32;
+        k.min(shards - 1)
+    });
+    Target { channel, shard }
 }
