@@ -5,4 +5,7 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 export PATH="$HOME/.cargo/bin:$PATH"
 cargo bench --locked --bench parse
-python3 scripts/bench-report.py target/criterion BENCHMARKS.md
+# The fixture list for the report, from the Rust fixtures (tiny files: only
+# the manifest is read).
+cargo run --locked --release --example write_fixtures -- target/bench-fixtures-core 0.001
+python3 scripts/bench-report.py target/criterion BENCHMARKS.md target/bench-fixtures-core/manifest.json

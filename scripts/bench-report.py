@@ -3,7 +3,11 @@
 BENCHMARKS.md (between the core-bench markers), with MB/s, ratios against the
 peer and the memchr anchor, the linearity figure, and a verdict per target.
 
-Usage: python3 scripts/bench-report.py [target/criterion] [BENCHMARKS.md]
+Usage: python3 scripts/bench-report.py [target/criterion] [BENCHMARKS.md] [manifest.json]
+
+The fixtures (names, chunk sizes, which are data-heavy, in order) come from
+the manifest `cargo run --example write_fixtures` writes from the Rust
+fixtures, not from a list kept here.
 """
 import datetime
 import json
@@ -17,16 +21,11 @@ from benchmarks import verdict, write_section
 
 CRITERION = sys.argv[1] if len(sys.argv) > 1 else "target/criterion"
 OUT = sys.argv[2] if len(sys.argv) > 2 else "BENCHMARKS.md"
+MANIFEST = sys.argv[3] if len(sys.argv) > 3 else "target/bench-fixtures/manifest.json"
 START, END = "<!-- core-bench:start -->", "<!-- core-bench:end -->"
 
-# (name, chunk, data-heavy) in the order of
-# crates/ssekit-test-support/src/fixtures.rs::suite.
-FIXTURES = [
-    ("data-only", None, True), ("named", None, False), ("identified", None, False),
-    ("multibyte", None, True), ("heartbeat", None, False), ("small-chunk", 16, False),
-    ("large-multiline", None, True), ("openai-deltas", None, False), ("long-line-4b", 4, True),
-    ("huge-event-1", None, True), ("huge-event-4b", 4, True),
-]
+with open(MANIFEST) as f:
+    FIXTURES = [(entry["name"], entry["chunk"], entry["dataHeavy"]) for entry in json.load(f)]
 IMPLS = ["ssekit", "eventsource-stream", "memchr-scan"]
 
 
