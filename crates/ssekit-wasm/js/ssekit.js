@@ -1109,6 +1109,7 @@ export const { EventSource } = {
           return this.readyState !== CLOSED;
         },
       };
+      const timed = options.idleTimeoutMs !== undefined;
       let ended = false;
       let failure;
       try {
@@ -1123,7 +1124,8 @@ export const { EventSource } = {
             break;
           }
           if (this.readyState !== OPEN || controller.signal.aborted) break;
-          stream.time = now();
+          // Only the idle timeout needs to know when bytes came.
+          if (timed) stream.time = now();
           if (!stream.feed(value instanceof Uint8Array ? value : new Uint8Array(value), sink)) break;
           if (this.readyState !== OPEN) break;
         }

@@ -14,7 +14,7 @@ use futures_util::task::{waker, ArcWake, AtomicWaker};
 use futures_util::Stream;
 use worker::{Delay, Headers, Response};
 
-use ssekit::{EncodedEvent, Event, KEEP_ALIVE};
+use ssekit::{EncodedEvent, KEEP_ALIVE};
 
 /// How often an idle stream sends a heartbeat comment unless configured.
 pub const DEFAULT_HEARTBEAT: Duration = Duration::from_secs(15);
@@ -122,15 +122,7 @@ where
             headers.append(name, value)?;
         }
         sse_headers(&headers)?;
-        let preamble = match self.retry {
-            Some(ms) => {
-                let mut preamble = String::new();
-                // A `retry` alone has nothing that could be refused.
-                let _ = Event::new().retry(ms).encode_into(&mut preamble);
-                preamble
-            }
-            None => PREAMBLE.into(),
-        };
+        let preamble = crate::feed::preamble(self.retry);
         let forward = Arc::new(Forward(AtomicWaker::new()));
         let body = SseBody {
             proxy: waker(Arc::clone(&forward)),
