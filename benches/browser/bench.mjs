@@ -129,6 +129,10 @@ async function endToEndBench(n = 20000, size = 100) {
   const results = {};
   for (let round = 0; round < 3; round++) {
     for (const [name, run] of Object.entries(clients)) {
+      // A pause between clients: a connection opened right after a native
+      // EventSource closed waited ~200 ms for its response (open after
+      // 180–245 ms instead of 5–12 ms), a cost of the one before it.
+      await new Promise((resolve) => setTimeout(resolve, 500));
       const t0 = performance.now();
       await run(`/sse?n=${n}&size=${size}`, n);
       const eventsPerSecond = n / ((performance.now() - t0) / 1000);

@@ -1092,15 +1092,16 @@ export const { EventSource } = {
             this.dispatchEvent(new MessageEvent(type, { data, lastEventId, origin }));
             return this.readyState !== CLOSED;
           };
-      let sentId = stream.lastEventId;
+      // D1: the machine owns the last event ID (it builds the next request's
+      // header). It hears of the body's last one when the body is done: it
+      // reads it only to build a request, and no request is built while this
+      // one reads (a copy into wasm per event cost ~1 µs).
+      const sentId = stream.lastEventId;
+      let seenId = sentId;
       const sink = {
         message: dispatch,
-        // D1: the machine owns the last event ID (it builds the header);
-        // it hears of a new one only when it changed.
         id: (id) => {
-          if (id === sentId) return;
-          sentId = id;
-          wasm.source_set_last_event_id(handle, putString(id));
+          seenId = id;
         },
         retry() {},
         comment() {},
@@ -1134,6 +1135,9 @@ export const { EventSource } = {
         // idle timeout).
         failure = cause;
       }
+      // Every way out of the read loop passes here, before any transition
+      // that could lead to a new request.
+      if (seenId !== sentId) wasm.source_set_last_event_id(handle, putString(seenId));
       if (this.readyState !== OPEN || controller.signal.aborted) return;
       // C5: any end that is not an abort re-establishes the connection (the
       // reconnect resets the stream's JS half, the machine its scanner),
