@@ -49,6 +49,28 @@ test("SseParser: the spec's dispatch rules under every chunking", () => {
   }
 });
 
+test("SseParser: small chunks of a line are held back, yet the limit strikes at the chunk that crosses it", () => {
+  // The shell holds short chunks with no line end and scans them with the
+  // chunk that ends the line; that must not move an error to a later feed,
+  // hide held bytes from bufferedBytes, or from finish().
+  const parser = new SseParser({ maxEventBytes: 10 });
+  assert.deepEqual(parser.feed("data: "), []);
+  assert.equal(parser.bufferedBytes, 6);
+  assert.deepEqual(parser.feed("ab"), []);
+  assert.equal(parser.bufferedBytes, 8);
+  assert.deepEqual(parser.feed("cd"), []);
+  assert.equal(parser.bufferedBytes, 10);
+  assert.throws(() => parser.feed("e"), SseParseError, "the 11th byte is over the limit of 10");
+  assert.equal(parser.bufferedBytes, 0);
+  assert.deepEqual(
+    parser.feed("\n\ndata: ok\n\n").map((e) => e.data),
+    ["ok"],
+  );
+  assert.deepEqual(parser.feed("data: cut"), []);
+  assert.equal(parser.finish(), true, "an unterminated line is cut, held back or not");
+  assert.equal(parser.finish(), false);
+});
+
 test("SseParser: strings, ArrayBuffers, callbacks in stream order", () => {
   const seen = [];
   const parser = new SseParser({

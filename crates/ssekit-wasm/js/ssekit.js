@@ -51,6 +51,9 @@ function imports(module) {
 }
 
 function start(module) {
+  // One instance for good: handles and memory views belong to it (a
+  // loadSync while a load is in flight must not be replaced by the load).
+  if (wasm) return wasm;
   const instance = new WebAssembly.Instance(module, imports(module));
   instance.exports.__wbindgen_start?.();
   wasm = instance.exports;
@@ -101,12 +104,14 @@ function engine() {
   return loading;
 }
 
-// Views of wasm memory, rebuilt when the memory grows (its old buffer is
-// detached then).
+// Views of wasm memory, rebuilt when the memory grows: its old buffer is
+// detached then, and a view of a detached buffer has length 0 (checked so,
+// not by comparing buffers: reading `memory.buffer` costs a call into the
+// engine, twice per chunk).
 let u8 = new Uint8Array(0);
 let u32 = new Uint32Array(0);
 function memory() {
-  if (u8.buffer !== wasm.memory.buffer) {
+  if (u8.length === 0) {
     u8 = new Uint8Array(wasm.memory.buffer);
     u32 = new Uint32Array(wasm.memory.buffer);
   }
@@ -142,6 +147,9 @@ const WANT_RETRY = 2;
 // Largest chunk handed to the scanner in one call; bigger ones go in pieces,
 // so wasm memory stays bounded by the event size limit, not the chunk size.
 const WINDOW = 64 * 1024;
+// Largest chunk the shell holds back unscanned (see `Stream.scan`): looking
+// for a line end in a big chunk costs more than the call it might save.
+const HOLD = 1024;
 
 /** An event larger than `maxEventBytes` was dropped. */
 export const { SseParseError } = {
@@ -198,6 +206,9 @@ class Stream {
     this.limit = maxEventBytes;
     this.handle = wasm.stream_new(maxEventBytes, flags);
     this.time = 0; // when the chunk being fed arrived (an EventSource's idle timeout)
+    // Whether chunks may be held back unscanned (see `scan`): not when the
+    // machine must hear of every chunk's arrival (an idle timeout).
+    this.holds = true;
     this.lastEventId = lastEventId;
     this.reset();
   }
@@ -206,8 +217,10 @@ class Stream {
   reset() {
     this.decoder = new TextDecoder("utf-8", { ignoreBOM: true });
     this.idle = true; // the decoder holds no partial character
-    this.pending ??= new Uint8Array(64); // scanned bytes whose decoding waits (see `scan`)
+    this.pending ??= new Uint8Array(64); // bytes whose decoding waits (see `scan`)
     this.pendingLength = 0;
+    this.unscanned = 0; // how many of them, at its end, the scanner has not seen
+    this.room = 0; // the scanner's quiet room after the last feed (lib.rs `Shared`)
     this.carry = "";
     this.text = "";
     this.data = null;
@@ -216,7 +229,9 @@ class Stream {
   }
 
   finish() {
-    const cut = wasm.stream_finish(this.handle) !== 0;
+    const scannerCut = wasm.stream_finish(this.handle) !== 0;
+    // Bytes held back are an unterminated line the scanner never saw.
+    const cut = scannerCut || this.unscanned > 0;
     this.reset();
     return cut;
   }
@@ -226,8 +241,23 @@ class Stream {
     this.handle = 0;
   }
 
+  // A short chunk with no line end, within the room the scanner said it
+  // has: it cannot make the scanner write a record (only a line end or the
+  // size limit does), so it is held back and scanned with the chunk that
+  // ends the line, one wasm call for the whole line. Returns whether it was.
+  // (At most a window is held, so one call never reads more than two.)
+  hold(bytes) {
+    const hold = this.unscanned + bytes.length;
+    if (bytes.length > HOLD || hold > this.room || hold > WINDOW || !this.holds || hasLineEnd(bytes)) return false;
+    this.keep(bytes);
+    this.unscanned = hold;
+    return true;
+  }
+
   // Feeds bytes; calls `on` per record that needs JS (see `walk`).
   feed(bytes, on) {
+    if (this.hold(bytes)) return true;
+    if (bytes.length <= WINDOW) return this.scan(bytes, on);
     for (let at = 0; at < bytes.length; at += WINDOW) {
       const piece = bytes.length > WINDOW ? bytes.subarray(at, at + WINDOW) : bytes;
       if (!this.scan(piece, on)) return false;
@@ -236,25 +266,34 @@ class Stream {
   }
 
   scan(bytes, on) {
+    // What the scanner reads: the bytes held back, then these.
+    let input = bytes;
+    const held = this.unscanned > 0;
+    if (held) {
+      this.keep(bytes);
+      input = this.pending.subarray(this.pendingLength - this.unscanned - bytes.length, this.pendingLength);
+      this.unscanned = 0;
+    }
     const handle = this.handle;
     memory();
-    if (u32[header + 3] < bytes.length) {
-      wasm.input(bytes.length);
+    if (u32[header + 3] < input.length) {
+      wasm.input(input.length);
       memory();
     }
-    const input = u32[header + 2];
+    const at = u32[header + 2];
     // A short chunk is copied by hand: `set` has a fixed cost that a few
     // bytes do not repay.
-    if (bytes.length <= 32) for (let i = 0; i < bytes.length; i++) u8[input + i] = bytes[i];
-    else u8.set(bytes, input);
-    const words = wasm.stream_feed(handle, bytes.length, this.time);
+    if (input.length <= 32) for (let i = 0; i < input.length; i++) u8[at + i] = input[i];
+    else u8.set(input, at);
+    const words = wasm.stream_feed(handle, input.length, this.time);
     memory();
     const carryFrom = u32[header];
+    this.room = u32[header + 4];
     // Nothing to report and the open line goes on from where it was: the
     // bytes are decoded later, with the chunk that ends the line (a
     // TextDecoder call costs the same for 4 bytes as for 400).
     if (words === 0 && carryFrom === 0) {
-      this.keep(bytes);
+      if (!held) this.keep(bytes);
       return true;
     }
     // Nothing to report and nothing to keep (a line being skipped: over the
@@ -262,6 +301,7 @@ class Stream {
     // the decoder's state after these bytes, and its last three bytes decide
     // that (a lead byte always starts a new sequence; one is at most 4 long).
     if (words === 0 && carryFrom === NONE && this.pendingLength === 0 && bytes.length > 3) {
+      // (Nothing was held back: pendingLength counts held bytes too.)
       this.decoder = new TextDecoder("utf-8", { ignoreBOM: true });
       this.decoder.decode(bytes.subarray(bytes.length - 3), { stream: true });
       this.idle = bytes[bytes.length - 1] < 0x80;
@@ -270,7 +310,7 @@ class Stream {
     }
     let text = bytes;
     if (this.pendingLength > 0) {
-      this.keep(bytes);
+      if (!held) this.keep(bytes);
       text = this.pending.subarray(0, this.pendingLength);
       this.pendingLength = 0;
     }
@@ -313,7 +353,9 @@ class Stream {
       grown.set(this.pending.subarray(0, this.pendingLength));
       this.pending = grown;
     }
-    this.pending.set(bytes, this.pendingLength);
+    // By hand when short, as the copy into wasm memory.
+    if (bytes.length <= 32) for (let i = 0, at = this.pendingLength; i < bytes.length; i++) this.pending[at + i] = bytes[i];
+    else this.pending.set(bytes, this.pendingLength);
     this.pendingLength = need;
   }
 
@@ -379,6 +421,14 @@ class Stream {
     }
     return true;
   }
+}
+
+// Whether there is a CR or LF: a loop for a few bytes (two `indexOf` calls
+// cost twice as much at 16 bytes), `indexOf` for more.
+function hasLineEnd(bytes) {
+  if (bytes.length > 32) return bytes.indexOf(10) >= 0 || bytes.indexOf(13) >= 0;
+  for (let i = 0; i < bytes.length; i++) if (bytes[i] <= 13 && (bytes[i] === 10 || bytes[i] === 13)) return true;
+  return false;
 }
 
 function isAscii(bytes) {
@@ -500,6 +550,8 @@ export const { SseParser } = {
       else if (chunk instanceof ArrayBuffer) bytes = new Uint8Array(chunk);
       else if (ArrayBuffer.isView(chunk)) bytes = new Uint8Array(chunk.buffer, chunk.byteOffset, chunk.byteLength);
       else throw new TypeError("SseParser.feed takes a Uint8Array, an ArrayBuffer, a typed array or a string");
+      // Most small chunks of a long line end here (see Stream.hold).
+      if (this.#stream.hold(bytes)) return [];
       // One sink per parser, reused; a feed from inside a callback of the
       // same parser gets its own.
       const sink = this.#sink.busy ? new ParserSink(this.#handlers) : this.#sink;
@@ -528,7 +580,7 @@ export const { SseParser } = {
 
     /** Bytes held for the event being read (they count against `maxEventBytes`). */
     get bufferedBytes() {
-      return wasm.stream_buffered(this.#stream.handle);
+      return wasm.stream_buffered(this.#stream.handle) + this.#stream.unscanned;
     }
 
     /** The reconnection time the stream last asked for with `retry` (ms), or undefined. */
@@ -871,6 +923,7 @@ export const { EventSource } = {
       if (this.#state === CLOSED) return;
       const options = this.#options;
       const stream = new Stream(options.maxEventBytes, 0, options.lastEventId);
+      stream.holds = options.idleTimeoutMs === undefined;
       const handle = stream.handle;
       const idLength = putString(options.lastEventId);
       memory();

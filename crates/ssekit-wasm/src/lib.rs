@@ -77,6 +77,10 @@ struct Shared {
     input_at: u32,
     /// Word 3: the input area's length in bytes.
     input_len: u32,
+    /// Word 4: after a feed, the stream's `Scanner::quiet_room` (saturated):
+    /// bytes with no line end that JavaScript may hold back and feed with
+    /// the chunk that ends the line, saving a call per chunk of a long line.
+    quiet_room: u32,
     input: Vec<u8>,
     records: Vec<u32>,
 }
@@ -86,6 +90,7 @@ static mut SHARED: Shared = Shared {
     records_at: 0,
     input_at: 0,
     input_len: 0,
+    quiet_room: 0,
     input: Vec::new(),
     records: Vec::new(),
 };
@@ -186,9 +191,11 @@ pub fn stream_feed(h: u32, len: u32, now: f64) -> u32 {
     // if it did, nothing was scanned and there is nothing to report.
     let Ok(fed) = handle.scanner.feed(input, &mut shared.records) else {
         shared.carry_from = record::NONE;
+        shared.quiet_room = 0;
         return 0;
     };
     shared.carry_from = fed.carry_from;
+    shared.quiet_room = u32::try_from(handle.scanner.quiet_room()).unwrap_or(u32::MAX);
     if let (Some(connection), Some(ms)) = (&mut handle.connection, handle.scanner.retry()) {
         // P11: a retry takes effect as soon as it is seen.
         connection.set_reconnection_time(ms);

@@ -441,6 +441,20 @@ impl Scanner {
         line.saturating_add(self.fields_bytes())
     }
 
+    /// How many more bytes, none of them a line end, can come before one of
+    /// them could make the scanner write a record (only a line end or the
+    /// size limit does). The shell may hold such bytes back and feed them
+    /// with the chunk that ends the line: the records are the same whatever
+    /// the chunking, and none of them would have come earlier. 0 at the start
+    /// of a body (a BOM is not settled yet) and while an event is discarded
+    /// (its line is not counted in [`buffered_bytes`](Scanner::buffered_bytes)).
+    pub fn quiet_room(&self) -> usize {
+        if self.discarding || self.bom != BODY {
+            return 0;
+        }
+        self.max_event_bytes.saturating_sub(self.buffered_bytes())
+    }
+
     fn fields_bytes(&self) -> usize {
         self.data_bytes
             .saturating_add(self.event_bytes)

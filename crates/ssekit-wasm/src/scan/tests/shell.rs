@@ -75,6 +75,11 @@ impl Shell {
 
     /// One chunk: scan it, decode it, apply the records, keep the carry.
     pub fn feed(&mut self, scanner: &mut Scanner, chunk: &[u8]) {
+        // A chunk the shell could have held back (no line end, within the
+        // quiet room): it must write nothing, and take exactly its length
+        // from the room, so that any run of such chunks is quiet too.
+        let room = scanner.quiet_room();
+        let quiet = chunk.len() <= room && !chunk.iter().any(|&b| b == b'\n' || b == b'\r');
         let capacity = capacity_for(chunk.len());
         // Room to spare, to see that the scanner never needs it.
         let mut words = vec![0; capacity + 8];
@@ -87,6 +92,14 @@ impl Shell {
             fed.words,
             chunk.len()
         );
+        if quiet {
+            assert_eq!(fed.words, 0, "records for a chunk within the quiet room");
+            assert_eq!(
+                scanner.quiet_room(),
+                room - chunk.len(),
+                "quiet room after a quiet chunk"
+            );
+        }
         let mut t = std::mem::take(&mut self.carry);
         t.extend(self.decode(chunk));
         let slice = |a: u32, b: u32| -> Vec<u16> {
