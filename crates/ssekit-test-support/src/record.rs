@@ -47,6 +47,8 @@ pub enum Seen {
     Comment(String),
     /// An event over the parser's size limit, dropped.
     TooLarge,
+    /// The end of a body (`finish`), and whether it cut an event short.
+    Finish(bool),
 }
 
 /// A [`Seen::Message`].

@@ -2,23 +2,10 @@
 //! with the records, with `encoding_rs` (the WHATWG decoder) standing in for
 //! `TextDecoder` and `Vec<u16>` for JavaScript strings.
 
+pub use ssekit_test_support::Seen;
+
 use crate::scan::record::{self, NONE};
 use crate::scan::{capacity_for, Scanner};
-
-/// What the application sees, in order.
-#[derive(Clone, Debug, PartialEq, Eq)]
-pub enum Seen {
-    Message {
-        event_type: String,
-        data: String,
-        last_event_id: String,
-    },
-    TooLarge,
-    Comment(String),
-    Retry(u64),
-    /// `finish` and what it returned.
-    Finish(bool),
-}
 
 pub struct Shell {
     decoder: encoding_rs::Decoder,
