@@ -7,9 +7,7 @@ use std::path::Path;
 use ssekit_test_support::fixtures;
 
 use crate::build;
-use crate::cmd::{
-    create_dir, npm_install, npm_script, say, start_node_server, write_text, Cmd, NODE22,
-};
+use crate::cmd::{create_dir, npm_install, npm_script, say, start_node_server, write_text, Cmd};
 use crate::json::{self, Json};
 use crate::report::{
     fixed, grouped, grouped_int, grouped_json, median, rustc_version, today, verdict,
@@ -542,9 +540,8 @@ fn edge_shards(report: bool, paths: &Paths) -> Result<()> {
     create_dir(paths.result("bench-edge"))?;
     // Each subscriber is a socket at the client and one in workerd.
     raise_open_file_limit();
-    Cmd::new(NODE22)
+    npm_script("bench:edge:run")
         .env("EDGE_SHARD_MATRIX", "1")
-        .arg("benches/edge/run.mjs")
         .stdout_to(paths.result("bench-edge/shards.json"))?
         .run()?;
     if report {
