@@ -448,15 +448,15 @@ fn runtime(seconds: u32, report: bool, paths: &Paths) -> Result<()> {
                     "`git worktree add --detach {source} {PREVIOUS_RELEASE}` failed"
                 ))
             })?;
-        let node_modules = std::env::current_dir()
-            .map_err(|e| Error::new(format!("the current directory: {e}")))?
-            .join("node_modules");
+        let root = std::env::current_dir()
+            .map_err(|e| Error::new(format!("the current directory: {e}")))?;
+        let node_modules = root.join("node_modules");
         std::os::unix::fs::symlink(&node_modules, format!("{source}/node_modules"))
             .map_err(|e| Error::new(format!("linking node_modules into {source}: {e}")))?;
         // That release's own build script, with a target directory of its own:
         // two checkouts sharing one confuse cargo about workspace crates.
         Cmd::new("./scripts/build-package.sh")
-            .env("CARGO_TARGET_DIR", "target")
+            .env("CARGO_TARGET_DIR", root.join(source).join("target"))
             .dir(source)
             .into_command()
             .stdout(std::process::Stdio::null())
