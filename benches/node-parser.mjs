@@ -1,11 +1,11 @@
 // SseParser vs eventsource-parser in Node's V8, with TextDecoder alone as
 // the floor both pay: a quick look at where SseParser.feed's time goes
 // (run it under `node --cpu-prof`). Not the reported benchmark: that runs in
-// Chromium (scripts/bench-browser.sh).
+// Chromium (`cargo xtask bench browser`).
 //
 //   node benches/node-parser.mjs [pkg-dir=pkg] [fixture=data-only]
 // Fixtures come from `cargo run --release --example write_fixtures`
-// (scripts/bench-browser.sh writes them to target/bench-fixtures).
+// (`cargo xtask bench browser` writes them to target/bench-fixtures).
 import { readFileSync } from "node:fs";
 import { resolve } from "node:path";
 import { pathToFileURL } from "node:url";

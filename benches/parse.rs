@@ -3,7 +3,7 @@
 //! same chunks (the physical limit), all in the same run.
 //!
 //!     cargo bench --bench parse                 # criterion's own report
-//!     ./scripts/bench-core.sh                    # the same, then BENCHMARKS.md
+//!     cargo xtask bench core --report            # the same, then BENCHMARKS.md
 //!
 //! With the `stream` feature each fixture's group also has `ssekit-stream`:
 //! ssekit's `MessageStream` over the same stream of chunks that

@@ -1,7 +1,7 @@
 // The live demo page. It is served by the hub worker itself (Workers static
 // assets), next to the npm package (./ssekit/, copied in by
-// scripts/build-site.sh) and demo-config.json (written by build-site.sh from
-// the local tokens and the channel name scripts/demo.sh chose).
+// `cargo xtask build site`) and demo-config.json (written by it from the
+// local tokens and the channel name ./scripts/demo.sh chose).
 import { EventSource } from "./ssekit/index.js";
 
 const $ = (selector) => document.querySelector(selector);

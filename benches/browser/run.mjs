@@ -2,7 +2,7 @@
 // system's /usr/bin/chromium) and prints its results as JSON.
 //
 //   node benches/browser/run.mjs http://127.0.0.1:PORT/ > results.json
-import { launchChromium } from "../../scripts/js/chromium.mjs";
+import { launchChromium } from "../../tests/support/chromium.mjs";
 
 const url = process.argv[2];
 const browser = await launchChromium({ label: "ssekit-bench" });

@@ -1,5 +1,5 @@
 // Runtime figures of the package in headless Chromium (a report, not a test;
-// scripts/bench-runtime.sh runs it and writes the runtime section of
+// `cargo xtask bench runtime --report` runs it and writes the runtime section of
 // BENCHMARKS.md):
 // 1. memory: the JS heap (after a forced GC) and the wasm memory with one
 //    ssekit EventSource after its first 1,000 events, and after 100,000
@@ -14,7 +14,7 @@
 //    the native EventSource as the floor. Median of 5, alternating.
 //
 //   node benches/browser/runtime.mjs http://127.0.0.1:PORT [seconds=60] [oldEntry] > runtime.json
-import { launchChromium } from "../../scripts/js/chromium.mjs";
+import { launchChromium } from "../../tests/support/chromium.mjs";
 
 const [origin, secondsArg, oldEntry] = process.argv.slice(2);
 const seconds = Number(secondsArg ?? 60);

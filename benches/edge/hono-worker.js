@@ -2,7 +2,7 @@
 // the hub's GET /ticks (event "tick", id and data n, from 1 to count, every
 // `interval_ms` or all at once), written with hono's streamSSE, the usual way
 // to serve SSE from a JavaScript worker.
-// Bundled by scripts/bench-edge.sh with esbuild.
+// Bundled with esbuild by `npm run bench:edge:hono` (`cargo xtask bench edge` runs it).
 import { Hono } from "hono";
 import { streamSSE } from "hono/streaming";
 

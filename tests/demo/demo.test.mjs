@@ -11,7 +11,7 @@ import assert from "node:assert/strict";
 import { spawn, execFileSync } from "node:child_process";
 import net from "node:net";
 import { resolve } from "node:path";
-import { launchChromium } from "../../scripts/js/chromium.mjs";
+import { launchChromium } from "../support/chromium.mjs";
 
 const root = resolve(import.meta.dirname, "../..");
 

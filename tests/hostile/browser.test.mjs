@@ -6,13 +6,13 @@
 //
 //   SSEKIT_PKG=pkg node --test tests/hostile/browser.test.mjs   # Node >= 22
 //
-// SSEKIT_HOSTILE_JSON=path also writes the figures (scripts/hostile.sh).
+// SSEKIT_HOSTILE_JSON=path also writes the figures (`cargo xtask hostile`).
 import { test, before, after } from "node:test";
 import assert from "node:assert/strict";
 import { spawn } from "node:child_process";
 import { writeFileSync } from "node:fs";
-import { launchChromium } from "../../scripts/js/chromium.mjs";
-import { servePackage } from "../../scripts/js/package-server.mjs";
+import { launchChromium } from "../support/chromium.mjs";
+import { servePackage } from "../support/package-server.mjs";
 
 const MIB = 1 << 20;
 const LIMIT = 16 * MIB; // the default

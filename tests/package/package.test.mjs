@@ -1,5 +1,5 @@
 // Consumer tests of the npm package as published: target/ssekit.tgz (from
-// scripts/build-package.sh) is installed into scratch projects under
+// `cargo xtask build package`) is installed into scratch projects under
 // target/consumers/, then
 //   - a Node program imports it by name (parser, encoder, EventSource);
 //   - a plain <script type="module"> page imports its web entry, and so
@@ -12,7 +12,7 @@
 // and the pages, in headless Chromium, subscribe to the hub worker in
 // workerd (Miniflare) with a token header and must receive what is published.
 //
-//   scripts/build-package.sh && scripts/build-worker.sh && node --test tests/package/*.test.mjs   # Node >= 22
+//   cargo xtask build package && cargo xtask build worker && node --test tests/package/*.test.mjs   # Node >= 22
 import { test, before, after } from "node:test";
 import assert from "node:assert/strict";
 import { execFileSync } from "node:child_process";
@@ -21,7 +21,7 @@ import { Miniflare, convertV4MiniflareOptions } from "miniflare";
 import http from "node:http";
 import { readFile } from "node:fs/promises";
 import { extname, join, resolve } from "node:path";
-import { launchChromium } from "../../scripts/js/chromium.mjs";
+import { launchChromium } from "../support/chromium.mjs";
 import { startHub, publish as publishTo } from "../worker/hub.mjs";
 
 const root = resolve(import.meta.dirname, "../..");

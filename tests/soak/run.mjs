@@ -1,6 +1,6 @@
 // The full reconnect soak as a command: prints the report as JSON.
 //
-//   node tests/soak/run.mjs DISCONNECTS CYCLES [SEED]   (Node >= 22; see scripts/soak.sh)
+//   node tests/soak/run.mjs DISCONNECTS CYCLES [SEED]   (Node >= 22; `cargo xtask soak` runs it)
 import { runSoak } from "./soak.mjs";
 
 const [disconnects = 1000, cycles = 10000, seed = 1] = process.argv.slice(2).map(Number);

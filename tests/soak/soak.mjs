@@ -4,9 +4,9 @@
 // straight against the worker. Returns a report; the callers assert on it.
 //
 // Used by tests/soak/soak.test.mjs (bounded, in the test command) and
-// scripts/soak.sh (full, writes RELIABILITY.md).
-import { launchChromium } from "../../scripts/js/chromium.mjs";
-import { servePackage } from "../../scripts/js/package-server.mjs";
+// `cargo xtask soak` (full, writes RELIABILITY.md).
+import { launchChromium } from "../support/chromium.mjs";
+import { servePackage } from "../support/package-server.mjs";
 import { startHub, publish, channelStats } from "../worker/hub.mjs";
 import { eventually } from "../worker/sse-client.mjs";
 import { startFaultProxy, seededRandom } from "./fault-proxy.mjs";

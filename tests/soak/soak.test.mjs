@@ -1,5 +1,5 @@
 // The bounded reconnect soak in the test command (the full one is
-// scripts/soak.sh): 200 forced disconnects of mixed kinds while events are
+// `cargo xtask soak`): 200 forced disconnects of mixed kinds while events are
 // published, then 2,000 connect/disconnect cycles against the worker.
 //
 //   SSEKIT_PKG=pkg node --test tests/soak/soak.test.mjs   # Node >= 22

@@ -9,7 +9,7 @@ import assert from "node:assert/strict";
 import http from "node:http";
 import { readFile } from "node:fs/promises";
 import { extname, join, resolve } from "node:path";
-import { launchChromium } from "../../scripts/js/chromium.mjs";
+import { launchChromium } from "../support/chromium.mjs";
 import { startHub, publish as publishTo } from "./hub.mjs";
 
 const pkgDir = resolve(process.env.SSEKIT_PKG ?? "pkg");

@@ -1,4 +1,4 @@
-// Starts the built hub worker (hub/build, from scripts/build-worker.sh) in
+// Starts the built hub worker (hub/build, from `cargo xtask build worker`) in
 // workerd through Miniflare's Node API, listening on a loopback port so that
 // any real client (Node fetch, the `eventsource` package, Chromium) can
 // reach it. Durable Object storage persists in `persistDir` when given, so

@@ -2,7 +2,7 @@
 // real workerd (Miniflare's Node API), driven by real HTTP clients: Node's
 // fetch reading bodies incrementally and the `eventsource` npm package.
 //
-//   scripts/build-worker.sh && node --test tests/worker/hub.test.mjs   # Node >= 22
+//   cargo xtask build worker && node --test tests/worker/hub.test.mjs   # Node >= 22
 import { test, before, after } from "node:test";
 import assert from "node:assert/strict";
 import { mkdtempSync, rmSync } from "node:fs";

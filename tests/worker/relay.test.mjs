@@ -5,7 +5,7 @@
 // aborted when the client leaves, and every upstream failure ending the
 // relay with a clear final error event, never a hang.
 //
-//   scripts/build-worker.sh && node --test tests/worker/relay.test.mjs   # Node >= 22
+//   cargo xtask build worker && node --test tests/worker/relay.test.mjs   # Node >= 22
 import { test, before, after } from "node:test";
 import assert from "node:assert/strict";
 import net from "node:net";

@@ -4,7 +4,7 @@
 // shards, every one gets every event once and in order, resumes are exact
 // across shards, and a restart loses and repeats nothing.
 //
-//   scripts/build-worker.sh && node --test tests/worker/shards.test.mjs   # Node >= 22
+//   cargo xtask build worker && node --test tests/worker/shards.test.mjs   # Node >= 22
 import { test, before, after } from "node:test";
 import assert from "node:assert/strict";
 import { mkdtempSync, rmSync } from "node:fs";

@@ -2,7 +2,7 @@
 //!
 //! The code under test is the package's JavaScript shell, `js/ssekit.js`,
 //! imported as a snippet, over the package's real wasm (`pkg/ssekit.wasm`,
-//! built by scripts/build-web.sh), which the test server serves.
+//! built by `cargo xtask build web`), which the test server serves.
 #![allow(dead_code)]
 
 pub mod scenarios;

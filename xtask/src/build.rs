@@ -1,0 +1,299 @@
+//! Builds: the npm package's files, the package itself, the hub worker and
+//! the demo site.
+
+use std::fs;
+use std::io::Write;
+use std::path::Path;
+use std::process::Stdio;
+use std::thread;
+
+use crate::cmd::{create_dir, npm_install_unless, read_text, say, which, write_text, Cmd, Context};
+use crate::setup;
+use crate::{Error, Result};
+
+pub fn command(args: &[String]) -> Result<()> {
+    let args: Vec<&str> = args.iter().map(String::as_str).collect();
+    match args.as_slice() {
+        ["web"] => say(web("pkg")?),
+        ["web", out] => say(web(out)?),
+        ["package"] => package()?,
+        ["worker"] => worker(false)?,
+        ["worker", "--dev"] => worker(true)?,
+        ["site"] => site()?,
+        _ => {
+            return Err(Error::usage(format!(
+                "unknown build `{}`: web [OUT-DIR], package, worker [--dev] or site",
+                args.join(" ")
+            )))
+        }
+    }
+    Ok(())
+}
+
+const WASM_OPT: &str = "node_modules/.bin/wasm-opt";
+const ESBUILD: &str = "node_modules/esbuild/bin/esbuild";
+
+/// Builds the npm package's files into `out`: the wasm core
+/// (crates/ssekit-wasm, wasm-pack with the wasm-release profile, then
+/// wasm-opt -Oz from npm's binaryen: Debian's binaryen 108 cannot read the
+/// features today's rustc emits) as ssekit.wasm; the JavaScript shell
+/// (crates/ssekit-wasm/js/ssekit.js) and the entries from pkg-template/,
+/// minified with esbuild; the declarations. Returns the gzip size line of
+/// what a browser loads from the default entry (index.js + ssekit.js +
+/// ssekit.wasm).
+pub fn web(out: &str) -> Result<String> {
+    setup::ensure_build_tools()?;
+    npm_install_unless(&[WASM_OPT, ESBUILD])?;
+    // SIMD128 (every current browser has it): memchr's line search uses it.
+    let rustflags = format!(
+        "{} -C target-feature=+simd128",
+        std::env::var("CARGO_TARGET_WASM32_UNKNOWN_UNKNOWN_RUSTFLAGS").unwrap_or_default()
+    );
+    let build = "target/wasm-build";
+    Cmd::new("wasm-pack")
+        .env("CARGO_TARGET_WASM32_UNKNOWN_UNKNOWN_RUSTFLAGS", &rustflags)
+        .args(["build", "crates/ssekit-wasm", "--target", "web"])
+        .args([
+            "--profile",
+            "wasm-release",
+            "--no-opt",
+            "--out-name",
+            "ssekit",
+        ])
+        .args(["--out-dir", &format!("../../{build}"), "--no-pack"])
+        .run()?;
+    create_dir(out)?;
+    // --zero-filled-memory: the module defines its memory (a fresh one is zeroes).
+    Cmd::new(WASM_OPT)
+        .arg(format!("{build}/ssekit_bg.wasm"))
+        .args(["-Oz", "--converge", "--strip-debug", "--strip-producers"])
+        .args(["--strip-target-features", "--zero-filled-memory"])
+        .args(["--enable-bulk-memory", "--enable-nontrapping-float-to-int"])
+        .args(["--enable-sign-ext", "--enable-mutable-globals"])
+        .args([
+            "--enable-reference-types",
+            "--enable-multivalue",
+            "--enable-simd",
+        ])
+        .args(["-o", &format!("{out}/ssekit.wasm")])
+        .run()?;
+    // wasm-bindgen's generated JS glue is not shipped: js/ssekit.js
+    // instantiates the module itself (its exports take and return numbers
+    // only). No --keep-names: the exported classes are named by object keys
+    // (see js/ssekit.js).
+    Cmd::new(ESBUILD)
+        .args([
+            "crates/ssekit-wasm/js/ssekit.js",
+            "--minify",
+            "--format=esm",
+        ])
+        .args(["--target=es2022", "--log-level=warning"])
+        .arg(format!("--outfile={out}/ssekit.js"))
+        .run()?;
+    for entry in ["index", "node", "workerd"] {
+        Cmd::new(ESBUILD)
+            .arg(format!("pkg-template/{entry}.js"))
+            .args(["--minify", "--format=esm", "--log-level=warning"])
+            .arg(format!("--outfile={out}/{entry}.js"))
+            .run()?;
+    }
+    copy("pkg-template/index.d.ts", &format!("{out}/index.d.ts"))?;
+    let wasm_path = format!("{out}/ssekit.wasm");
+    let wasm_bytes = read(&wasm_path)?.len();
+    let mut js = read(&format!("{out}/index.js"))?;
+    js.extend(read(&format!("{out}/ssekit.js"))?);
+    let wasm = gzip_cli_size(&[&wasm_path], &[])?;
+    let js = gzip_cli_size(&[], &js)?;
+    Ok(format!(
+        "browser entry: wasm {wasm_bytes} B raw, {wasm} B gzip; JS {js} B gzip; total {} B gzip",
+        wasm + js
+    ))
+}
+
+/// The size of what `gzip -9c FILES` writes, `input` on its standard input:
+/// what this line has always measured (`gzip -9c ssekit.wasm` stores the
+/// file's name in the header, 12 bytes; the JS goes through a pipe). The
+/// package report measures with zlib instead, as a server's gzip does.
+fn gzip_cli_size(files: &[&str], input: &[u8]) -> Result<usize> {
+    let shown = format!("gzip -9c {}", files.join(" "));
+    let mut child = Cmd::new("gzip")
+        .arg("-9c")
+        .args(files)
+        .into_command()
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .spawn()
+        .context(|| format!("starting `{shown}`"))?;
+    let mut stdin = child.stdin.take().expect("stdin is piped");
+    let input = input.to_vec();
+    // Written from a thread: gzip writes while it reads.
+    let writer = thread::spawn(move || stdin.write_all(&input));
+    let output = child
+        .wait_with_output()
+        .context(|| format!("running `{shown}`"))?;
+    writer
+        .join()
+        .map_err(|_| Error::new(format!("feeding `{shown}` panicked")))?
+        .context(|| format!("feeding `{shown}`"))?;
+    if !output.status.success() {
+        return Err(Error::new(format!("`{shown}` failed ({})", output.status)));
+    }
+    Ok(output.stdout.len())
+}
+
+/// Builds the npm package into pkg/ (generated; not committed): the files
+/// [`web`] makes, plus package.json (version from the wasm crate's
+/// Cargo.toml) and the README from pkg-template/. Then packs it into
+/// target/ssekit.tgz and prints `npm pack --dry-run`'s file list and the gzip
+/// size of what a browser loads.
+pub fn package() -> Result<()> {
+    if Path::new("pkg").exists() {
+        fs::remove_dir_all("pkg").context(|| "removing pkg/".to_string())?;
+    }
+    create_dir("target")?;
+    let size = web("pkg")?;
+    copy("pkg-template/README.md", "pkg/README.md")?;
+    let version = wasm_crate_version()?;
+    let template = read_text("pkg-template/package.json")?;
+    const PLACEHOLDER: &str = "\"version\": \"0.0.0-filled-by-build\"";
+    if !template.contains(PLACEHOLDER) {
+        return Err(Error::new(format!(
+            "pkg-template/package.json has no {PLACEHOLDER} to fill in"
+        )));
+    }
+    write_text(
+        "pkg/package.json",
+        &template.replacen(PLACEHOLDER, &format!("\"version\": \"{version}\""), 1),
+    )?;
+    say("==> npm pack --dry-run (pkg/)");
+    let listing = Cmd::new("npm")
+        .args(["pack", "--dry-run"])
+        .dir("pkg")
+        .into_command()
+        .output()
+        .context(|| "running `npm pack --dry-run` in pkg/".to_string())?;
+    let mut text = String::from_utf8_lossy(&listing.stdout).into_owned();
+    text.push_str(&String::from_utf8_lossy(&listing.stderr));
+    if !listing.status.success() {
+        return Err(Error::new(format!(
+            "`npm pack --dry-run` in pkg/ failed ({}):\n{text}",
+            listing.status
+        )));
+    }
+    // npm's warning about this machine's `nodedir` setting is noise here.
+    for line in text.lines().filter(|line| !line.contains("nodedir")) {
+        say(line);
+    }
+    Cmd::new("npm")
+        .args(["pack", "--pack-destination", "../target"])
+        .dir("pkg")
+        .into_command()
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .status()
+        .ok()
+        .filter(|status| status.success())
+        .ok_or_else(|| Error::new("`npm pack --pack-destination ../target` in pkg/ failed"))?;
+    let packed = format!("target/ssekit-{version}.tgz");
+    fs::rename(&packed, "target/ssekit.tgz")
+        .context(|| format!("moving {packed} to target/ssekit.tgz"))?;
+    say(format_args!("{size} (target 11264)"));
+    Ok(())
+}
+
+/// The package's version: the wasm crate's.
+fn wasm_crate_version() -> Result<String> {
+    let manifest = read_text("crates/ssekit-wasm/Cargo.toml")?;
+    manifest
+        .lines()
+        .find_map(|line| {
+            line.strip_prefix("version = \"")?
+                .strip_suffix('"')
+                .map(str::to_owned)
+        })
+        .ok_or_else(|| Error::new("crates/ssekit-wasm/Cargo.toml names no `version = \"…\"`"))
+}
+
+/// Builds the deployable worker (hub/) with worker-build into hub/build/,
+/// using local tools instead of the downloads worker-build would attempt:
+/// the pinned wasm-bindgen CLI, npm's esbuild (from wrangler) and npm's
+/// binaryen wasm-opt. wrangler.toml runs this as its build command.
+pub fn worker(dev: bool) -> Result<()> {
+    setup::ensure_build_tools()?;
+    npm_install_unless(&[ESBUILD, WASM_OPT])?;
+    let root = std::env::current_dir().context(|| "the current directory".to_string())?;
+    let tool = |variable: &str, default: std::path::PathBuf| {
+        std::env::var_os(variable).unwrap_or_else(|| default.into_os_string())
+    };
+    let wasm_bindgen = match std::env::var_os("WASM_BINDGEN_BIN") {
+        Some(path) => path,
+        None => which("wasm-bindgen")
+            .ok_or_else(|| {
+                Error::new("wasm-bindgen is not on PATH (`cargo xtask setup` installs it)")
+            })?
+            .into_os_string(),
+    };
+    Cmd::new("worker-build")
+        .env("WASM_BINDGEN_BIN", wasm_bindgen)
+        .env("ESBUILD_BIN", tool("ESBUILD_BIN", root.join(ESBUILD)))
+        .env("WASM_OPT_BIN", tool("WASM_OPT_BIN", root.join(WASM_OPT)))
+        .arg(if dev { "--dev" } else { "--release" })
+        .dir("hub")
+        .run()?;
+    Cmd::new("ls").args(["-la", "build"]).dir("hub").run()
+}
+
+/// Assembles the demo site the worker serves as static assets
+/// (wrangler.toml [assets] directory) in target/site: www/ plus the npm
+/// package (pkg/, built unless SSEKIT_REUSE_PKG=1 and it exists) under
+/// ssekit/, and demo-config.json when SSEKIT_DEMO_CONFIG holds one.
+pub fn site() -> Result<()> {
+    let reuse = std::env::var("SSEKIT_REUSE_PKG").as_deref() == Ok("1");
+    if !reuse || !Path::new("pkg/index.js").exists() {
+        package()?;
+    }
+    if Path::new("target/site").exists() {
+        fs::remove_dir_all("target/site").context(|| "removing target/site".to_string())?;
+    }
+    copy_tree(Path::new("www"), Path::new("target/site"))?;
+    copy_tree(Path::new("pkg"), Path::new("target/site/ssekit"))?;
+    // The demo's local tokens (`cargo xtask demo`), never part of a deployed site.
+    if let Some(config) = std::env::var("SSEKIT_DEMO_CONFIG")
+        .ok()
+        .filter(|c| !c.is_empty())
+    {
+        write_text("target/site/demo-config.json", &format!("{config}\n"))?;
+    }
+    say("site assembled in target/site");
+    Ok(())
+}
+
+fn read(path: &str) -> Result<Vec<u8>> {
+    fs::read(path).context(|| format!("reading {path}"))
+}
+
+fn copy(from: &str, to: &str) -> Result<()> {
+    fs::copy(from, to)
+        .map(drop)
+        .context(|| format!("copying {from} to {to}"))
+}
+
+fn copy_tree(from: &Path, to: &Path) -> Result<()> {
+    create_dir(to)?;
+    let entries = fs::read_dir(from).context(|| format!("listing {}", from.display()))?;
+    for entry in entries {
+        let entry = entry.context(|| format!("listing {}", from.display()))?;
+        let target = to.join(entry.file_name());
+        let kind = entry
+            .file_type()
+            .context(|| format!("reading {}", entry.path().display()))?;
+        if kind.is_dir() {
+            copy_tree(&entry.path(), &target)?;
+        } else {
+            fs::copy(entry.path(), &target).context(|| {
+                format!("copying {} to {}", entry.path().display(), target.display())
+            })?;
+        }
+    }
+    Ok(())
+}

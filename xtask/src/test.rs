@@ -1,0 +1,571 @@
+//! Every test ssekit has, as named steps (`cargo xtask test --list`),
+//! installing what it needs first (idempotent). `./scripts/test.sh`, the
+//! command README.md names and .ci/run calls, runs them all.
+//!
+//! Environment: SSEKIT_SKIP_FIREFOX=1 skips the Firefox runs.
+
+use std::fs;
+use std::path::Path;
+use std::time::Instant;
+
+use crate::build;
+use crate::cmd::{npm_install, npm_script, say, start_node_server, Cmd, NodeServer, NODE22};
+use crate::reliability;
+use crate::setup;
+use crate::{Error, Result};
+
+/// What a step needs that another step provides.
+#[derive(Clone, Copy, PartialEq, Eq, Debug)]
+enum Needs {
+    /// The tools `setup` installs.
+    Tools,
+    /// pkg/, which the `package` step builds.
+    Package,
+    /// hub/build/, which the `worker-build` step builds.
+    Worker,
+    /// The fault-injecting SSE test server, started once when first needed.
+    Server,
+}
+
+struct Step {
+    name: &'static str,
+    /// The progress line.
+    title: &'static str,
+    needs: &'static [Needs],
+    run: fn(&mut Run) -> Result<Outcome>,
+}
+
+enum Outcome {
+    Passed,
+    /// Not run, for the reason given (Firefox not installed).
+    Skipped(&'static str),
+}
+
+/// In the order the full run takes them.
+const STEPS: &[Step] = &[
+    Step {
+        name: "setup",
+        title: "install tools",
+        needs: &[],
+        run: |_| setup::run().map(passed),
+    },
+    Step {
+        name: "fmt",
+        title: "rustfmt",
+        needs: &[],
+        run: |_| {
+            Cmd::new("cargo")
+                .args(["fmt", "--all", "--", "--check"])
+                .run()
+                .map(passed)
+        },
+    },
+    Step {
+        name: "clippy",
+        title: "clippy, warnings denied (native: every crate, all targets and features)",
+        needs: &[],
+        run: |_| {
+            Cmd::new("cargo")
+                .args(["clippy", "--locked", "--workspace", "--all-targets", "--all-features"])
+                .args(["--", "-D", "warnings"])
+                .run()
+                .map(passed)
+        },
+    },
+    Step {
+        name: "clippy-wasm",
+        title: "clippy, warnings denied (wasm32: the core, the Workers adapters, the hub worker; the npm package's no_std crate on its own)",
+        needs: &[Needs::Tools],
+        run: |_| {
+            // Apart: built together, features unify and the hub's
+            // wasm-bindgen would link std into the package's no_std module.
+            // xtask is a native program, never built for wasm32.
+            Cmd::new("cargo")
+                .args(["clippy", "--locked", "--workspace", "--exclude", "ssekit-wasm"])
+                .args(["--exclude", "xtask", "--target", "wasm32-unknown-unknown"])
+                .args(["--lib", "--all-features", "--", "-D", "warnings"])
+                .run()?;
+            Cmd::new("cargo")
+                .args(["clippy", "--locked", "-p", "ssekit-wasm", "--target", "wasm32-unknown-unknown"])
+                .args(["--lib", "--", "-D", "warnings"])
+                .run()
+                .map(passed)
+        },
+    },
+    Step {
+        name: "native",
+        title: "native tests (unit, spec, oracle, encoder, property, stream adapter, sse2json, fuzz regressions, doc; Workers adapters and hub unit tests; xtask's report writers)",
+        needs: &[],
+        run: |_| {
+            Cmd::new("cargo")
+                .args(["test", "--locked", "--workspace", "--all-features"])
+                .run()
+                .map(passed)
+        },
+    },
+    Step {
+        name: "hostile",
+        title: "hostile streams, natively, heap measured (tests/hostile: 1 GiB lines, no blank lines, 10M tiny events, invalid UTF-8 floods, absurd retry)",
+        needs: &[],
+        run: |_| {
+            Cmd::new("cargo")
+                .args(["test", "--locked", "--release", "--test", "hostile"])
+                .run()
+                .map(passed)
+        },
+    },
+    Step {
+        name: "fuzz",
+        title: "fuzzing, bounded: each cargo-fuzz target 30 s from the fixture-seeded corpus (cargo xtask fuzz 30)",
+        needs: &[Needs::Tools],
+        run: |_| reliability::fuzz(30).map(passed),
+    },
+    Step {
+        name: "no-std",
+        title: "no_std build of the core (--no-default-features; alone, with json, with stream)",
+        needs: &[],
+        run: |_| {
+            for features in [&[][..], &["--features", "json"], &["--features", "stream"]] {
+                Cmd::new("cargo")
+                    .args(["build", "--locked", "-p", "ssekit", "--lib", "--no-default-features"])
+                    .args(features)
+                    .run()?;
+            }
+            Ok(Outcome::Passed)
+        },
+    },
+    Step {
+        name: "wasm32",
+        title: "wasm32 build (the core with and without std, and no_std with stream)",
+        needs: &[Needs::Tools],
+        run: |_| {
+            let wasm = ["build", "--locked", "--target", "wasm32-unknown-unknown", "--release", "-p", "ssekit"];
+            Cmd::new("cargo").args(wasm).run()?;
+            Cmd::new("cargo")
+                .args(wasm)
+                .args(["--lib", "--no-default-features"])
+                .run()?;
+            Cmd::new("cargo")
+                .args(wasm)
+                .args(["--lib", "--no-default-features", "--features", "stream"])
+                .run()
+                .map(passed)
+        },
+    },
+    Step {
+        name: "package",
+        title: "the npm package (cargo xtask build package: the wasm core, wasm-opt, the JS shell and entries, pkg-template, npm pack)",
+        needs: &[Needs::Tools],
+        run: |_| {
+            npm_install()?;
+            build::package().map(passed)
+        },
+    },
+    Step {
+        name: "types",
+        title: "TypeScript declarations of the package (tsc -p tests/types)",
+        needs: &[Needs::Package],
+        run: |_| npm_script("test:types").run().map(passed),
+    },
+    Step {
+        name: "node",
+        title: "Node: the package's SseParser, encodeEvent and EventSource shell (tests/node: injected fetch, then the test server)",
+        needs: &[Needs::Package, Needs::Server],
+        run: |_| {
+            Cmd::new("node")
+                .env("SSEKIT_PKG", "pkg")
+                .arg("--test")
+                .args(files_in("tests/node", ".test.mjs")?)
+                .run()
+                .map(passed)
+        },
+    },
+    Step {
+        name: "worker-build",
+        title: "build the hub worker (cargo xtask build worker: worker-build, release)",
+        needs: &[Needs::Tools],
+        run: |_| build::worker(false).map(passed),
+    },
+    Step {
+        name: "worker",
+        title: "hub worker in workerd (Miniflare, Node 22): raw readers, eventsource package, headless Chromium",
+        needs: &[Needs::Package, Needs::Worker],
+        run: |_| {
+            Cmd::new(NODE22)
+                .env("SSEKIT_PKG", "pkg")
+                .arg("--test")
+                .args(files_in("tests/worker", ".test.mjs")?)
+                .run()?;
+            // The hub tests again with the other fan-out (the object holds the streams).
+            Cmd::new(NODE22)
+                .env("SSEKIT_FANOUT", "streams")
+                .env("SSEKIT_PKG", "pkg")
+                .args(["--test", "tests/worker/hub.test.mjs"])
+                .run()
+                .map(passed)
+        },
+    },
+    Step {
+        name: "hostile-browser",
+        title: "hostile streams in headless Chromium: SseParser fed gigabytes, EventSource on hostile server streams, wasm memory measured",
+        needs: &[Needs::Package],
+        run: |_| {
+            Cmd::new(NODE22)
+                .env("SSEKIT_PKG", "pkg")
+                .args(["--test", "tests/hostile/browser.test.mjs"])
+                .run()
+                .map(passed)
+        },
+    },
+    Step {
+        name: "soak",
+        title: "reconnect soak, bounded: Chromium client, hub in workerd, 200 mixed faults, 2,000 cycles (full: cargo xtask soak)",
+        needs: &[Needs::Package, Needs::Worker],
+        run: |_| {
+            Cmd::new(NODE22)
+                .env("SSEKIT_PKG", "pkg")
+                .args(["--test", "tests/soak/soak.test.mjs"])
+                .run()
+                .map(passed)
+        },
+    },
+    Step {
+        name: "consumers",
+        title: "package consumers: Node by name, CommonJS in Node 20 and 22, a plain module page, Vite 7 and webpack 5 apps in headless Chromium, a Cloudflare Worker in workerd",
+        needs: &[Needs::Package, Needs::Worker],
+        run: |_| {
+            Cmd::new(NODE22)
+                .arg("--test")
+                .args(files_in("tests/package", ".test.mjs")?)
+                .run()
+                .map(passed)
+        },
+    },
+    Step {
+        name: "demo",
+        title: "the demo (./scripts/demo.sh under wrangler dev), driven in headless Chromium; screenshot in target/",
+        needs: &[Needs::Package],
+        run: |_| {
+            Cmd::new(NODE22)
+                .env("SSEKIT_REUSE_PKG", "1")
+                .args(["--test", "tests/demo/demo.test.mjs"])
+                .run()
+                .map(passed)
+        },
+    },
+    Step {
+        name: "readme",
+        title: "the README's wrangler commands from a clean clone (wrangler dev, curl, deploy --dry-run)",
+        needs: &[Needs::Tools],
+        run: |_| {
+            Cmd::new(NODE22)
+                .args(["--test", "tests/readme/wrangler.test.mjs"])
+                .run()
+                .map(passed)
+        },
+    },
+    Step {
+        name: "browser",
+        title: "browser tests: headless Chromium (the core's spec, oracle and encoder tests; the package's EventSource, SseParser, encodeEvent, dedicated worker)",
+        needs: &[Needs::Package, Needs::Server],
+        run: |_| browser_tests("chrome").map(passed),
+    },
+    Step {
+        name: "service-worker",
+        title: "browser tests in a Service Worker: headless Chromium",
+        needs: &[Needs::Package, Needs::Server],
+        run: |_| service_worker_tests("chrome").map(passed),
+    },
+    Step {
+        name: "firefox",
+        title: "browser tests: headless Firefox",
+        needs: &[Needs::Package, Needs::Server],
+        run: |_| {
+            if let Some(reason) = firefox_missing() {
+                return Ok(Outcome::Skipped(reason));
+            }
+            browser_tests("firefox").map(passed)
+        },
+    },
+    Step {
+        name: "firefox-service-worker",
+        title: "browser tests in a Service Worker: headless Firefox",
+        needs: &[Needs::Package, Needs::Server],
+        run: |_| {
+            if let Some(reason) = firefox_missing() {
+                return Ok(Outcome::Skipped(reason));
+            }
+            service_worker_tests("firefox").map(passed)
+        },
+    },
+];
+
+fn passed(_: ()) -> Outcome {
+    Outcome::Passed
+}
+
+/// The step that provides what `needs` names.
+fn provider(needs: Needs) -> Option<&'static str> {
+    match needs {
+        Needs::Tools => Some("setup"),
+        Needs::Package => Some("package"),
+        Needs::Worker => Some("worker-build"),
+        Needs::Server => None,
+    }
+}
+
+fn firefox_missing() -> Option<&'static str> {
+    if std::env::var("SSEKIT_SKIP_FIREFOX").as_deref() == Ok("1") {
+        return Some("SSEKIT_SKIP_FIREFOX=1");
+    }
+    let installed =
+        crate::cmd::which("firefox-esr").is_some() && crate::cmd::which("geckodriver").is_some();
+    (!installed).then_some("firefox-esr or geckodriver not installed")
+}
+
+/// A run of the test command: the clock, the tally, the test server.
+struct Run {
+    started: Instant,
+    passed: usize,
+    server: Option<NodeServer>,
+}
+
+fn step_line(title: &str) {
+    say(format_args!("\n==> [test] {title}"));
+}
+
+impl Run {
+    fn elapsed(&self) -> u64 {
+        self.started.elapsed().as_secs()
+    }
+
+    fn done(&mut self) {
+        self.passed += 1;
+        say(format_args!("    ok ({}s elapsed)", self.elapsed()));
+    }
+
+    /// Starts the test server (as a step of its own) unless it runs.
+    fn start_server(&mut self) -> Result<()> {
+        if self.server.is_none() {
+            step_line("start the fault-injecting SSE test server (tests/server/sse-server.mjs)");
+            let server = start_node_server("tests/server/sse-server.mjs", "target/sse-server.log")?;
+            let url = format!("http://127.0.0.1:{}", server.port);
+            // For every later step: the Node tests, the hostile streams in
+            // Chromium, and the browser tests, which bake it in at build time
+            // (option_env!). Set before any thread exists.
+            std::env::set_var("SSEKIT_TEST_SERVER", &url);
+            say(format_args!("    serving on {url}"));
+            self.server = Some(server);
+            self.done();
+        }
+        Ok(())
+    }
+}
+
+/// The core's test files that are not native-only, and the package's
+/// browser tests but the service-worker one (it runs on its own), in
+/// `browser` through wasm-pack.
+fn browser_tests(browser: &str) -> Result<()> {
+    let mut core_tests = Vec::new();
+    for file in files_in("tests", ".rs")? {
+        let text =
+            fs::read_to_string(&file).map_err(|e| Error::new(format!("reading {file}: {e}")))?;
+        if !text
+            .lines()
+            .any(|line| line == "#![cfg(not(target_arch = \"wasm32\"))]")
+        {
+            core_tests.extend(["--test".to_owned(), stem(&file)]);
+        }
+    }
+    let mut package_tests = Vec::new();
+    for file in files_in("crates/ssekit-wasm/tests", ".rs")? {
+        let name = stem(&file);
+        if name != "browser_service_worker" {
+            package_tests.extend(["--test".to_owned(), name]);
+        }
+    }
+    Cmd::new("wasm-pack")
+        .args(["test", "--headless", &format!("--{browser}"), "."])
+        .args(&core_tests)
+        .run()?;
+    Cmd::new("wasm-pack")
+        .args([
+            "test",
+            "--headless",
+            &format!("--{browser}"),
+            "crates/ssekit-wasm",
+        ])
+        .args(&package_tests)
+        .run()
+}
+
+/// wasm-bindgen-test's service-worker harness sometimes never starts the
+/// worker ("Failed to detect test as having been run"), before any test
+/// code runs. Only that harness failure is retried, up to three tries; a
+/// failing test fails at once.
+fn service_worker_tests(browser: &str) -> Result<()> {
+    let log = format!("target/service-worker-{browser}.log");
+    for attempt in 1..=3 {
+        let outcome = Cmd::new("wasm-pack")
+            .args([
+                "test",
+                "--headless",
+                &format!("--{browser}"),
+                "crates/ssekit-wasm",
+            ])
+            .args(["--test", "browser_service_worker"])
+            .output_to(&log)?
+            .run();
+        let text = String::from_utf8_lossy(&fs::read(&log).unwrap_or_default()).into_owned();
+        if outcome.is_ok() {
+            for line in text
+                .lines()
+                .filter(|line| line.starts_with("test ") || line.contains("test result"))
+            {
+                say(line);
+            }
+            return Ok(());
+        }
+        let harness_only = text.contains("Failed to detect test as having been run")
+            && !text
+                .lines()
+                .any(|line| line.starts_with("test ") && line.contains(" FAIL"));
+        if harness_only && attempt < 3 {
+            say(format_args!(
+                "    the service-worker harness did not start (try {attempt} of 3); retrying"
+            ));
+            continue;
+        }
+        say(&text);
+        return Err(Error::new(format!(
+            "the service-worker tests in {browser} failed (log: {log})"
+        )));
+    }
+    unreachable!("the last try returns")
+}
+
+/// The files in `dir` whose names end with `suffix`, sorted.
+fn files_in(dir: &str, suffix: &str) -> Result<Vec<String>> {
+    let entries = fs::read_dir(dir).map_err(|e| Error::new(format!("listing {dir}: {e}")))?;
+    let mut files: Vec<String> = entries
+        .filter_map(|entry| entry.ok())
+        .filter(|entry| entry.file_type().is_ok_and(|kind| kind.is_file()))
+        .map(|entry| entry.file_name().to_string_lossy().into_owned())
+        .filter(|name| name.ends_with(suffix))
+        .map(|name| format!("{dir}/{name}"))
+        .collect();
+    files.sort();
+    Ok(files)
+}
+
+fn stem(file: &str) -> String {
+    Path::new(file)
+        .file_stem()
+        .map(|s| s.to_string_lossy().into_owned())
+        .unwrap_or_default()
+}
+
+pub fn run(args: &[String]) -> Result<()> {
+    let mut names = Vec::new();
+    let mut with_needs = true;
+    for arg in args {
+        match arg.as_str() {
+            "--list" => {
+                list();
+                return Ok(());
+            }
+            "--no-deps" => with_needs = false,
+            name if !name.starts_with('-') => names.push(name),
+            other => return Err(Error::usage(format!("`test` has no option `{other}`"))),
+        }
+    }
+    for name in &names {
+        if !STEPS.iter().any(|step| step.name == *name) {
+            return Err(Error::usage(format!(
+                "no test step named `{name}` (`cargo xtask test --list` names them)"
+            )));
+        }
+    }
+    let selected: Vec<&Step> = if names.is_empty() {
+        STEPS.iter().collect()
+    } else {
+        // The named steps, and (unless --no-deps) the steps that provide
+        // what they need, in the order of the full run.
+        let mut wanted: Vec<&str> = names.clone();
+        if with_needs {
+            let mut i = 0;
+            while i < wanted.len() {
+                let step = STEPS
+                    .iter()
+                    .find(|s| s.name == wanted[i])
+                    .expect("checked above");
+                for provider in step.needs.iter().filter_map(|needs| provider(*needs)) {
+                    if !wanted.contains(&provider) {
+                        wanted.push(provider);
+                    }
+                }
+                i += 1;
+            }
+        }
+        STEPS
+            .iter()
+            .filter(|step| wanted.contains(&step.name))
+            .collect()
+    };
+
+    if std::env::var_os("CARGO_TERM_COLOR").is_none() {
+        // Set once at start-up, before any thread exists.
+        std::env::set_var("CARGO_TERM_COLOR", "never");
+    }
+    let mut run = Run {
+        started: Instant::now(),
+        passed: 0,
+        server: None,
+    };
+    for step in selected {
+        // The test server is a step of its own in the progress, before the
+        // first step that needs it.
+        if step.needs.contains(&Needs::Server) {
+            run.start_server()?;
+        }
+        step_line(step.title);
+        match (step.run)(&mut run) {
+            Ok(Outcome::Passed) => run.done(),
+            Ok(Outcome::Skipped(reason)) => say(format_args!("    skipped ({reason})")),
+            Err(error) => {
+                say(format_args!(
+                    "\n==> [test] failed after {}s: {}",
+                    run.elapsed(),
+                    step.name
+                ));
+                say(format_args!("steps: {} passed, 1 failed", run.passed));
+                return Err(Error::new(format!("test step `{}`: {error}", step.name)));
+            }
+        }
+    }
+    say(format_args!("\n==> [test] finished in {}s", run.elapsed()));
+    say(format_args!("steps: {} passed, 0 failed", run.passed));
+    Ok(())
+}
+
+fn list() {
+    let mut text = String::from(
+        "Test steps, in the order `cargo xtask test` runs them (name them to run some: `cargo xtask test native browser`;\n\
+         the steps they need run first, unless --no-deps):\n\n",
+    );
+    for step in STEPS {
+        let needs: Vec<&str> = step
+            .needs
+            .iter()
+            .filter_map(|needs| provider(*needs))
+            .collect();
+        let needs = if needs.is_empty() {
+            String::new()
+        } else {
+            format!("  [needs: {}]", needs.join(", "))
+        };
+        text.push_str(&format!("  {:<24}{}{needs}\n", step.name, step.title));
+    }
+    // A closed pipe (`| head`) is not an error worth a panic.
+    let _ = std::io::Write::write_all(&mut std::io::stdout(), text.as_bytes());
+}
