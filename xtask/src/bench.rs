@@ -11,7 +11,7 @@ use crate::cmd::{create_dir, npm_install, npm_script, say, start_node_server, wr
 use crate::json::{self, Json};
 use crate::report::{
     fixed, grouped, grouped_int, grouped_json, median, rustc_version, today, verdict,
-    workerd_version, write_section, zlib_gzip_size, Paths, BENCHMARKS,
+    workerd_version, write_section, Paths, BENCHMARKS,
 };
 use crate::setup;
 use crate::{Error, Result};
@@ -786,8 +786,8 @@ pub fn package_report(paths: &Paths) -> Result<()> {
     };
     let mut js = read("index.js")?;
     js.extend(read("ssekit.js")?);
-    let js_gzip = zlib_gzip_size(&js)?;
-    let wasm_gzip = zlib_gzip_size(&read("ssekit.wasm")?)?;
+    let js_gzip = crate::build::gzip_size(&js)?;
+    let wasm_gzip = crate::build::gzip_size(&read("ssekit.wasm")?)?;
     let total = js_gzip + wasm_gzip;
     let mut files = Vec::new();
     for file in pack.get("files")?.array()? {

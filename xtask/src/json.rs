@@ -140,212 +140,80 @@ pub fn float_repr(x: f64) -> String {
     }
 }
 
-/// Parses JSON text. Numbers with a fraction or an exponent are floats, read
-/// with correct rounding (as Python and JavaScript read them); others are
-/// integers.
+/// Parses JSON text with serde_json. Objects keep the order of their keys
+/// (read into a list by the visitor below, not into serde_json's sorted
+/// map); floats are read with correct rounding (`float_roundtrip`:
+/// `96.50000000000001` stays above 96.5, as Python and JavaScript read it).
+/// Numbers with a fraction or an exponent are floats, others integers.
 pub fn parse(text: &str) -> Result<Json> {
-    let mut parser = Parser {
-        text: text.as_bytes(),
-        at: 0,
-    };
-    let value = parser.value()?;
-    parser.skip_space();
-    if parser.at != parser.text.len() {
-        return Err(parser.error("text after the value"));
-    }
-    Ok(value)
+    serde_json::from_str(text).map_err(|error| Error::new(error.to_string()))
 }
 
-struct Parser<'a> {
-    text: &'a [u8],
-    at: usize,
+impl<'de> serde::Deserialize<'de> for Json {
+    fn deserialize<D: serde::Deserializer<'de>>(
+        deserializer: D,
+    ) -> std::result::Result<Json, D::Error> {
+        deserializer.deserialize_any(Visitor)
+    }
 }
 
-impl Parser<'_> {
-    fn error(&self, what: &str) -> Error {
-        Error::new(format!("{what} at byte {}", self.at))
+struct Visitor;
+
+impl<'de> serde::de::Visitor<'de> for Visitor {
+    type Value = Json;
+
+    fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("a JSON value")
     }
 
-    fn skip_space(&mut self) {
-        while let Some(b' ' | b'\t' | b'\n' | b'\r') = self.text.get(self.at) {
-            self.at += 1;
-        }
+    fn visit_unit<E>(self) -> std::result::Result<Json, E> {
+        Ok(Json::Null)
     }
 
-    fn peek(&mut self) -> Option<u8> {
-        self.skip_space();
-        self.text.get(self.at).copied()
+    fn visit_bool<E>(self, b: bool) -> std::result::Result<Json, E> {
+        Ok(Json::Bool(b))
     }
 
-    fn expect(&mut self, byte: u8) -> Result<()> {
-        if self.peek() == Some(byte) {
-            self.at += 1;
-            Ok(())
-        } else {
-            Err(self.error(&format!("expected `{}`", byte as char)))
-        }
+    fn visit_i64<E>(self, n: i64) -> std::result::Result<Json, E> {
+        Ok(Json::Int(n))
     }
 
-    fn literal(&mut self, word: &str, value: Json) -> Result<Json> {
-        if self.text[self.at..].starts_with(word.as_bytes()) {
-            self.at += word.len();
-            Ok(value)
-        } else {
-            Err(self.error("unknown word"))
-        }
+    fn visit_u64<E>(self, n: u64) -> std::result::Result<Json, E> {
+        Ok(i64::try_from(n).map_or(Json::Float(n as f64), Json::Int))
     }
 
-    fn value(&mut self) -> Result<Json> {
-        match self.peek() {
-            Some(b'{') => self.object(),
-            Some(b'[') => self.array(),
-            Some(b'"') => self.string().map(Json::Str),
-            Some(b't') => self.literal("true", Json::Bool(true)),
-            Some(b'f') => self.literal("false", Json::Bool(false)),
-            Some(b'n') => self.literal("null", Json::Null),
-            Some(b'-' | b'0'..=b'9') => self.number(),
-            Some(_) => Err(self.error("unexpected character")),
-            None => Err(self.error("unexpected end")),
-        }
+    fn visit_f64<E>(self, x: f64) -> std::result::Result<Json, E> {
+        Ok(Json::Float(x))
     }
 
-    fn object(&mut self) -> Result<Json> {
-        self.expect(b'{')?;
-        let mut entries: Vec<(String, Json)> = Vec::new();
-        if self.peek() == Some(b'}') {
-            self.at += 1;
-            return Ok(Json::Object(entries));
-        }
-        loop {
-            if self.peek() != Some(b'"') {
-                return Err(self.error("expected a key"));
-            }
-            let key = self.string()?;
-            self.expect(b':')?;
-            let value = self.value()?;
-            // A repeated key keeps its first place and its last value, as
-            // JavaScript and Python read it.
-            match entries.iter_mut().find(|(k, _)| *k == key) {
-                Some(entry) => entry.1 = value,
-                None => entries.push((key, value)),
-            }
-            match self.peek() {
-                Some(b',') => self.at += 1,
-                Some(b'}') => {
-                    self.at += 1;
-                    return Ok(Json::Object(entries));
-                }
-                _ => return Err(self.error("expected `,` or `}`")),
-            }
-        }
+    fn visit_str<E>(self, s: &str) -> std::result::Result<Json, E> {
+        Ok(Json::Str(s.to_owned()))
     }
 
-    fn array(&mut self) -> Result<Json> {
-        self.expect(b'[')?;
+    fn visit_string<E>(self, s: String) -> std::result::Result<Json, E> {
+        Ok(Json::Str(s))
+    }
+
+    fn visit_seq<A: serde::de::SeqAccess<'de>>(
+        self,
+        mut seq: A,
+    ) -> std::result::Result<Json, A::Error> {
         let mut items = Vec::new();
-        if self.peek() == Some(b']') {
-            self.at += 1;
-            return Ok(Json::Array(items));
+        while let Some(item) = seq.next_element()? {
+            items.push(item);
         }
-        loop {
-            items.push(self.value()?);
-            match self.peek() {
-                Some(b',') => self.at += 1,
-                Some(b']') => {
-                    self.at += 1;
-                    return Ok(Json::Array(items));
-                }
-                _ => return Err(self.error("expected `,` or `]`")),
-            }
-        }
+        Ok(Json::Array(items))
     }
 
-    fn string(&mut self) -> Result<String> {
-        self.at += 1; // the opening quote
-        let mut out = String::new();
-        loop {
-            let start = self.at;
-            while let Some(&byte) = self.text.get(self.at) {
-                if byte == b'"' || byte == b'\\' {
-                    break;
-                }
-                self.at += 1;
-            }
-            out.push_str(
-                std::str::from_utf8(&self.text[start..self.at])
-                    .map_err(|_| self.error("invalid UTF-8 in a string"))?,
-            );
-            match self.text.get(self.at) {
-                Some(b'"') => {
-                    self.at += 1;
-                    return Ok(out);
-                }
-                Some(b'\\') => {
-                    self.at += 1;
-                    let escape = *self
-                        .text
-                        .get(self.at)
-                        .ok_or_else(|| self.error("unexpected end"))?;
-                    self.at += 1;
-                    match escape {
-                        b'"' => out.push('"'),
-                        b'\\' => out.push('\\'),
-                        b'/' => out.push('/'),
-                        b'b' => out.push('\u{8}'),
-                        b'f' => out.push('\u{c}'),
-                        b'n' => out.push('\n'),
-                        b'r' => out.push('\r'),
-                        b't' => out.push('\t'),
-                        b'u' => {
-                            let unit = self.hex4()?;
-                            let code = if (0xD800..0xDC00).contains(&unit)
-                                && self.text[self.at..].starts_with(b"\\u")
-                            {
-                                self.at += 2;
-                                let low = self.hex4()?;
-                                0x10000
-                                    + ((unit - 0xD800) << 10)
-                                    + (low.wrapping_sub(0xDC00) & 0x3FF)
-                            } else {
-                                unit
-                            };
-                            out.push(char::from_u32(code).unwrap_or('\u{FFFD}'));
-                        }
-                        _ => return Err(self.error("unknown escape")),
-                    }
-                }
-                _ => return Err(self.error("unterminated string")),
-            }
+    fn visit_map<A: serde::de::MapAccess<'de>>(
+        self,
+        mut map: A,
+    ) -> std::result::Result<Json, A::Error> {
+        let mut entries = Vec::new();
+        while let Some(entry) = map.next_entry()? {
+            entries.push(entry);
         }
-    }
-
-    fn hex4(&mut self) -> Result<u32> {
-        let digits = self
-            .text
-            .get(self.at..self.at + 4)
-            .and_then(|d| std::str::from_utf8(d).ok())
-            .and_then(|d| u32::from_str_radix(d, 16).ok())
-            .ok_or_else(|| self.error("expected four hex digits"))?;
-        self.at += 4;
-        Ok(digits)
-    }
-
-    fn number(&mut self) -> Result<Json> {
-        let start = self.at;
-        while let Some(b'-' | b'+' | b'.' | b'e' | b'E' | b'0'..=b'9') = self.text.get(self.at) {
-            self.at += 1;
-        }
-        let token = std::str::from_utf8(&self.text[start..self.at]).expect("ASCII");
-        let is_float = token.contains(['.', 'e', 'E']);
-        if !is_float {
-            if let Ok(n) = token.parse() {
-                return Ok(Json::Int(n));
-            }
-        }
-        token.parse().map(Json::Float).map_err(|_| {
-            self.at = start;
-            self.error(&format!("bad number `{token}`"))
-        })
+        Ok(Json::Object(entries))
     }
 }
 

@@ -228,57 +228,6 @@ pub fn workerd_version() -> String {
     version_of("node_modules/.bin/workerd")
 }
 
-/// The size of `data` gzipped at level 9 by zlib, as a web server (and
-/// Python's `gzip`, which took the package figures so far) compresses it.
-pub fn zlib_gzip_size(data: &[u8]) -> Result<usize> {
-    zlib::gzip_size(data)
-}
-
-/// The system's zlib (libz.so.1 is on every Debian machine, a fresh one
-/// included; the development symlink `libz.so` is not, hence the exact name).
-mod zlib {
-    use std::os::raw::{c_int, c_ulong};
-
-    use crate::{Error, Result};
-
-    #[link(name = "libz.so.1", kind = "dylib", modifiers = "+verbatim")]
-    extern "C" {
-        fn compressBound(source_len: c_ulong) -> c_ulong;
-        fn compress2(
-            dest: *mut u8,
-            dest_len: *mut c_ulong,
-            source: *const u8,
-            source_len: c_ulong,
-            level: c_int,
-        ) -> c_int;
-    }
-
-    pub fn gzip_size(data: &[u8]) -> Result<usize> {
-        let source_len = data.len() as c_ulong;
-        // SAFETY: a pure function of its argument.
-        let mut dest_len = unsafe { compressBound(source_len) };
-        let mut dest = vec![0u8; dest_len as usize];
-        // SAFETY: `dest` holds `dest_len` bytes, `data` holds `source_len`;
-        // zlib writes at most `dest_len` bytes and stores the count there.
-        let status = unsafe {
-            compress2(
-                dest.as_mut_ptr(),
-                &mut dest_len,
-                data.as_ptr(),
-                source_len,
-                9,
-            )
-        };
-        if status != 0 {
-            return Err(Error::new(format!("zlib's compress2 failed ({status})")));
-        }
-        // The same deflate stream (window 15, memory level 8) in gzip's
-        // wrapper instead of zlib's: a 10-byte header and an 8-byte trailer
-        // for zlib's 2-byte header and 4-byte checksum.
-        Ok(dest_len as usize - 6 + 18)
-    }
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -324,12 +273,5 @@ mod tests {
             replace_spans("x <!-- s --> y", "<!-- s -->", "<!-- e -->", "z"),
             "x <!-- s --> y"
         );
-    }
-
-    #[test]
-    fn zlib_sizes_match_a_known_stream() {
-        // 10 + 8 bytes of gzip wrapper around the deflate stream of "", which
-        // zlib writes as 2 bytes (an empty fixed block).
-        assert_eq!(zlib_gzip_size(b"").unwrap(), 20);
     }
 }
