@@ -147,7 +147,7 @@ const WANT_RETRY = 2;
 // Largest chunk handed to the scanner in one call; bigger ones go in pieces,
 // so wasm memory stays bounded by the event size limit, not the chunk size.
 const WINDOW = 64 * 1024;
-// Largest chunk the shell holds back unscanned (see `Stream.scan`): looking
+// Largest chunk the shell holds back unscanned (see `Stream.hold`): looking
 // for a line end in a big chunk costs more than the call it might save.
 const HOLD = 1024;
 
@@ -206,7 +206,7 @@ class Stream {
     this.limit = maxEventBytes;
     this.handle = wasm.stream_new(maxEventBytes, flags);
     this.time = 0; // when the chunk being fed arrived (an EventSource's idle timeout)
-    // Whether chunks may be held back unscanned (see `scan`): not when the
+    // Whether chunks may be held back unscanned (see `hold`): not when the
     // machine must hear of every chunk's arrival (an idle timeout).
     this.holds = true;
     this.lastEventId = lastEventId;
