@@ -37,6 +37,7 @@
 use std::cell::RefCell;
 use std::collections::VecDeque;
 use std::rc::Rc;
+use std::time::Duration;
 
 use serde::{Deserialize, Serialize};
 use ssekit::{EncodeError, EncodedEvent, Event};
@@ -515,9 +516,17 @@ impl Channel {
         } else {
             0
         };
+        let jitter = if op == "push" {
+            self.config.shard_push_jitter
+        } else {
+            Duration::ZERO
+        };
         let calls = (0..shards).map(|k| {
             let method = method.clone();
             async move {
+                if !jitter.is_zero() {
+                    worker::Delay::from(jitter.mul_f64(js_sys::Math::random())).await;
+                }
                 let stub = self.shard_stub(name, k)?;
                 let mut init = RequestInit::new();
                 init.with_method(method);

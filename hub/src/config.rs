@@ -30,6 +30,11 @@ pub struct Config {
     /// Shard objects a channel's subscribers are spread over (`SHARDS`,
     /// 1..=64; 1: the channel's own object holds them).
     pub shards: u32,
+    /// Fault injection (`SHARD_PUSH_JITTER_MS`, 0 = off): each push from a
+    /// channel's object to a shard waits a random 0..N ms first, so pushes
+    /// overtake each other on the way, as they may between machines (a
+    /// local workerd delivers them in order). The tests turn it on.
+    pub shard_push_jitter: Duration,
     /// Pause between chat tokens (`CHAT_TOKEN_MS`).
     pub chat_token_delay: Duration,
     /// Largest client body a relay forwards (`RELAY_MAX_BODY_BYTES`).
@@ -62,6 +67,7 @@ impl Config {
             subscriber_queue_bytes: number("SUBSCRIBER_QUEUE_BYTES", 1 << 20).max(1) as usize,
             fan_out: FanOut::parse(text("FANOUT").as_deref()),
             shards: number("SHARDS", 1).clamp(1, MAX_SHARDS as u64) as u32,
+            shard_push_jitter: Duration::from_millis(number("SHARD_PUSH_JITTER_MS", 0)),
             chat_token_delay: Duration::from_millis(number("CHAT_TOKEN_MS", 40)),
             relay_max_body_bytes: number("RELAY_MAX_BODY_BYTES", 1 << 20) as usize,
             relay_max_event_bytes: number("RELAY_MAX_EVENT_BYTES", DEFAULT_MAX_EVENT_BYTES as u64)

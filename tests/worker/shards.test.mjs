@@ -1,8 +1,9 @@
 // A channel spread over shard objects (SHARDS=3), in real workerd through
 // Miniflare, with real HTTP clients, in both fan-outs (FANOUT=websockets
 // and streams, whatever SSEKIT_FANOUT says): subscribers land on several
-// shards, every one gets every event once and in order, resumes are exact
-// across shards, and a restart loses and repeats nothing.
+// shards, every one gets every event once and in order (also when pushes
+// overtake each other on the way to a shard), resumes are exact across
+// shards, and a restart loses and repeats nothing.
 //
 //   cargo xtask build worker && node --test tests/worker/shards.test.mjs   # Node >= 22
 import { test, before, after } from "node:test";
@@ -18,7 +19,11 @@ const MODES = ["websockets", "streams"];
 const hubs = {};
 before(async () => {
   for (const mode of MODES) {
-    hubs[mode] = await startHub({ vars: { SHARDS: String(SHARDS), FANOUT: mode, HEARTBEAT_MS: "250", REPLAY_MAX_EVENTS: "20" } });
+    // SHARD_PUSH_JITTER_MS: pushes to shards overtake each other, as they
+    // may between machines (locally they arrive in order).
+    hubs[mode] = await startHub({
+      vars: { SHARDS: String(SHARDS), FANOUT: mode, HEARTBEAT_MS: "250", REPLAY_MAX_EVENTS: "20", SHARD_PUSH_JITTER_MS: "20" },
+    });
   }
 });
 after(async () => {
@@ -78,6 +83,33 @@ for (const mode of MODES) {
       await stream.cancel();
     }
     await eventually(async () => (await stats(hub.url, channel)).subscribers === 0, 5000, "zero subscribers");
+  });
+
+  test(`${mode}: pushes that overtake each other are held and put back in order`, async () => {
+    // Bursts of concurrent publishes until some shard has seen a push
+    // arrive before its predecessor (its stats count them; the hub's push
+    // jitter makes it happen), so that this test has been through the
+    // reordering, not only the happy path. Each burst stays within the
+    // root's replay buffer (REPLAY_MAX_EVENTS=20), which a gap is filled from.
+    const hub = hubs[mode];
+    const channel = freshChannel("race");
+    const streams = await subscribeMany(hub.url, channel, 6);
+    const held = async () => (await stats(hub.url, channel)).shards.reduce((n, shard) => n + shard.held_pushes, 0);
+    const published = [];
+    for (let burst = 0; burst < 20 && (await held()) === 0; burst++) {
+      const answers = await Promise.all(Array.from({ length: 15 }, (_, i) => publish(hub.url, channel, { data: `b${burst} ${i}` })));
+      answers.forEach((r, i) => {
+        assert.equal(r.status, 201, JSON.stringify(r.body));
+        published.push({ seq: r.body.seq, id: r.body.id, data: `b${burst} ${i}` });
+      });
+    }
+    assert.ok((await held()) > 0, `no push overtook another in ${published.length} racing publishes`);
+    const expected = published.sort((a, b) => a.seq - b.seq).map((e) => [e.id, e.data]);
+    for (const stream of streams) {
+      await stream.until((r) => r.events.length >= expected.length, 5000, "every event");
+      assert.deepEqual(stream.events.map((e) => [e.id, e.data]), expected);
+      await stream.cancel();
+    }
   });
 
   test(`${mode}: resume with Last-Event-ID at any shard is exact`, async () => {

@@ -52,6 +52,11 @@ pub(super) struct Shard {
     buffer_bytes: usize,
     /// `buffer` holds every event after this sequence number.
     floor: u64,
+    /// Pushes that came before their predecessor and waited for it, and
+    /// gaps filled from the root: how often the order had work to do (its
+    /// stats show an operator, and a test, that pushes do race).
+    held_pushes: u64,
+    filled_gaps: u64,
 }
 
 /// A delivered event as a shard keeps it for resumes.
@@ -183,6 +188,8 @@ impl Channel {
                         "subscribers": self.subscriber_count(),
                         "delivered_seq": shard.order.as_ref().map(Order::last),
                         "held_events": shard.order.as_ref().map_or(0, Order::held),
+                        "held_pushes": shard.held_pushes,
+                        "filled_gaps": shard.filled_gaps,
                         "buffered_events": shard.buffer.len(),
                     }),
                 )
@@ -285,16 +292,19 @@ impl Channel {
                 self.save_position().await?;
                 answer.await.unwrap_or(0)
             }
-            Some(Offer::Held) => match select(answer, Delay::from(GAP_WAIT)).await {
-                Either::Left((delivered, _)) => delivered.unwrap_or(0),
-                Either::Right((_, answer)) => {
-                    let gap = self.shard.borrow().order.as_ref().and_then(Order::gap);
-                    if gap.is_some() {
-                        self.fill(name).await?;
+            Some(Offer::Held) => {
+                self.shard.borrow_mut().held_pushes += 1;
+                match select(answer, Delay::from(GAP_WAIT)).await {
+                    Either::Left((delivered, _)) => delivered.unwrap_or(0),
+                    Either::Right((_, answer)) => {
+                        let gap = self.shard.borrow().order.as_ref().and_then(Order::gap);
+                        if gap.is_some() {
+                            self.fill(name).await?;
+                        }
+                        answer.await.unwrap_or(0)
                     }
-                    answer.await.unwrap_or(0)
                 }
-            },
+            }
             Some(Offer::Full) => {
                 // Not held: the root's buffer has it (it stores before it
                 // pushes), so the fill delivers it.
@@ -334,6 +344,7 @@ impl Channel {
         let mut ready = Vec::new();
         {
             let mut shard = self.shard.borrow_mut();
+            shard.filled_gaps += 1;
             let Some(order) = shard.order.as_mut() else {
                 return Ok(());
             };
