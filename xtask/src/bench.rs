@@ -435,19 +435,22 @@ fn runtime(seconds: u32, report: bool, paths: &Paths) -> Result<()> {
             std::fs::remove_dir_all(source)
                 .map_err(|e| Error::new(format!("removing {source}: {e}")))?;
         }
+        // Runs `cmd` with its standard output dropped; `what` names it in
+        // the error.
+        let quietly = |cmd: Cmd, what: String| {
+            cmd.into_command()
+                .stdout(std::process::Stdio::null())
+                .status()
+                .ok()
+                .filter(|status| status.success())
+                .map(|_| ())
+                .ok_or_else(|| Error::new(format!("{what} failed")))
+        };
         Cmd::new("git").args(["worktree", "prune"]).run()?;
-        Cmd::new("git")
-            .args(["worktree", "add", "--detach", source, PREVIOUS_RELEASE])
-            .into_command()
-            .stdout(std::process::Stdio::null())
-            .status()
-            .ok()
-            .filter(|status| status.success())
-            .ok_or_else(|| {
-                Error::new(format!(
-                    "`git worktree add --detach {source} {PREVIOUS_RELEASE}` failed"
-                ))
-            })?;
+        quietly(
+            Cmd::new("git").args(["worktree", "add", "--detach", source, PREVIOUS_RELEASE]),
+            format!("`git worktree add --detach {source} {PREVIOUS_RELEASE}`"),
+        )?;
         let root = std::env::current_dir()
             .map_err(|e| Error::new(format!("the current directory: {e}")))?;
         let node_modules = root.join("node_modules");
@@ -455,19 +458,12 @@ fn runtime(seconds: u32, report: bool, paths: &Paths) -> Result<()> {
             .map_err(|e| Error::new(format!("linking node_modules into {source}: {e}")))?;
         // That release's own build script, with a target directory of its own:
         // two checkouts sharing one confuse cargo about workspace crates.
-        Cmd::new("./scripts/build-package.sh")
-            .env("CARGO_TARGET_DIR", root.join(source).join("target"))
-            .dir(source)
-            .into_command()
-            .stdout(std::process::Stdio::null())
-            .status()
-            .ok()
-            .filter(|status| status.success())
-            .ok_or_else(|| {
-                Error::new(format!(
-                    "building the package of {PREVIOUS_RELEASE} in {source} failed"
-                ))
-            })?;
+        quietly(
+            Cmd::new("./scripts/build-package.sh")
+                .env("CARGO_TARGET_DIR", root.join(source).join("target"))
+                .dir(source),
+            format!("building the package of {PREVIOUS_RELEASE} in {source}"),
+        )?;
         if Path::new("target/previous-pkg").exists() {
             std::fs::remove_dir_all("target/previous-pkg")
                 .map_err(|e| Error::new(format!("removing target/previous-pkg: {e}")))?;
