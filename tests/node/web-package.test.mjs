@@ -9,6 +9,7 @@
 import { resolve } from "node:path";
 import { pathToFileURL } from "node:url";
 import { getEventListeners } from "node:events";
+import { readFileSync } from "node:fs";
 import { test } from "node:test";
 import assert from "node:assert/strict";
 import { eventually } from "../worker/sse-client.mjs";
@@ -69,6 +70,23 @@ test("SseParser: small chunks of a line are held back, yet the limit strikes at 
   assert.deepEqual(parser.feed("data: cut"), []);
   assert.equal(parser.finish(), true, "an unterminated line is cut, held back or not");
   assert.equal(parser.finish(), false);
+});
+
+test("load: a loadSync while a load is in flight keeps its instance; the load settles to it", async () => {
+  // A module instance of its own (the query makes Node load the file again).
+  const fresh = await import(`${pathToFileURL(`${pkgDir}/ssekit.js`).href}?fresh-load`);
+  const bytes = readFileSync(`${pkgDir}/ssekit.wasm`);
+  let give;
+  const loading = fresh.load(new Promise((resolve) => (give = resolve)));
+  const first = fresh.loadSync(bytes);
+  // A parser on the synchronous instance: its handle belongs to it.
+  const parser = new fresh.SseParser();
+  give(bytes);
+  assert.equal(await loading, first, "the load settles to the instance loadSync made");
+  assert.deepEqual(
+    parser.feed("data: still here\n\n").map((e) => e.data),
+    ["still here"],
+  );
 });
 
 test("SseParser: strings, ArrayBuffers, callbacks in stream order", () => {
