@@ -340,7 +340,13 @@ impl Channel {
         if let Some(push) = &accepted.push {
             let body = serde_json::to_string(push)?;
             let answers = self
-                .each_shard(name, "push", Method::Post, Some(&body))
+                .each_shard(
+                    name,
+                    "push",
+                    Method::Post,
+                    Some(&body),
+                    self.config.shard_push_jitter,
+                )
                 .await;
             for answer in answers {
                 match answer {
@@ -429,7 +435,7 @@ impl Channel {
         // Each stream ends after what it has queued.
         let mut disconnected = self.close_all();
         for answer in self
-            .each_shard(name, "disconnect", Method::Post, None)
+            .each_shard(name, "disconnect", Method::Post, None, Duration::ZERO)
             .await
         {
             disconnected += count(&answer?, "disconnected");
@@ -450,7 +456,10 @@ impl Channel {
     async fn stats(&self, name: &str) -> Result<Response> {
         let mut subscribers = self.subscriber_count();
         let mut shards = Vec::new();
-        for answer in self.each_shard(name, "stats", Method::Get, None).await {
+        for answer in self
+            .each_shard(name, "stats", Method::Get, None, Duration::ZERO)
+            .await
+        {
             let answer = answer?;
             subscribers += count(&answer, "subscribers");
             shards.push(answer);
@@ -502,24 +511,22 @@ impl Channel {
         })
     }
 
-    /// Sends `op` to every shard of channel `name` at once; their JSON
-    /// answers, in shard order (none without shards).
+    /// Sends `op` to every shard of channel `name` at once, each after a
+    /// random wait of up to `jitter` (fault injection, see
+    /// `Config::shard_push_jitter`); their JSON answers, in shard order
+    /// (none without shards).
     async fn each_shard(
         &self,
         name: &str,
         op: &str,
         method: Method,
         body: Option<&str>,
+        jitter: Duration,
     ) -> Vec<Result<serde_json::Value>> {
         let shards = if self.config.shards > 1 {
             self.config.shards
         } else {
             0
-        };
-        let jitter = if op == "push" {
-            self.config.shard_push_jitter
-        } else {
-            Duration::ZERO
         };
         let calls = (0..shards).map(|k| {
             let method = method.clone();

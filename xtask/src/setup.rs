@@ -15,6 +15,50 @@ const GECKODRIVER_VERSION: &str = "0.37.1";
 const WORKER_BUILD_VERSION: &str = "0.8.7";
 const CARGO_FUZZ_VERSION: &str = "0.13.2";
 
+/// A tool `cargo install` builds: its program, crate, pinned version, what
+/// it is for, and whether its own lockfile is used.
+struct CargoTool {
+    program: &'static str,
+    krate: &'static str,
+    version: &'static str,
+    purpose: &'static str,
+    locked: bool,
+}
+
+/// The build and test tools from crates.io, in the order they install.
+const CARGO_TOOLS: [CargoTool; 4] = [
+    CargoTool {
+        program: "wasm-bindgen",
+        krate: "wasm-bindgen-cli",
+        version: WASM_BINDGEN_VERSION,
+        purpose: " (provides wasm-bindgen-test-runner)",
+        // Not --locked: its lockfile names a webpki-roots release this
+        // registry lacks.
+        locked: false,
+    },
+    CargoTool {
+        program: "wasm-pack",
+        krate: "wasm-pack",
+        version: WASM_PACK_VERSION,
+        purpose: "",
+        locked: true,
+    },
+    CargoTool {
+        program: "cargo-fuzz",
+        krate: "cargo-fuzz",
+        version: CARGO_FUZZ_VERSION,
+        purpose: " (cargo xtask fuzz)",
+        locked: true,
+    },
+    CargoTool {
+        program: "worker-build",
+        krate: "worker-build",
+        version: WORKER_BUILD_VERSION,
+        purpose: " (builds the hub worker, hub/)",
+        locked: true,
+    },
+];
+
 /// `apt-get update` once per boot of the machine, not once per run.
 const APT_UPDATED: &str = "/tmp/.ssekit-apt-updated";
 
@@ -47,39 +91,13 @@ pub fn run() -> Result<()> {
         None => apt_install(&["nodejs"])?,
     }
 
-    step(&format!(
-        "wasm-bindgen-cli {WASM_BINDGEN_VERSION} (provides wasm-bindgen-test-runner)"
-    ));
-    if have_version("wasm-bindgen", WASM_BINDGEN_VERSION) {
-        say("already installed");
-    } else {
-        // Not --locked: its lockfile names a webpki-roots release this registry lacks.
-        cargo_install("wasm-bindgen-cli", WASM_BINDGEN_VERSION, false)?;
-    }
-
-    step(&format!("wasm-pack {WASM_PACK_VERSION}"));
-    if have_version("wasm-pack", WASM_PACK_VERSION) {
-        say("already installed");
-    } else {
-        cargo_install("wasm-pack", WASM_PACK_VERSION, true)?;
-    }
-
-    step(&format!(
-        "cargo-fuzz {CARGO_FUZZ_VERSION} (cargo xtask fuzz)"
-    ));
-    if have_version("cargo-fuzz", CARGO_FUZZ_VERSION) {
-        say("already installed");
-    } else {
-        cargo_install("cargo-fuzz", CARGO_FUZZ_VERSION, true)?;
-    }
-
-    step(&format!(
-        "worker-build {WORKER_BUILD_VERSION} (builds the hub worker, hub/)"
-    ));
-    if have_version("worker-build", WORKER_BUILD_VERSION) {
-        say("already installed");
-    } else {
-        cargo_install("worker-build", WORKER_BUILD_VERSION, true)?;
+    for tool in &CARGO_TOOLS {
+        step(&format!("{} {}{}", tool.krate, tool.version, tool.purpose));
+        if have_version(tool.program, tool.version) {
+            say("already installed");
+        } else {
+            cargo_install(tool.krate, tool.version, tool.locked)?;
+        }
     }
 
     if std::env::var("SSEKIT_SKIP_FIREFOX").as_deref() != Ok("1") {
@@ -116,10 +134,9 @@ pub fn ensure_build_tools() -> Result<()> {
         .probe()
         .is_some_and(|out| out.lines().any(|line| line == "wasm32-unknown-unknown"));
     let ready = wasm_target
-        && have_version("wasm-bindgen", WASM_BINDGEN_VERSION)
-        && have_version("wasm-pack", WASM_PACK_VERSION)
-        && have_version("cargo-fuzz", CARGO_FUZZ_VERSION)
-        && have_version("worker-build", WORKER_BUILD_VERSION);
+        && CARGO_TOOLS
+            .iter()
+            .all(|tool| have_version(tool.program, tool.version));
     if ready {
         Ok(())
     } else {

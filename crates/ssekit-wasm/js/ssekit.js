@@ -256,7 +256,11 @@ class Stream {
 
   // Feeds bytes; calls `on` per record that needs JS (see `walk`).
   feed(bytes, on) {
-    if (this.hold(bytes)) return true;
+    return this.hold(bytes) || this.scanAll(bytes, on);
+  }
+
+  // Scans bytes that were not held back, a window at a time.
+  scanAll(bytes, on) {
     if (bytes.length <= WINDOW) return this.scan(bytes, on);
     for (let at = 0; at < bytes.length; at += WINDOW) {
       const piece = bytes.length > WINDOW ? bytes.subarray(at, at + WINDOW) : bytes;
@@ -560,7 +564,7 @@ export const { SseParser } = {
       sink.thrown = undefined;
       sink.failure = undefined;
       try {
-        this.#stream.feed(bytes, sink);
+        this.#stream.scanAll(bytes, sink);
       } finally {
         sink.busy = false;
       }
