@@ -48,7 +48,8 @@ use worker::{
 };
 
 use crate::config::Config;
-use crate::reply::{error, json};
+use crate::front::LIFETIME_HEADER;
+use crate::reply::{error, json, retry_after};
 
 /// Longest event name or id a publish may set, in bytes.
 const MAX_FIELD_BYTES: usize = 256;
@@ -193,7 +194,14 @@ impl DurableObject for Channel {
         _clean: bool,
     ) -> Result<()> {
         HibernatingBroadcast::closed(&ws, code);
-        Ok(())
+        // A shard keeps its position in storage while it has hibernatable
+        // subscribers; once idle, the alarm removes it.
+        self.state.storage().set_alarm(self.config.shard_idle).await
+    }
+
+    async fn alarm(&self) -> Result<Response> {
+        self.shard_idle().await?;
+        Response::empty()
     }
 
     async fn websocket_error(&self, _ws: WebSocket, _error: worker::Error) -> Result<()> {
@@ -274,6 +282,9 @@ impl Channel {
     }
 
     fn subscribe(&self, req: &Request) -> Result<Response> {
+        if let Some(full) = self.full()? {
+            return Ok(full);
+        }
         let resume = req.headers().get("Last-Event-ID")?;
         let inner = self.inner.borrow();
         let replay: Vec<EncodedEvent> = inner
@@ -287,8 +298,24 @@ impl Channel {
         if req.headers().get("Upgrade")?.as_deref() == Some("websocket") {
             HibernatingBroadcast::new(&self.state).accept(replay)
         } else {
-            self.subscribers.subscribe(replay)
+            self.subscribers.subscribe_for(replay, lifetime(req)?)
         }
+    }
+
+    /// 503 when this object holds its share of `MAX_SUBSCRIBERS` (the whole
+    /// of it, or with shards its part, rounded up).
+    fn full(&self) -> Result<Option<Response>> {
+        let shards = self.config.shards as usize;
+        let share = self.config.max_subscribers.div_ceil(shards.max(1));
+        if self.subscriber_count() < share {
+            return Ok(None);
+        }
+        retry_after(
+            503,
+            10,
+            "the channel has as many subscribers as it takes; retry later",
+        )
+        .map(Some)
     }
 
     async fn publish(&self, name: &str, body: &[u8]) -> Result<Response> {
@@ -590,6 +617,15 @@ impl Channel {
         }
         answer.json().await
     }
+}
+
+/// How long the front Worker says the subscriber's credential holds.
+fn lifetime(req: &Request) -> Result<Option<Duration>> {
+    Ok(req
+        .headers()
+        .get(LIFETIME_HEADER)?
+        .and_then(|ms| ms.parse::<u64>().ok())
+        .map(Duration::from_millis))
 }
 
 /// The object that holds shard `k` of channel `name`. `#` is not allowed in

@@ -21,10 +21,11 @@ use ssekit_workers::{last_event_id, SseResponse};
 use worker::{Delay, Request, Response, Result};
 
 use crate::config::Config;
+use crate::input;
 use crate::reply::error;
 
 /// Largest accepted request body.
-pub const MAX_PROMPT_BODY: usize = 16 * 1024;
+const MAX_PROMPT_BODY: usize = 16 * 1024;
 const MAX_PROMPT_CHARS: usize = 4_000;
 
 #[derive(Deserialize)]
@@ -33,7 +34,18 @@ struct Prompt {
     prompt: String,
 }
 
-pub fn answer(req: &Request, body: &[u8], config: &Config) -> Result<Response> {
+/// `POST /chat` (`DEMO = "1"`): a JSON body of at most [`MAX_PROMPT_BODY`].
+pub async fn route(req: &mut Request, config: &Config) -> Result<Response> {
+    if let Some(response) = input::json_only(req)? {
+        return Ok(response);
+    }
+    match input::body(req, MAX_PROMPT_BODY).await? {
+        Ok(body) => answer(req, &body, config),
+        Err(response) => Ok(response),
+    }
+}
+
+fn answer(req: &Request, body: &[u8], config: &Config) -> Result<Response> {
     let prompt = match serde_json::from_slice::<Prompt>(body) {
         Ok(p) => p.prompt,
         Err(e) => return error(400, &format!("expected JSON {{\"prompt\": string}}: {e}")),

@@ -1,20 +1,53 @@
 //! Settings from the worker's environment (`[vars]` in wrangler.toml,
 //! secrets, or `.dev.vars` locally). Every one has a default except the
-//! publish token: without it, publishing is refused.
+//! credentials ([`crate::auth`]): without one, publishing is refused.
 
 use std::time::Duration;
 
 use ssekit::DEFAULT_MAX_EVENT_BYTES;
 use ssekit_workers::Cors;
-use worker::{Env, Request};
+use worker::Env;
+
+use crate::auth::Auth;
+use crate::limits::Rate;
 
 /// The most shard objects one channel may have.
 pub const MAX_SHARDS: u32 = 64;
 
+/// `/stats` calls one caller may make unless `STATS_RATE` says otherwise.
+pub const DEFAULT_STATS_RATE: Rate = Rate {
+    count: 60,
+    period_ms: 60_000,
+};
+
+impl Auth {
+    /// The credentials from the environment; the error names a setting
+    /// that is wrong.
+    pub fn from_env(env: &Env) -> Result<Auth, String> {
+        Auth::new(
+            text(env, "PUBLISH_TOKEN"),
+            text(env, "SUBSCRIBE_TOKEN"),
+            text(env, "JWT_SECRET").as_deref(),
+            text(env, "JWT_PUBLIC_KEY").as_deref(),
+            text(env, "ANONYMOUS_SUBSCRIBE").as_deref().map(str::trim) == Some("1"),
+            text(env, "AUTH_COOKIE"),
+        )
+    }
+}
+
 pub struct Config {
-    publish_token: Option<String>,
-    subscribe_token: Option<String>,
     allowed_origins: Vec<String>,
+    /// The demo routes `/ticks` and `/chat` exist (`DEMO = "1"`; off by
+    /// default, so that a deploy exposes nothing it does not need).
+    pub demo: bool,
+    /// Subscribers one channel may have (`MAX_SUBSCRIBERS`), over all its
+    /// shards; beyond it a subscribe gets 503.
+    pub max_subscribers: usize,
+    /// `/stats` calls per caller (`STATS_RATE`): each fans out to every shard.
+    pub stats_rate: Rate,
+    /// How long a shard keeps its stored position after its last
+    /// subscriber left (`SHARD_IDLE_MS`).
+    pub shard_idle: Duration,
     /// Idle time before a subscriber gets a heartbeat (`HEARTBEAT_MS`, 0 = off).
     pub heartbeat: Option<Duration>,
     /// Replay buffer bounds per channel (`REPLAY_MAX_EVENTS`, `REPLAY_MAX_BYTES`).
@@ -53,8 +86,12 @@ impl Config {
         };
         let heartbeat_ms = number("HEARTBEAT_MS", 15_000);
         Config {
-            publish_token: text("PUBLISH_TOKEN"),
-            subscribe_token: text("SUBSCRIBE_TOKEN"),
+            demo: text("DEMO").as_deref().map(str::trim) == Some("1"),
+            max_subscribers: number("MAX_SUBSCRIBERS", 10_000).max(1) as usize,
+            stats_rate: text("STATS_RATE")
+                .and_then(|v| Rate::parse(&v))
+                .unwrap_or(DEFAULT_STATS_RATE),
+            shard_idle: Duration::from_millis(number("SHARD_IDLE_MS", 600_000)),
             allowed_origins: text("ALLOWED_ORIGINS")
                 .unwrap_or_else(|| "*".into())
                 .split(',')
@@ -82,32 +119,6 @@ impl Config {
             .with_credentials(true)
             .with_exposed_headers(["X-Ssekit-Channel"])
     }
-
-    pub fn may_publish(&self, req: &Request) -> bool {
-        match &self.publish_token {
-            Some(token) => bearer(req).is_some_and(|given| same(&given, token)),
-            None => false,
-        }
-    }
-
-    /// Without a subscribe token everyone may subscribe. With one, it must
-    /// come as `Authorization: Bearer` or, for clients that cannot set
-    /// headers (the native EventSource), as `?token=`.
-    pub fn may_subscribe(&self, req: &Request) -> bool {
-        let Some(token) = &self.subscribe_token else {
-            return true;
-        };
-        let from_query = || {
-            req.url().ok().and_then(|url| {
-                url.query_pairs()
-                    .find(|(name, _)| name == "token")
-                    .map(|(_, value)| value.into_owned())
-            })
-        };
-        bearer(req)
-            .or_else(from_query)
-            .is_some_and(|given| same(&given, token))
-    }
 }
 
 /// A var or secret, `None` when unset or empty.
@@ -121,20 +132,6 @@ pub fn raw_text(env: &Env, name: &str) -> Option<String> {
         .map(|v| v.to_string())
         .or_else(|_| env.secret(name).map(|v| v.to_string()))
         .ok()
-}
-
-fn bearer(req: &Request) -> Option<String> {
-    let value = req.headers().get("Authorization").ok().flatten()?;
-    let (scheme, token) = value.split_once(' ')?;
-    scheme
-        .eq_ignore_ascii_case("bearer")
-        .then(|| token.trim().to_string())
-}
-
-/// Compares in time independent of where the strings differ.
-fn same(given: &str, expected: &str) -> bool {
-    let (a, b) = (given.as_bytes(), expected.as_bytes());
-    a.len() == b.len() && a.iter().zip(b).fold(0u8, |acc, (x, y)| acc | (x ^ y)) == 0
 }
 
 /// How a channel's Durable Object reaches its subscribers.

@@ -3,6 +3,14 @@
 //! upstream's events back ([`ssekit_workers::Relay`]). The credential never
 //! reaches the client; the client may only set the body fields allowed.
 //!
+//! Every call spends the owner's upstream key, so before anything is sent
+//! upstream a call must have, in this order: a relay of that name (404), a
+//! credential for it (401/403: the relay's own token or a JWT naming it), no
+//! resume point (a reconnect gets 204: an answer is never bought twice), a
+//! JSON body (415: a cross-site page cannot send one without a preflight),
+//! room in its caller's rate (429), a body within the cap (413, read as a
+//! stream) and only allowed fields within their caps (400).
+//!
 //! Configuration, per relay name (`NAME` is the name upper-cased, `-` as
 //! `_`; vars or secrets):
 //!
@@ -11,22 +19,47 @@
 //!   `Accept: text/event-stream`.
 //! - `RELAY_<NAME>_AUTHORIZATION` (a secret, optional): the upstream
 //!   request's `Authorization` header, e.g. `Bearer sk-...`.
+//! - `RELAY_<NAME>_TOKEN` (a secret, optional): a token that lets a caller
+//!   use this relay; JWTs with `{"ssekit": {"relay": [...]}}` do as well.
+//!   With neither, nobody can use the relay.
+//! - `RELAY_<NAME>_RATE` (default `20/min`): calls per caller (the JWT's
+//!   `sub`, else the client address).
 //! - `RELAY_<NAME>_FIELDS` (optional): comma-separated top-level fields the
 //!   client's JSON object may have; any other is refused with 400 and
 //!   nothing is sent upstream. Unset: any JSON body.
+//! - `RELAY_<NAME>_LIMITS` (optional): numeric caps on top-level fields,
+//!   e.g. `max_tokens<=1024,n<=1`; a field over its cap, or not a number,
+//!   is refused with 400 naming it.
 //! - `RELAY_<NAME>_BODY` (optional): a JSON object whose fields are set on
 //!   every upstream body, over the client's (say the model).
+//! - `RELAY_<NAME>_MAX_BODY_BYTES` (default `RELAY_MAX_BODY_BYTES`, 1 MiB):
+//!   the client's body (413 above).
 //!
-//! Every relay: `RELAY_MAX_BODY_BYTES` (client body, default 1 MiB: 413
-//! above), `RELAY_MAX_EVENT_BYTES` (upstream event, default 16 MiB),
+//! Every relay: `RELAY_MAX_EVENT_BYTES` (upstream event, default 16 MiB),
 //! `HEARTBEAT_MS`.
+//!
+//! The answer starts with `id: 0` (no event; it sets the client's last
+//! event ID) and each relayed event gets the next number as its id, so a
+//! reconnecting client always sends `Last-Event-ID`, and gets 204, which
+//! ends a native `EventSource` and ssekit's alike.
 
+use futures_util::{stream, StreamExt};
 use serde_json::{Map, Value};
-use ssekit_workers::Relay;
+use ssekit::{EncodedEvent, Event};
+use ssekit_workers::{Relay, RelayStep, SseResponse};
 use worker::{Env, Fetch, Headers, Method, Request, RequestInit, Response, Result, Url};
 
+use crate::auth::{Auth, Scope};
 use crate::config::{raw_text, text, Config};
-use crate::reply::error;
+use crate::input;
+use crate::limits::{self, Rate};
+use crate::reply::{error, refused, retry_after};
+
+/// Calls per caller of a relay without `RELAY_<NAME>_RATE`.
+const DEFAULT_RATE: Rate = Rate {
+    count: 20,
+    period_ms: 60_000,
+};
 
 /// Longest relay name, in bytes.
 const MAX_RELAY_NAME: usize = 64;
@@ -40,6 +73,22 @@ pub struct RelayConfig {
     fields: Option<Vec<String>>,
     /// Fields set on every upstream body, over the client's.
     fixed: Map<String, Value>,
+    /// Numeric caps on top-level fields of the client's body.
+    caps: Vec<(String, f64)>,
+    /// The relay's own plain token.
+    token: Option<String>,
+    rate: Rate,
+    /// The client's body cap.
+    max_body_bytes: Option<usize>,
+}
+
+/// The optional settings of one relay, as text.
+#[derive(Default)]
+pub struct Extra<'a> {
+    pub caps: Option<&'a str>,
+    pub token: Option<String>,
+    pub rate: Option<&'a str>,
+    pub max_body_bytes: Option<&'a str>,
 }
 
 /// The prefix of a relay's settings, `RELAY_<NAME>_`, or `None` for a name
@@ -63,6 +112,7 @@ impl RelayConfig {
         authorization: Option<String>,
         fields: Option<&str>,
         fixed: Option<&str>,
+        extra: Extra,
     ) -> std::result::Result<RelayConfig, String> {
         let url = Url::parse(url.trim())
             .ok()
@@ -82,11 +132,35 @@ impl RelayConfig {
                 _ => return Err(format!("{prefix}BODY is not a JSON object")),
             },
         };
+        let caps = match extra.caps {
+            None => Vec::new(),
+            Some(list) => parse_caps(list).ok_or_else(|| {
+                format!("{prefix}LIMITS is not a list of field<=number, comma-separated")
+            })?,
+        };
+        let rate = match extra.rate {
+            None => DEFAULT_RATE,
+            Some(rate) => Rate::parse(rate)
+                .ok_or_else(|| format!("{prefix}RATE is not a rate such as 20/min"))?,
+        };
+        let max_body_bytes = match extra.max_body_bytes {
+            None => None,
+            Some(bytes) => Some(
+                bytes
+                    .trim()
+                    .parse()
+                    .map_err(|_| format!("{prefix}MAX_BODY_BYTES is not a number"))?,
+            ),
+        };
         Ok(RelayConfig {
             url,
             authorization,
             fields,
             fixed,
+            caps,
+            token: extra.token,
+            rate,
+            max_body_bytes,
         })
     }
 
@@ -95,12 +169,24 @@ impl RelayConfig {
     fn from_env(env: &Env, name: &str) -> Option<std::result::Result<RelayConfig, String>> {
         let prefix = env_prefix(name)?;
         let url = text(env, &format!("{prefix}URL"))?;
+        let setting = |name: &str| text(env, &format!("{prefix}{name}"));
+        let (caps, rate, max_body_bytes) = (
+            setting("LIMITS"),
+            setting("RATE"),
+            setting("MAX_BODY_BYTES"),
+        );
         Some(RelayConfig::parse(
             &prefix,
             &url,
-            text(env, &format!("{prefix}AUTHORIZATION")),
+            setting("AUTHORIZATION"),
             raw_text(env, &format!("{prefix}FIELDS")).as_deref(),
-            text(env, &format!("{prefix}BODY")).as_deref(),
+            setting("BODY").as_deref(),
+            Extra {
+                caps: caps.as_deref(),
+                token: setting("TOKEN"),
+                rate: rate.as_deref(),
+                max_body_bytes: max_body_bytes.as_deref(),
+            },
         ))
     }
 
@@ -109,7 +195,7 @@ impl RelayConfig {
     pub fn upstream_body(&self, client: &[u8]) -> std::result::Result<Vec<u8>, String> {
         let value: Value =
             serde_json::from_slice(client).map_err(|e| format!("expected a JSON body: {e}"))?;
-        if self.fields.is_none() && self.fixed.is_empty() {
+        if self.fields.is_none() && self.fixed.is_empty() && self.caps.is_empty() {
             // Nothing to check or add: the client's bytes as they came.
             return Ok(client.to_vec());
         }
@@ -126,6 +212,16 @@ impl RelayConfig {
                         allowed.join(", ")
                     )
                 });
+            }
+        }
+        for (field, cap) in &self.caps {
+            match body.get(field) {
+                None => {}
+                Some(Value::Number(n)) if n.as_f64().is_some_and(|n| n <= *cap) => {}
+                Some(Value::Number(_)) => {
+                    return Err(format!("field {field:?} must be at most {cap}"))
+                }
+                Some(_) => return Err(format!("field {field:?} must be a number")),
             }
         }
         for (field, value) in &self.fixed {
@@ -150,22 +246,94 @@ impl RelayConfig {
     }
 }
 
-/// `POST /relay/{name}` with the client's `body`.
-pub fn relay(env: &Env, config: &Config, name: &str, body: &[u8]) -> Result<Response> {
+/// `POST /relay/{name}`: the checks in the order the module describes,
+/// then the upstream's events with ids stamped.
+pub async fn route(
+    req: &mut Request,
+    env: &Env,
+    config: &Config,
+    auth: &Auth,
+    name: &str,
+) -> Result<Response> {
     let relay = match RelayConfig::from_env(env, name) {
         None => return error(404, &format!("no relay named {name:?}")),
-        Some(Err(setting)) => return error(500, &format!("relay misconfigured: {setting}")),
+        Some(Err(setting)) => {
+            return Err(worker::Error::RustError(format!(
+                "relay misconfigured: {setting}"
+            )))
+        }
         Some(Ok(relay)) => relay,
     };
-    let body = match relay.upstream_body(body) {
+    let grant = match auth.check(req, Scope::Relay(name), relay.token.as_deref()) {
+        Ok(grant) => grant,
+        Err(refusal) => return refused(refusal),
+    };
+    if input::raw_resume_point(req)?.is_some() {
+        // A reconnect of an answer this relay gave: every answer starts with
+        // an id, so every reconnect carries one. Its events are gone (an
+        // upstream call cannot be replayed) and a new one would be paid for.
+        return Ok(Response::empty()?.with_status(204));
+    }
+    if let Some(response) = input::json_only(req)? {
+        return Ok(response);
+    }
+    let key = format!("relay:{name}:{}", input::caller(req, &grant));
+    if let Some(seconds) = limits::take(env, &key, relay.rate).await? {
+        return retry_after(
+            429,
+            seconds,
+            &format!("relay {name:?}: rate limit reached; retry later"),
+        );
+    }
+    let limit = relay.max_body_bytes.unwrap_or(config.relay_max_body_bytes);
+    let body = match input::body(req, limit).await? {
+        Ok(body) => body,
+        Err(response) => return Ok(response),
+    };
+    let body = match relay.upstream_body(&body) {
         Ok(body) => body,
         Err(reason) => return error(400, &reason),
     };
-    Relay::fetch(Fetch::Request(relay.request(&body)?))
+    let mut next_id = 0u64;
+    let events = Relay::fetch(Fetch::Request(relay.request(&body)?))
         .max_event_bytes(config.relay_max_event_bytes)
-        .into_sse()?
-        .heartbeat(config.heartbeat)
-        .into_response()
+        .on_message(move |message| {
+            next_id += 1;
+            let id = next_id.to_string();
+            let event = Event::new()
+                .event(message.event_type.as_str())
+                .id(id.as_str())
+                .data(message.data.as_str());
+            match EncodedEvent::new(&event) {
+                Ok(event) => RelayStep::Send(event),
+                // A NUL in the upstream's event type: not sendable as is.
+                Err(_) => RelayStep::Skip,
+            }
+        })
+        .into_events()?;
+    let first = EncodedEvent::new(&Event::new().id("0"))
+        .map_err(|e| worker::Error::RustError(e.to_string()))?;
+    SseResponse::new(
+        stream::once(async move { first })
+            .chain(events)
+            .boxed_local(),
+    )
+    .heartbeat(config.heartbeat)
+    .into_response()
+}
+
+/// `field<=number, …` as pairs; `None` when any part is not one.
+fn parse_caps(list: &str) -> Option<Vec<(String, f64)>> {
+    list.split(',')
+        .map(str::trim)
+        .filter(|part| !part.is_empty())
+        .map(|part| {
+            let (field, cap) = part.split_once("<=")?;
+            let field = field.trim();
+            let cap: f64 = cap.trim().parse().ok().filter(|c: &f64| c.is_finite())?;
+            (!field.is_empty()).then(|| (field.to_string(), cap))
+        })
+        .collect()
 }
 
 #[cfg(test)]
@@ -180,6 +348,7 @@ mod tests {
             None,
             fields,
             fixed,
+            Extra::default(),
         )
         .unwrap()
     }
@@ -217,8 +386,21 @@ mod tests {
             Some("Bearer s".into()),
             Some(" messages, temperature ,,"),
             Some(r#"{"model":"m","stream":true}"#),
+            Extra {
+                caps: Some("max_tokens<=1024, n <= 1"),
+                token: Some("t".into()),
+                rate: Some("3/min"),
+                max_body_bytes: Some("4096"),
+            },
         )
         .unwrap();
+        assert_eq!(
+            relay.caps,
+            [("max_tokens".to_string(), 1024.0), ("n".to_string(), 1.0)]
+        );
+        assert_eq!((relay.rate.count, relay.rate.period_ms), (3, 60_000));
+        assert_eq!(relay.max_body_bytes, Some(4096));
+        assert_eq!(relay.token.as_deref(), Some("t"));
         assert_eq!(relay.url.as_str(), "https://api.example/v1?key=k");
         assert_eq!(relay.authorization.as_deref(), Some("Bearer s"));
         assert_eq!(
@@ -230,16 +412,89 @@ mod tests {
         let url_error = "RELAY_X_URL is not an http(s) URL";
         for url in ["", "not a url", "ftp://api.example/", "file:///etc/passwd"] {
             assert_eq!(
-                RelayConfig::parse("RELAY_X_", url, None, None, None),
+                RelayConfig::parse("RELAY_X_", url, None, None, None, Extra::default()),
                 Err(url_error.into())
             );
         }
         for body in ["[1]", "\"model\"", "{", "null"] {
             assert_eq!(
-                RelayConfig::parse("RELAY_X_", "http://a/", None, None, Some(body)),
+                RelayConfig::parse(
+                    "RELAY_X_",
+                    "http://a/",
+                    None,
+                    None,
+                    Some(body),
+                    Extra::default()
+                ),
                 Err("RELAY_X_BODY is not a JSON object".into())
             );
         }
+    }
+
+    #[test]
+    fn bad_caps_rates_and_sizes_name_their_setting() {
+        let parse = |extra: Extra| {
+            RelayConfig::parse("RELAY_X_", "http://a/", None, None, None, extra).unwrap_err()
+        };
+        for caps in ["max_tokens", "max_tokens<=x", "<=3", "a<=inf", "a<=1,b"] {
+            assert_eq!(
+                parse(Extra {
+                    caps: Some(caps),
+                    ..Extra::default()
+                }),
+                "RELAY_X_LIMITS is not a list of field<=number, comma-separated",
+                "{caps:?}"
+            );
+        }
+        assert_eq!(
+            parse(Extra {
+                rate: Some("20 per minute"),
+                ..Extra::default()
+            }),
+            "RELAY_X_RATE is not a rate such as 20/min"
+        );
+        assert_eq!(
+            parse(Extra {
+                max_body_bytes: Some("1M"),
+                ..Extra::default()
+            }),
+            "RELAY_X_MAX_BODY_BYTES is not a number"
+        );
+    }
+
+    #[test]
+    fn numeric_caps_refuse_fields_over_them_or_not_numbers() {
+        let relay = RelayConfig::parse(
+            "RELAY_T_",
+            "https://api.example/v1/chat",
+            None,
+            None,
+            None,
+            Extra {
+                caps: Some("max_tokens<=1024,temperature<=2"),
+                ..Extra::default()
+            },
+        )
+        .unwrap();
+        let ok = json!({"max_tokens": 1024, "temperature": 0.5, "messages": []});
+        assert_eq!(upstream(&relay, &ok).unwrap(), ok);
+        assert_eq!(upstream(&relay, &json!({})).unwrap(), json!({}));
+        assert_eq!(
+            upstream(&relay, &json!({"max_tokens": 1025})),
+            Err("field \"max_tokens\" must be at most 1024".into())
+        );
+        assert_eq!(
+            upstream(&relay, &json!({"max_tokens": 1e300})),
+            Err("field \"max_tokens\" must be at most 1024".into())
+        );
+        assert_eq!(
+            upstream(&relay, &json!({"temperature": "hot"})),
+            Err("field \"temperature\" must be a number".into())
+        );
+        assert_eq!(
+            upstream(&relay, &json!({"max_tokens": null})),
+            Err("field \"max_tokens\" must be a number".into())
+        );
     }
 
     #[test]

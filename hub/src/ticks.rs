@@ -2,9 +2,11 @@
 //! Durable Object in between. Tests and benchmarks use it; it is also the
 //! smallest example of the ssekit edge API.
 //!
-//! Query: `count` (default 10, at most 10,000,000), `interval_ms` (default
-//! 1000), `heartbeat_ms` (default 15000, 0 = off), `retry` (ms, optional),
-//! `event` (default `tick`). Event `n` has id and data `n`, from 1; a client
+//! A demo route (`DEMO = "1"`), with every parameter bounded so that no
+//! query makes it cost more than a bounded stream: `count` (default 10, at
+//! most 1,000,000), `interval_ms` (default 1000, at most 60,000),
+//! `heartbeat_ms` (default 15000, at most 60,000; 0 = off), `retry` (ms,
+//! optional, at most 3,600,000), `event` (default `tick`, at most 64 bytes). Event `n` has id and data `n`, from 1; a client
 //! resuming with `Last-Event-ID: k` gets `k + 1` onwards.
 
 use std::time::Duration;
@@ -17,7 +19,11 @@ use worker::{Delay, Request, Response, Result};
 
 use crate::reply::error;
 
-const MAX_COUNT: u64 = 10_000_000;
+/// Bounds of the query's numbers and the event name.
+const MAX_COUNT: u64 = 1_000_000;
+const MAX_INTERVAL_MS: u64 = 60_000;
+const MAX_RETRY_MS: u64 = 3_600_000;
+const MAX_EVENT_NAME: usize = 64;
 
 pub fn stream(req: &Request) -> Result<Response> {
     let url = req.url()?;
@@ -49,10 +55,23 @@ pub fn stream(req: &Request) -> Result<Response> {
         Ok(values) => values,
         Err(message) => return error(400, &message),
     };
-    if count > MAX_COUNT {
-        return error(400, &format!("count must be at most {MAX_COUNT}"));
+    for (name, value, max) in [
+        ("count", count, MAX_COUNT),
+        ("interval_ms", interval_ms, MAX_INTERVAL_MS),
+        ("heartbeat_ms", heartbeat_ms, MAX_INTERVAL_MS),
+        ("retry", retry.unwrap_or(0), MAX_RETRY_MS),
+    ] {
+        if value > max {
+            return error(400, &format!("{name} must be at most {max}"));
+        }
     }
     let name = query("event").unwrap_or_else(|| "tick".into());
+    if name.len() > MAX_EVENT_NAME {
+        return error(
+            400,
+            &format!("event must be at most {MAX_EVENT_NAME} bytes"),
+        );
+    }
     // Check the event name once, up front: a bad one is the caller's error.
     if let Err(e) = EncodedEvent::new(&Event::new().event(name.as_str()).data("")) {
         return error(400, &format!("event: {e}"));

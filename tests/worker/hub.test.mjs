@@ -230,8 +230,12 @@ test("POST /chat streams tokens; a reconnect with Last-Event-ID resumes exactly"
     resumed.events.filter((e) => e.type === "token").map((e) => [e.id, e.data]),
     tokens.slice(10).map((e) => [e.id, e.data]),
   );
-  const bad = await fetch(`${hub.url}/chat`, { method: "POST", body: JSON.stringify({ prompt: "" }) });
+  const json = { "Content-Type": "application/json" };
+  const bad = await fetch(`${hub.url}/chat`, { method: "POST", headers: json, body: JSON.stringify({ prompt: "" }) });
   assert.equal(bad.status, 400);
+  // Not JSON: what a cross-site page can send without a preflight.
+  const plain = await fetch(`${hub.url}/chat`, { method: "POST", body: JSON.stringify({ prompt: "hi" }) });
+  assert.equal(plain.status, 415);
 });
 
 test("CORS: preflight for custom headers; credentials only for listed origins", async () => {

@@ -16,6 +16,9 @@ import { startUpstream, CHAT_EXPECTED, CHAT_CHUNKS, HUGE_EVENT_BYTES } from "./u
 
 const HEARTBEAT_MS = 300;
 const SECRET = "Bearer sk-test-SECRET-6d1f0c";
+// What a caller of the relays presents (RELAY_<NAME>_TOKEN): every relay
+// needs a credential (security.test.mjs tests the refusals).
+const RELAY_TOKEN = "relay-caller-token";
 // How late the abort may reach the upstream after the heartbeat that
 // detects the client left: scheduling on a busy machine, not protocol.
 const SLACK_MS = 400;
@@ -47,10 +50,13 @@ before(async () => {
   for (const [name, path] of Object.entries(relays)) {
     vars[`RELAY_${name}_URL`] = `${upstream.url}${path}`;
     vars[`RELAY_${name}_AUTHORIZATION`] = SECRET;
+    vars[`RELAY_${name}_TOKEN`] = RELAY_TOKEN;
+    vars[`RELAY_${name}_RATE`] = "10000/min";
   }
   vars.RELAY_CHAT_FIELDS = "messages,temperature";
   vars.RELAY_CHAT_BODY = JSON.stringify({ model: "test-model", stream: true });
   vars.RELAY_DOWN_URL = `http://127.0.0.1:${await closedPort()}/v1`;
+  vars.RELAY_DOWN_TOKEN = RELAY_TOKEN;
   hub = await startHub({ vars });
 });
 after(async () => {
@@ -58,12 +64,17 @@ after(async () => {
   await upstream?.stop();
 });
 
+const CALLER = { Authorization: `Bearer ${RELAY_TOKEN}`, "Content-Type": "application/json" };
+
 const relay = (name, body = {}, headers = {}) =>
   open(`${hub.url}/relay/${name}`, {
     method: "POST",
-    headers: { "Content-Type": "application/json", ...headers },
+    headers: { ...CALLER, ...headers },
     body: typeof body === "string" ? body : JSON.stringify(body),
   });
+
+/** The relay stamps ids 1, 2, … on what it forwards (upstream ids are replaced). */
+const stamped = (triples) => triples.map(([type, , data], i) => [type, String(i + 1), data]);
 
 const requestsTo = (path) => upstream.requests.filter((r) => r.path === path);
 
@@ -78,7 +89,10 @@ test("relays the upstream's events exactly, through hostile chunk boundaries", a
   assert.equal(stream.response.headers.get("content-type"), "text/event-stream; charset=utf-8");
   assert.equal(stream.response.headers.get("access-control-allow-origin"), "*");
   await stream.toEnd(5000);
-  assert.deepEqual(triples(stream), CHAT_EXPECTED);
+  assert.deepEqual(triples(stream), stamped(CHAT_EXPECTED));
+  // An id-only block first: the client's last event ID is set before any
+  // event, so every reconnect carries one (and gets 204).
+  assert.match(stream.text, /^: connected\n\nid: 0\n\n/);
   // Upstream comments and retry fields are not relayed; the relay's own
   // first comment is.
   assert.deepEqual(stream.items.filter((i) => i.kind === "retry"), []);
@@ -94,10 +108,10 @@ test("relays the upstream's events exactly, through hostile chunk boundaries", a
 
 test("the Authorization secret reaches the upstream and never the client", async () => {
   const before = requestsTo("/chat").length;
-  const stream = await relay("chat", { messages: [] }, { Authorization: "Bearer client-token" });
+  const stream = await relay("chat", { messages: [] });
   await stream.toEnd(5000);
   const [request] = requestsTo("/chat").slice(before);
-  assert.equal(request.headers.authorization, SECRET); // not the client's
+  assert.equal(request.headers.authorization, SECRET); // not the caller's token
   assert.ok(!stream.text.includes("SECRET"), stream.text);
   for (const [name, value] of stream.response.headers) assert.ok(!value.includes("SECRET"), `${name}: ${value}`);
   // Nor on a refusal, whose upstream body echoes part of the key.
@@ -117,13 +131,13 @@ test("disallowed body fields, bad JSON and unknown relays are refused before any
     ["a.b", "{}", 404, 'no relay named "a.b"'],
   ];
   for (const [name, body, status, message] of cases) {
-    const response = await fetch(`${hub.url}/relay/${name}`, { method: "POST", body });
+    const response = await fetch(`${hub.url}/relay/${name}`, { method: "POST", headers: CALLER, body });
     assert.equal(response.status, status, `${name} ${body}`);
     const { error } = await response.json();
     assert.ok(error.startsWith(message), `${name} ${body}: ${error}`);
   }
   assert.equal((await fetch(`${hub.url}/relay/chat`)).status, 405);
-  const big = await fetch(`${hub.url}/relay/chat`, { method: "POST", body: JSON.stringify({ messages: ["x".repeat(1 << 20)] }) });
+  const big = await fetch(`${hub.url}/relay/chat`, { method: "POST", headers: CALLER, body: JSON.stringify({ messages: ["x".repeat(1 << 20)] }) });
   assert.equal(big.status, 413);
   await sleep(200); // a request on its way would have arrived by now
   assert.equal(upstream.requests.length, before, JSON.stringify(upstream.requests.slice(before).map((r) => r.path)));
@@ -163,8 +177,8 @@ test("an upstream cut mid-stream ends the relay after the events it completed, w
   const stream = await finalEvents("cut");
   const events = triples(stream);
   assert.deepEqual(events.slice(0, 2), [
-    ["message", undefined, JSON.stringify(CHAT_CHUNKS[0])],
-    ["message", undefined, JSON.stringify(CHAT_CHUNKS[1])],
+    ["message", "1", JSON.stringify(CHAT_CHUNKS[0])],
+    ["message", "2", JSON.stringify(CHAT_CHUNKS[1])],
   ]);
   assert.equal(events.length, 3, JSON.stringify(events));
   assert.equal(events[2][0], "error");

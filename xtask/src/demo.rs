@@ -77,6 +77,9 @@ pub fn run() -> Result<()> {
         .arg(format!("SUBSCRIBE_TOKEN:{subscribe_token}"))
         .arg("--var")
         .arg(format!("ALLOWED_ORIGINS:http://127.0.0.1:{port}"))
+        // The demo's own routes (/chat, /ticks): off in a deploy.
+        .arg("--var")
+        .arg("DEMO:1")
         .into_command();
     wrangler.envs(QUIET_WRANGLER);
     // Its own process group, so stopping it stops workerd and the build too.
@@ -90,7 +93,8 @@ pub fn run() -> Result<()> {
         stopped: false,
     };
 
-    let stats = format!("/channels/{channel}/stats");
+    // Stats are a read right: the demo's subscribe token opens them.
+    let stats = format!("/channels/{channel}/stats?token={subscribe_token}");
     let mut ready = false;
     for _ in 0..1200 {
         if let Some(code) = stop_signal() {

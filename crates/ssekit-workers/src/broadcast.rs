@@ -165,6 +165,18 @@ impl Broadcast {
         &self,
         replay: impl IntoIterator<Item = EncodedEvent>,
     ) -> worker::Result<Response> {
+        self.subscribe_for(replay, None)
+    }
+
+    /// [`subscribe`](Broadcast::subscribe), with a stream that ends cleanly
+    /// after `lifetime` (when given): how a subscriber whose credential
+    /// expires is let go (its client reconnects with a fresh one and
+    /// resumes from `Last-Event-ID`).
+    pub fn subscribe_for(
+        &self,
+        replay: impl IntoIterator<Item = EncodedEvent>,
+        lifetime: Option<Duration>,
+    ) -> worker::Result<Response> {
         let (key, options) = {
             let mut state = self.shared.state.borrow_mut();
             state.retired.clear();
@@ -176,8 +188,13 @@ impl Broadcast {
         for event in replay {
             first.push_str(event.as_str());
         }
-        let (feed, response) =
-            Feed::open(Rc::downgrade(&self.shared), key, first.as_bytes(), options)?;
+        let (feed, response) = Feed::open(
+            Rc::downgrade(&self.shared),
+            key,
+            first.as_bytes(),
+            options,
+            lifetime,
+        )?;
         self.shared.state.borrow_mut().feeds.insert(key, feed);
         Ok(response)
     }

@@ -49,9 +49,12 @@ pub(crate) struct Feed {
     /// Whether anything went out since the last heartbeat tick.
     active: bool,
     interval: Option<JsValue>,
+    /// The timer that ends the feed when its lifetime is over.
+    timeout: Option<JsValue>,
     _start: Closure<dyn FnMut(JsValue)>,
     _cancel: Closure<dyn FnMut(JsValue)>,
     _tick: Option<Closure<dyn FnMut()>>,
+    _expire: Option<Closure<dyn FnMut()>>,
 }
 
 /// What a feed's owner hears from it: the client left (the stream was
@@ -65,12 +68,15 @@ pub(crate) trait FeedOwner: 'static {
 }
 
 impl Feed {
-    /// A new feed and its response, whose first chunk is `first`.
+    /// A new feed and its response, whose first chunk is `first`; after
+    /// `lifetime` (when given) the owner hears that it ended, as if the
+    /// stream had been closed, and closes it cleanly.
     pub(crate) fn open<O: FeedOwner>(
         owner: Weak<O>,
         key: u64,
         first: &[u8],
         options: FeedOptions,
+        lifetime: Option<Duration>,
     ) -> worker::Result<(Feed, Response)> {
         // `start` runs inside the constructor: the controller is known
         // before this returns.
@@ -104,6 +110,19 @@ impl Feed {
             .ok_or_else(|| worker::Error::RustError("ReadableStream did not start".into()))?;
         controller.enqueue_with_chunk(&Uint8Array::from(first))?;
 
+        let (timeout, expire) = match lifetime {
+            Some(lifetime) => {
+                let owner = owner.clone();
+                let expire = Closure::<dyn FnMut()>::new(move || {
+                    if let Some(owner) = owner.upgrade() {
+                        O::ended(&owner, key, false);
+                    }
+                });
+                let id = set_timer("setTimeout", expire.as_ref().unchecked_ref(), lifetime)?;
+                (Some(id), Some(expire))
+            }
+            None => (None, None),
+        };
         let (interval, tick) = match options.heartbeat {
             Some(every) => {
                 let tick = Closure::<dyn FnMut()>::new(move || {
@@ -111,7 +130,7 @@ impl Feed {
                         O::tick(&owner, key);
                     }
                 });
-                let id = set_interval(tick.as_ref().unchecked_ref(), every)?;
+                let id = set_timer("setInterval", tick.as_ref().unchecked_ref(), every)?;
                 (Some(id), Some(tick))
             }
             None => (None, None),
@@ -125,9 +144,11 @@ impl Feed {
             controller,
             active: true,
             interval,
+            timeout,
             _start: start,
             _cancel: cancel,
             _tick: tick,
+            _expire: expire,
         };
         Ok((feed, response))
     }
@@ -164,7 +185,10 @@ impl Feed {
     /// feed later, outside them.
     pub(crate) fn close(&self, cancelled: bool) {
         if let Some(id) = &self.interval {
-            clear_interval(id);
+            clear_timer("clearInterval", id);
+        }
+        if let Some(id) = &self.timeout {
+            clear_timer("clearTimeout", id);
         }
         if !cancelled {
             // Throws when the stream is already closed or errored: nothing to do.
@@ -178,16 +202,18 @@ pub(crate) fn keep_alive() -> Uint8Array {
     Uint8Array::from(KEEP_ALIVE.as_bytes())
 }
 
-fn set_interval(callback: &Function, every: Duration) -> worker::Result<JsValue> {
+/// `setInterval` or `setTimeout` (global functions, so that the same code
+/// runs in a Worker and in a Durable Object).
+fn set_timer(function: &str, callback: &Function, after: Duration) -> worker::Result<JsValue> {
     let global = js_sys::global();
-    let set: Function = Reflect::get(&global, &"setInterval".into())?.unchecked_into();
-    let ms = every.as_millis().min(i32::MAX as u128) as f64;
+    let set: Function = Reflect::get(&global, &function.into())?.unchecked_into();
+    let ms = after.as_millis().min(i32::MAX as u128) as f64;
     Ok(set.call2(&global, callback, &ms.into())?)
 }
 
-fn clear_interval(id: &JsValue) {
+fn clear_timer(function: &str, id: &JsValue) {
     let global = js_sys::global();
-    if let Ok(clear) = Reflect::get(&global, &"clearInterval".into()) {
+    if let Ok(clear) = Reflect::get(&global, &function.into()) {
         let clear: Function = clear.unchecked_into();
         let _ = clear.call1(&global, id);
     }

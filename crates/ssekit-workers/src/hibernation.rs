@@ -151,6 +151,7 @@ fn send_buffer(socket: &WebSocket, buffer: &ArrayBuffer) -> bool {
 pub struct Subscription {
     socket: WebSocket,
     options: FeedOptions,
+    lifetime: Option<Duration>,
 }
 
 impl Subscription {
@@ -163,7 +164,15 @@ impl Subscription {
                 heartbeat: Some(DEFAULT_HEARTBEAT),
                 max_queued_bytes: DEFAULT_MAX_QUEUED_BYTES,
             },
+            lifetime: None,
         }
+    }
+
+    /// Ends the client's stream cleanly after `lifetime` (and closes the
+    /// WebSocket): how a subscriber whose credential expires is let go.
+    pub fn lifetime(mut self, lifetime: Option<Duration>) -> Self {
+        self.lifetime = lifetime;
+        self
     }
 
     /// Sends `retry: ms` first.
@@ -204,7 +213,13 @@ impl Subscription {
             on_close: RefCell::new(None),
         });
         let first = preamble(self.options.retry);
-        let (feed, response) = Feed::open(Rc::downgrade(&link), 0, first.as_bytes(), self.options)?;
+        let (feed, response) = Feed::open(
+            Rc::downgrade(&link),
+            0,
+            first.as_bytes(),
+            self.options,
+            self.lifetime,
+        )?;
         *link.feed.borrow_mut() = Some(feed);
 
         // The listeners hold the link and the link holds them: it lives as

@@ -68,8 +68,8 @@ pub const MAX_LAST_EVENT_ID_BYTES: usize = 1024;
 ///
 /// Returns `None` when neither is present, when the value is empty (an empty
 /// id means "no id"), or when it is longer than [`MAX_LAST_EVENT_ID_BYTES`]
-/// or holds a NUL (no id a client learned from an SSE stream can: the parser
-/// ignores such ids).
+/// or holds a NUL, CR or LF (no id a client learned from an SSE stream can:
+/// a line break ends the field, and the parser ignores ids with a NUL).
 pub fn last_event_id(req: &worker::Request, query_param: &str) -> Option<String> {
     let header = req.headers().get("Last-Event-ID").ok().flatten();
     let value = header.or_else(|| {
@@ -84,7 +84,9 @@ pub fn last_event_id(req: &worker::Request, query_param: &str) -> Option<String>
 }
 
 fn acceptable_id(value: &str) -> bool {
-    !value.is_empty() && value.len() <= MAX_LAST_EVENT_ID_BYTES && !value.contains('\0')
+    !value.is_empty()
+        && value.len() <= MAX_LAST_EVENT_ID_BYTES
+        && !value.contains(['\0', '\r', '\n'])
 }
 
 #[cfg(test)]
@@ -98,5 +100,7 @@ mod tests {
         assert!(!acceptable_id(""));
         assert!(!acceptable_id(&"x".repeat(MAX_LAST_EVENT_ID_BYTES + 1)));
         assert!(!acceptable_id("a\0b"));
+        assert!(!acceptable_id("a\nb"));
+        assert!(!acceptable_id("a\rb"));
     }
 }

@@ -31,7 +31,7 @@ use ssekit::EncodedEvent;
 use ssekit_workers::HibernatingBroadcast;
 use worker::{Delay, Request, Response, Result};
 
-use super::{Channel, Push, Replay, Stored};
+use super::{lifetime, Channel, Push, Replay, Stored};
 use crate::order::{Offer, Order};
 use crate::reply::{error, json};
 
@@ -174,12 +174,16 @@ impl Channel {
         index: &str,
     ) -> Result<Response> {
         match req.path().as_str() {
-            "/subscribe" => self.shard_subscribe(&req, name).await,
+            "/subscribe" => match self.full()? {
+                Some(full) => Ok(full),
+                None => self.shard_subscribe(&req, name).await,
+            },
             "/push" => {
                 let push: Push = req.json().await?;
                 self.shard_push(name, push).await
             }
             "/stats" => {
+                let stored_keys = self.state.storage().list().await?.size();
                 let shard = self.shard.borrow();
                 json(
                     200,
@@ -191,6 +195,7 @@ impl Channel {
                         "held_pushes": shard.held_pushes,
                         "filled_gaps": shard.filled_gaps,
                         "buffered_events": shard.buffer.len(),
+                        "stored_keys": stored_keys,
                     }),
                 )
             }
@@ -223,6 +228,22 @@ impl Channel {
         Ok(())
     }
 
+    /// The idle alarm: a shard without subscribers forgets its stored
+    /// position (it starts afresh from the root for the next subscriber), so
+    /// subscribing to random channel names leaves no storage behind. The
+    /// root never stores a position, so this leaves a root's storage alone.
+    pub(super) async fn shard_idle(&self) -> Result<()> {
+        if self.subscriber_count() > 0 {
+            return Ok(()); // the last one to leave sets the alarm again
+        }
+        let storage = self.state.storage();
+        if storage.get::<u64>(POSITION_KEY).await?.is_some() {
+            storage.delete(POSITION_KEY).await?;
+            *self.shard.borrow_mut() = Shard::default();
+        }
+        Ok(())
+    }
+
     /// Keeps the position in storage while hibernatable subscribers could
     /// outlive this object's memory.
     async fn save_position(&self) -> Result<()> {
@@ -245,23 +266,28 @@ impl Channel {
         for _ in 0..3 {
             let local = self.shard.borrow().local_replay(resume.as_deref());
             if let Some(replay) = local {
-                return self.register(websocket, replay).await;
+                return self.register(websocket, replay, lifetime(req)?).await;
             }
             let root = self.ask_root(name, None, resume.as_deref()).await?;
             let replay = self.shard.borrow_mut().with_root(root)?;
             if let Some(replay) = replay {
-                return self.register(websocket, replay).await;
+                return self.register(websocket, replay, lifetime(req)?).await;
             }
         }
         error(503, "the channel moved on too fast to resume; retry")
     }
 
     /// Registers a subscriber with its replay; no await before it is in.
-    async fn register(&self, websocket: bool, replay: Vec<EncodedEvent>) -> Result<Response> {
+    async fn register(
+        &self,
+        websocket: bool,
+        replay: Vec<EncodedEvent>,
+        lifetime: Option<Duration>,
+    ) -> Result<Response> {
         let response = if websocket {
             HibernatingBroadcast::new(&self.state).accept(replay)?
         } else {
-            self.subscribers.subscribe(replay)?
+            self.subscribers.subscribe_for(replay, lifetime)?
         };
         self.save_position().await?;
         Ok(response)

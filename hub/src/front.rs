@@ -1,0 +1,242 @@
+//! The channel routes in the front Worker: each request's credential,
+//! resume point and body are checked here, before a Durable Object is
+//! asked for anything.
+
+use std::time::Duration;
+
+use ssekit_workers::Subscription;
+use worker::{Env, Headers, Method, Request, RequestInit, Response, Result};
+
+use crate::auth::{Auth, Grant, Scope};
+use crate::channel::shard_name;
+use crate::config::{Config, FanOut};
+use crate::input;
+use crate::limits;
+use crate::reply::{error, refused, retry_after};
+
+/// Longest channel name, in bytes.
+const MAX_CHANNEL_NAME: usize = 64;
+
+/// How the front Worker tells a channel object how long a subscriber's
+/// credential holds (ms), so that with `FANOUT = "streams"` the object ends
+/// that stream then.
+pub const LIFETIME_HEADER: &str = "X-Ssekit-Lifetime-Ms";
+
+/// `GET /channels/{name}/events`.
+pub async fn subscribe(
+    req: &Request,
+    env: &Env,
+    config: &Config,
+    auth: &Auth,
+    name: &str,
+) -> Result<Response> {
+    let name = match channel_name(name) {
+        Ok(name) => name,
+        Err(response) => return response,
+    };
+    let grant = match auth.check(req, Scope::Subscribe(&name), None) {
+        Ok(grant) => grant,
+        Err(refusal) => return refused(refusal),
+    };
+    let resume = match input::resume_point(req)? {
+        Ok(resume) => resume,
+        Err(response) => return Ok(response),
+    };
+    let lifetime = lifetime(&grant);
+    let headers = Headers::new();
+    if let Some(id) = &resume {
+        headers.set("Last-Event-ID", id)?;
+    }
+    if let Some(lifetime) = lifetime {
+        headers.set(LIFETIME_HEADER, &lifetime.as_millis().to_string())?;
+    }
+    if config.fan_out == FanOut::WebSockets {
+        // This request holds the client's stream; the object only wakes
+        // to send to its sockets.
+        headers.set("Upgrade", "websocket")?;
+    }
+    // With shards, a full shard sends the subscriber to the next one: the
+    // channel is full only when all are.
+    let mut answer = None;
+    for target in subscribe_targets(&name, config.shards) {
+        let response = target
+            .forward(env, "subscribe", Method::Get, &headers, None)
+            .await?;
+        let full = response.status_code() == 503;
+        answer = Some(response);
+        if !full {
+            break;
+        }
+    }
+    let Some(answer) = answer else {
+        return error(502, "the channel did not answer");
+    };
+    if config.fan_out == FanOut::Streams || answer.status_code() != 101 {
+        return Ok(answer);
+    }
+    let Some(socket) = answer.websocket() else {
+        return error(502, "the channel did not accept the subscription");
+    };
+    Subscription::new(socket)
+        .heartbeat(config.heartbeat)
+        .max_queued_bytes(config.subscriber_queue_bytes)
+        .lifetime(lifetime)
+        .into_response()
+}
+
+/// How long a subscriber's credential still holds; `None`: for good.
+fn lifetime(grant: &Grant) -> Option<Duration> {
+    let expires_ms = grant.expires? as f64 * 1_000.0;
+    let left = expires_ms - worker::Date::now().as_millis() as f64;
+    Some(Duration::from_millis(left.max(0.0) as u64))
+}
+
+/// `POST /channels/{name}/events`.
+pub async fn publish(
+    req: &mut Request,
+    env: &Env,
+    config: &Config,
+    auth: &Auth,
+    name: &str,
+) -> Result<Response> {
+    let name = match channel_name(name) {
+        Ok(name) => name,
+        Err(response) => return response,
+    };
+    if let Err(refusal) = auth.check(req, Scope::Publish(&name), None) {
+        return refused(refusal);
+    }
+    if let Some(response) = input::json_only(req)? {
+        return Ok(response);
+    }
+    let body = match input::body(req, config.max_publish_bytes).await? {
+        Ok(body) => body,
+        Err(response) => return Ok(response),
+    };
+    let headers = Headers::new();
+    headers.set("Content-Type", "application/json")?;
+    Target::root(&name)
+        .forward(env, "publish", Method::Post, &headers, Some(body))
+        .await
+}
+
+/// `POST /channels/{name}/disconnect`.
+pub async fn disconnect(req: &Request, env: &Env, auth: &Auth, name: &str) -> Result<Response> {
+    let name = match channel_name(name) {
+        Ok(name) => name,
+        Err(response) => return response,
+    };
+    if let Err(refusal) = auth.check(req, Scope::Publish(&name), None) {
+        return refused(refusal);
+    }
+    Target::root(&name)
+        .forward(env, "disconnect", Method::Post, &Headers::new(), None)
+        .await
+}
+
+/// `GET /channels/{name}/stats`: a read right, and rate-limited per caller
+/// since it asks every shard.
+pub async fn stats(
+    req: &Request,
+    env: &Env,
+    config: &Config,
+    auth: &Auth,
+    name: &str,
+) -> Result<Response> {
+    let name = match channel_name(name) {
+        Ok(name) => name,
+        Err(response) => return response,
+    };
+    let grant = match auth.check(req, Scope::Subscribe(&name), None) {
+        Ok(grant) => grant,
+        Err(refusal) => return refused(refusal),
+    };
+    let key = format!("stats:{}", input::caller(req, &grant));
+    if let Some(seconds) = limits::take(env, &key, config.stats_rate).await? {
+        return retry_after(429, seconds, "too many stats requests; retry later");
+    }
+    Target::root(&name)
+        .forward(env, "stats", Method::Get, &Headers::new(), None)
+        .await
+}
+
+/// A valid channel name, or the 400 response saying what is wrong.
+fn channel_name(name: &str) -> std::result::Result<String, Result<Response>> {
+    let valid = !name.is_empty()
+        && name.len() <= MAX_CHANNEL_NAME
+        && name
+            .bytes()
+            .all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_' || b == b'.');
+    if valid {
+        Ok(name.to_string())
+    } else {
+        Err(error(
+            400,
+            &format!("bad channel name: use 1 to {MAX_CHANNEL_NAME} of A-Z a-z 0-9 - _ ."),
+        ))
+    }
+}
+
+/// Where the front Worker sends a channel request: the channel's own
+/// object, or one of its shards.
+struct Target<'a> {
+    channel: &'a str,
+    shard: Option<u32>,
+}
+
+impl<'a> Target<'a> {
+    fn root(channel: &'a str) -> Self {
+        Target {
+            channel,
+            shard: None,
+        }
+    }
+
+    /// Hands a request to the target's Durable Object.
+    async fn forward(
+        &self,
+        env: &Env,
+        op: &str,
+        method: Method,
+        headers: &Headers,
+        body: Option<Vec<u8>>,
+    ) -> Result<Response> {
+        let name = self.channel;
+        let (object, url) = match self.shard {
+            None => (
+                name.to_string(),
+                format!("https://channel.internal/{op}?name={name}"),
+            ),
+            Some(k) => (
+                shard_name(name, k),
+                format!("https://channel.internal/{op}?name={name}&shard={k}"),
+            ),
+        };
+        let stub = env.durable_object("CHANNELS")?.get_by_name(&object)?;
+        let mut init = RequestInit::new();
+        init.with_method(method).with_headers(headers.clone());
+        if let Some(body) = body {
+            init.with_body(Some(js_sys::Uint8Array::from(body.as_slice()).into()));
+        }
+        stub.fetch_with_request(Request::new_with_init(&url, &init)?)
+            .await
+    }
+}
+
+/// Where a new subscriber may go, in order: the channel's object, or with
+/// `shards` > 1 every shard, starting at one picked at random. Random
+/// spreads any mix of clients evenly (a hash of the address would pile
+/// everyone behind one NAT onto one shard), and nothing needs a client to
+/// come back to the same shard: any shard resumes any `Last-Event-ID`.
+fn subscribe_targets(channel: &str, shards: u32) -> Vec<Target<'_>> {
+    if shards <= 1 {
+        return vec![Target::root(channel)];
+    }
+    let first = ((js_sys::Math::random() * f64::from(shards)) as u32).min(shards - 1);
+    (0..shards)
+        .map(|i| Target {
+            channel,
+            shard: Some((first + i) % shards),
+        })
+        .collect()
+}
