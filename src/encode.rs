@@ -304,6 +304,45 @@ impl EncodedEvent {
         EncodedEvent(out.into())
     }
 
+    /// Text the encoder wrote, taken back as it is: `None` unless it is
+    /// exactly one event (or comment) as [`Event::encode_into`] writes one,
+    /// so the type's promise holds. For encoded events that travel between
+    /// processes, e.g. from a broadcast's root to its shards, which then
+    /// neither parse nor encode them again.
+    ///
+    /// ```
+    /// use ssekit::{EncodedEvent, Event};
+    ///
+    /// let sent = EncodedEvent::new(&Event::new().id("7").data("a\nb"))?;
+    /// assert_eq!(EncodedEvent::from_text(sent.as_str()), Some(sent));
+    /// assert_eq!(EncodedEvent::from_text("data: a\n\ndata: b\n\n"), None); // two events
+    /// assert_eq!(EncodedEvent::from_text("data: a\r\n\r\n"), None); // not the encoder's line ends
+    /// # Ok::<(), ssekit::EncodeError>(())
+    /// ```
+    pub fn from_text(text: &str) -> Option<Self> {
+        let body = text.strip_suffix('\n')?;
+        if memchr::memchr(b'\r', body.as_bytes()).is_some() {
+            return None;
+        }
+        if !body.is_empty() {
+            // Every line whole and non-empty: the one blank line is the last.
+            for line in body.strip_suffix('\n')?.split('\n') {
+                let (name, value) = line.split_once(':')?;
+                let value = value.strip_prefix(' ').unwrap_or(value);
+                let valid = match name {
+                    "" | "data" => true,
+                    "event" | "id" => memchr::memchr(0, value.as_bytes()).is_none(),
+                    "retry" => !value.is_empty() && value.bytes().all(|b| b.is_ascii_digit()),
+                    _ => false,
+                };
+                if !valid {
+                    return None;
+                }
+            }
+        }
+        Some(EncodedEvent(text.into()))
+    }
+
     /// The encoded text.
     pub fn as_str(&self) -> &str {
         &self.0

@@ -200,3 +200,42 @@ fn json_data_is_one_compact_line() {
         Err(EncodeError::Json(_))
     ));
 }
+
+#[test]
+fn encoded_text_is_taken_back_only_when_it_is_exactly_what_the_encoder_writes() {
+    for accepted in [
+        "\n",
+        "data: a\n\n",
+        "data:\n\n",
+        "data: a\ndata: b\n\n",
+        ": ping\n\n",
+        ":\n\n",
+        ": a:b\0\n\n",
+        "event: tick\nid: 7\nretry: 5\ndata: 7\n\n",
+        "id: 0\n\n",
+    ] {
+        let taken = EncodedEvent::from_text(accepted);
+        assert_eq!(
+            taken.map(|e| e.as_str().to_owned()).as_deref(),
+            Some(accepted)
+        );
+    }
+    for refused in [
+        "",
+        "data: a",
+        "data: a\n",
+        "data: a\n\ndata: b\n\n", // two events
+        "data: a\n\n\n",          // a blank line too many
+        "\n\n",
+        "data: a\r\n\r\n", // line ends the encoder never writes
+        "data: a\r\r",
+        "bogus: a\n\n", // a field the encoder has no name for
+        "data\n\n",     // a line with no colon
+        "id: a\0b\n\n", // a NUL the parser would ignore the id for
+        "event: a\0\n\n",
+        "retry: soon\n\n",
+        "retry:\n\n",
+    ] {
+        assert_eq!(EncodedEvent::from_text(refused), None, "{refused:?}");
+    }
+}

@@ -63,11 +63,14 @@ pub struct Config {
     /// Shard objects a channel's subscribers are spread over (`SHARDS`,
     /// 1..=64; 1: the channel's own object holds them).
     pub shards: u32,
-    /// Fault injection (`SHARD_PUSH_JITTER_MS`, 0 = off): each push from a
-    /// channel's object to a shard waits a random 0..N ms first, so pushes
-    /// overtake each other on the way, as they may between machines (a
-    /// local workerd delivers them in order). The tests turn it on.
-    pub shard_push_jitter: Duration,
+    /// The event type that tells a subscriber it missed events
+    /// (`RESET_EVENT`, default `reset`).
+    pub reset_event: String,
+    /// After a reset, every kept event (`RESET_REPLAY = "tail"`) or only
+    /// live ones (`"live"`, the default).
+    pub reset_tail: bool,
+    /// Fault injection, for tests; all off unless set.
+    pub faults: Faults,
     /// Pause between chat tokens (`CHAT_TOKEN_MS`).
     pub chat_token_delay: Duration,
     /// Largest client body a relay forwards (`RELAY_MAX_BODY_BYTES`).
@@ -104,7 +107,15 @@ impl Config {
             subscriber_queue_bytes: number("SUBSCRIBER_QUEUE_BYTES", 1 << 20).max(1) as usize,
             fan_out: FanOut::parse(text("FANOUT").as_deref()),
             shards: number("SHARDS", 1).clamp(1, MAX_SHARDS as u64) as u32,
-            shard_push_jitter: Duration::from_millis(number("SHARD_PUSH_JITTER_MS", 0)),
+            reset_event: text("RESET_EVENT")
+                .filter(|name| ssekit::Event::new().event(name.as_str()).validate().is_ok())
+                .unwrap_or_else(|| "reset".into()),
+            reset_tail: text("RESET_REPLAY").as_deref().map(str::trim) == Some("tail"),
+            faults: Faults {
+                push_jitter: Duration::from_millis(number("FAULT_PUSH_JITTER_MS", 0)),
+                push_fail_every: number("FAULT_PUSH_FAIL_EVERY", 0),
+                write_fail_every: number("FAULT_WRITE_FAIL_EVERY", 0),
+            },
             chat_token_delay: Duration::from_millis(number("CHAT_TOKEN_MS", 40)),
             relay_max_body_bytes: number("RELAY_MAX_BODY_BYTES", 1 << 20) as usize,
             relay_max_event_bytes: number("RELAY_MAX_EVENT_BYTES", DEFAULT_MAX_EVENT_BYTES as u64)
@@ -132,6 +143,28 @@ pub fn raw_text(env: &Env, name: &str) -> Option<String> {
         .map(|v| v.to_string())
         .or_else(|_| env.secret(name).map(|v| v.to_string()))
         .ok()
+}
+
+/// Faults a test can turn on (`FAULT_*` settings; never in a deploy's
+/// `wrangler.toml`), to prove the hub keeps its promise through them.
+#[derive(Clone, Copy, Debug, Default)]
+pub struct Faults {
+    /// Each push to a shard first waits a random 0..N ms.
+    pub push_jitter: Duration,
+    /// Every n-th push to a shard fails before it is sent (0: none).
+    pub push_fail_every: u64,
+    /// Every n-th storage write of a publish fails (0: none).
+    pub write_fail_every: u64,
+}
+
+impl Faults {
+    pub fn fails_push(&self, attempt: u64) -> bool {
+        self.push_fail_every > 0 && attempt.is_multiple_of(self.push_fail_every)
+    }
+
+    pub fn fails_write(&self, attempt: u64) -> bool {
+        self.write_fail_every > 0 && attempt.is_multiple_of(self.write_fail_every)
+    }
 }
 
 /// How a channel's Durable Object reaches its subscribers.

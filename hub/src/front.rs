@@ -5,10 +5,10 @@
 use std::time::Duration;
 
 use ssekit_workers::Subscription;
-use worker::{Env, Headers, Method, Request, RequestInit, Response, Result};
+use worker::{Env, Headers, Method, Request, Response, Result};
 
 use crate::auth::{Auth, Grant, Scope};
-use crate::channel::shard_name;
+use crate::channel::wire::{Op, Role};
 use crate::config::{Config, FanOut};
 use crate::input;
 use crate::limits;
@@ -58,9 +58,9 @@ pub async fn subscribe(
     // With shards, a full shard sends the subscriber to the next one: the
     // channel is full only when all are.
     let mut answer = None;
-    for target in subscribe_targets(&name, config.shards) {
-        let response = target
-            .forward(env, "subscribe", Method::Get, &headers, None)
+    for role in subscribe_targets(config.shards) {
+        let response = Op::Subscribe
+            .send(env, &name, role, Method::Get, &headers, None)
             .await?;
         let full = response.status_code() == 503;
         answer = Some(response);
@@ -115,8 +115,9 @@ pub async fn publish(
     };
     let headers = Headers::new();
     headers.set("Content-Type", "application/json")?;
-    Target::root(&name)
-        .forward(env, "publish", Method::Post, &headers, Some(body))
+    let body = js_sys::Uint8Array::from(body.as_slice()).into();
+    Op::Publish
+        .send(env, &name, Role::Root, Method::Post, &headers, Some(body))
         .await
 }
 
@@ -129,8 +130,8 @@ pub async fn disconnect(req: &Request, env: &Env, auth: &Auth, name: &str) -> Re
     if let Err(refusal) = auth.check(req, Scope::Publish(&name), None) {
         return refused(refusal);
     }
-    Target::root(&name)
-        .forward(env, "disconnect", Method::Post, &Headers::new(), None)
+    Op::Disconnect
+        .send(env, &name, Role::Root, Method::Post, &Headers::new(), None)
         .await
 }
 
@@ -155,8 +156,8 @@ pub async fn stats(
     if let Some(seconds) = limits::take(env, &key, config.stats_rate).await? {
         return retry_after(429, seconds, "too many stats requests; retry later");
     }
-    Target::root(&name)
-        .forward(env, "stats", Method::Get, &Headers::new(), None)
+    Op::Stats
+        .send(env, &name, Role::Root, Method::Get, &Headers::new(), None)
         .await
 }
 
@@ -177,66 +178,17 @@ fn channel_name(name: &str) -> std::result::Result<String, Result<Response>> {
     }
 }
 
-/// Where the front Worker sends a channel request: the channel's own
-/// object, or one of its shards.
-struct Target<'a> {
-    channel: &'a str,
-    shard: Option<u32>,
-}
-
-impl<'a> Target<'a> {
-    fn root(channel: &'a str) -> Self {
-        Target {
-            channel,
-            shard: None,
-        }
-    }
-
-    /// Hands a request to the target's Durable Object.
-    async fn forward(
-        &self,
-        env: &Env,
-        op: &str,
-        method: Method,
-        headers: &Headers,
-        body: Option<Vec<u8>>,
-    ) -> Result<Response> {
-        let name = self.channel;
-        let (object, url) = match self.shard {
-            None => (
-                name.to_string(),
-                format!("https://channel.internal/{op}?name={name}"),
-            ),
-            Some(k) => (
-                shard_name(name, k),
-                format!("https://channel.internal/{op}?name={name}&shard={k}"),
-            ),
-        };
-        let stub = env.durable_object("CHANNELS")?.get_by_name(&object)?;
-        let mut init = RequestInit::new();
-        init.with_method(method).with_headers(headers.clone());
-        if let Some(body) = body {
-            init.with_body(Some(js_sys::Uint8Array::from(body.as_slice()).into()));
-        }
-        stub.fetch_with_request(Request::new_with_init(&url, &init)?)
-            .await
-    }
-}
-
 /// Where a new subscriber may go, in order: the channel's object, or with
 /// `shards` > 1 every shard, starting at one picked at random. Random
 /// spreads any mix of clients evenly (a hash of the address would pile
 /// everyone behind one NAT onto one shard), and nothing needs a client to
 /// come back to the same shard: any shard resumes any `Last-Event-ID`.
-fn subscribe_targets(channel: &str, shards: u32) -> Vec<Target<'_>> {
+fn subscribe_targets(shards: u32) -> Vec<Role> {
     if shards <= 1 {
-        return vec![Target::root(channel)];
+        return vec![Role::Root];
     }
     let first = ((js_sys::Math::random() * f64::from(shards)) as u32).min(shards - 1);
     (0..shards)
-        .map(|i| Target {
-            channel,
-            shard: Some((first + i) % shards),
-        })
+        .map(|i| Role::Shard((first + i) % shards))
         .collect()
 }

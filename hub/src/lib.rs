@@ -29,7 +29,6 @@ mod config;
 mod front;
 mod input;
 mod limits;
-mod order;
 mod relay;
 mod reply;
 mod ticks;

@@ -118,24 +118,40 @@ test("replay after a disconnect is exact: no loss, no duplicate", async () => {
   assert.deepEqual(second.events.map((e) => e.id), ["5", "6", "7", "8", "9"]);
 });
 
-test("replay buffer is bounded by count; an id older than the buffer replays what is kept", async () => {
+test("replay buffer is bounded by count; a resume point it cannot serve gets a reset first, then live events", async () => {
   const channel = freshChannel("bounded");
   for (let i = 1; i <= 25; i++) await publish(hub.url, channel, { data: String(i) });
   const s = await stats(hub.url, channel);
   assert.equal(s.buffered_events, 20);
-  const late = await open(`${hub.url}/channels/${channel}/events`, { headers: { "Last-Event-ID": "2" } });
-  await late.until((r) => r.events.length === 20, 3000, "the kept events");
-  assert.deepEqual(late.events.map((e) => e.id), Array.from({ length: 20 }, (_, i) => String(i + 6)));
-  await late.cancel();
-  // A numeric id from the future replays nothing; an unknown name replays all kept.
-  const ahead = await open(`${hub.url}/channels/${channel}/events`, { headers: { "Last-Event-ID": "999" } });
-  const unknown = await open(`${hub.url}/channels/${channel}/events`, { headers: { "Last-Event-ID": "no-such-id" } });
-  await unknown.until((r) => r.events.length === 20, 3000, "the whole buffer");
+  // Older than the buffer, from the future, a name never published: each
+  // is told why and where the kept events start, then goes on live from
+  // the channel's position (the reset's id).
+  const cases = [
+    ["2", "too-old"],
+    ["999", "unknown"],
+    ["no-such-id", "unknown"],
+  ];
+  const streams = [];
+  for (const [lastId, reason] of cases) {
+    const stream = await open(`${hub.url}/channels/${channel}/events`, { headers: { "Last-Event-ID": lastId } });
+    await stream.until((r) => r.events.length === 1, 3000, `the reset for ${lastId}`);
+    assert.deepEqual(
+      stream.events.map((e) => [e.type, e.id, JSON.parse(e.data)]),
+      [["reset", "25", { reason, first_id: "6" }]],
+      lastId,
+    );
+    streams.push(stream);
+  }
+  // Within the buffer: exact, no reset.
+  const kept = await open(`${hub.url}/channels/${channel}/events`, { headers: { "Last-Event-ID": "5" } });
+  await kept.until((r) => r.events.length === 20, 3000, "the kept events");
+  assert.deepEqual(kept.events.map((e) => e.id), Array.from({ length: 20 }, (_, i) => String(i + 6)));
+  streams.push(kept);
   await publish(hub.url, channel, { data: "live" });
-  await ahead.until((r) => r.events.length === 1, 3000, "the live event");
-  assert.equal(ahead.events[0].data, "live");
-  await ahead.cancel();
-  await unknown.cancel();
+  for (const stream of streams) {
+    await stream.until((r) => r.events.at(-1).data === "live", 3000, "the live event");
+    await stream.cancel();
+  }
 });
 
 test("publishing needs the token: 401 without it or with a wrong one", async () => {
@@ -161,7 +177,10 @@ test("bad publishes get a clear 4xx and change nothing", async () => {
     [JSON.stringify({ data: "x", id: "a\u0000b" }), 400],
     [JSON.stringify({ data: "x", event: "" }), 400],
     [JSON.stringify({ data: "x", id: "x".repeat(300) }), 400],
-    [JSON.stringify({ data: "x", id: "1" }), 409], // numeric ids must grow
+    [JSON.stringify({ data: "x", id: "1" }), 400], // numeric ids must grow
+    [JSON.stringify({ data: "x", id: "18446744073709551615" }), 400], // would wrap the counter
+    [JSON.stringify({ data: "x", id: "9007199254740992" }), 400], // 2^53: past what JavaScript holds
+    [JSON.stringify({ data: "x", id: "0100" }), 400], // not how a number is written
     [JSON.stringify({ data: "x".repeat(70 * 1024) }), 413],
   ];
   for (const [body, status] of cases) {

@@ -12,7 +12,8 @@
 use std::borrow::Cow;
 
 use ssekit::{
-    EncodeError, Event, Field, Item, OwnedItem, ParseError, Parser, DEFAULT_MAX_EVENT_BYTES,
+    EncodeError, EncodedEvent, Event, Field, Item, OwnedItem, ParseError, Parser,
+    DEFAULT_MAX_EVENT_BYTES,
 };
 
 use crate::chunking::describe;
@@ -350,6 +351,15 @@ pub fn check_encode_roundtrip(case: &EncodeCase) {
                 (None, Some(i)) => expected.push(OwnedItem::Id(i.clone())),
                 (None, None) => {}
             }
+            // The encoder's text is taken back as it is, and only it.
+            let text = core::str::from_utf8(&wire).expect("the encoder writes UTF-8");
+            let taken = EncodedEvent::from_text(text).expect("encoded text is taken back");
+            assert_eq!(taken.as_str(), text);
+            assert_eq!(
+                EncodedEvent::from_text(&format!("{text}{text}")),
+                None,
+                "{case:?}"
+            );
             let mut parser = Parser::with_max_event_bytes(usize::MAX);
             let mut got = Vec::new();
             for piece in wire.chunks(usize::from(case.chunk).max(1)) {

@@ -24,7 +24,7 @@ use ssekit::EncodedEvent;
 use worker::js_sys::Uint8Array;
 use worker::Response;
 
-use crate::feed::{keep_alive, preamble, Feed, FeedOptions, FeedOwner};
+use crate::feed::{keep_alive, preamble, Feed, FeedOptions, FeedOwner, Heartbeat};
 use crate::DEFAULT_HEARTBEAT;
 
 /// How many bytes one subscriber may have queued (sent but not yet taken by
@@ -65,25 +65,18 @@ struct State {
     next_key: u64,
     feeds: BTreeMap<u64, Feed>,
     options: FeedOptions,
-    /// Removed feeds whose callbacks may still be on the call stack (a
-    /// cancel or a tick removes its own feed): dropped at the next call from
-    /// outside.
+    /// One timer ticks every feed's heartbeat, while there are feeds.
+    heartbeat: Option<Heartbeat>,
+    /// Removed feeds and a stopped heartbeat whose callbacks may still be
+    /// on the call stack (a cancel or a tick removes its own feed): dropped
+    /// at the next call from outside.
     retired: Vec<Feed>,
+    retired_heartbeat: Option<Heartbeat>,
 }
 
 impl FeedOwner for Subscribers {
     fn ended(this: &Rc<Self>, key: u64, cancelled: bool) {
         this.remove(key, cancelled);
-    }
-
-    fn tick(this: &Rc<Self>, key: u64) {
-        let ok = match this.state.borrow_mut().feeds.get_mut(&key) {
-            Some(feed) => feed.tick(&this.keep_alive),
-            None => return,
-        };
-        if !ok {
-            this.remove(key, false);
-        }
     }
 }
 
@@ -93,6 +86,27 @@ impl Subscribers {
         if let Some(feed) = state.feeds.remove(&key) {
             feed.close(cancelled);
             state.retired.push(feed);
+        }
+        if state.feeds.is_empty() {
+            // Nothing to keep alive: an idle object may be evicted.
+            state.retired_heartbeat = state.heartbeat.take();
+        }
+    }
+
+    /// The heartbeat's tick: every feed's, one timer for all.
+    fn tick(&self) {
+        let gone: Vec<u64> = {
+            let mut state = self.state.borrow_mut();
+            let mut gone = Vec::new();
+            for (&key, feed) in state.feeds.iter_mut() {
+                if !feed.tick(&self.keep_alive) {
+                    gone.push(key);
+                }
+            }
+            gone
+        };
+        for key in gone {
+            self.remove(key, false);
         }
     }
 }
@@ -117,7 +131,9 @@ impl Broadcast {
                         heartbeat: Some(DEFAULT_HEARTBEAT),
                         max_queued_bytes: DEFAULT_MAX_QUEUED_BYTES,
                     },
+                    heartbeat: None,
                     retired: Vec::new(),
+                    retired_heartbeat: None,
                 }),
                 keep_alive: keep_alive(),
             }),
@@ -130,8 +146,9 @@ impl Broadcast {
         self
     }
 
-    /// A `: keep-alive` comment to a subscriber after `every` without an
-    /// event (`None`: never). It is also how a client that left is noticed.
+    /// A `: keep-alive` comment to a subscriber before `every` passes
+    /// without anything sent to it (`None`: never); one timer for every
+    /// subscriber. It is also how a client that left is noticed.
     pub fn heartbeat(self, every: Option<Duration>) -> Self {
         self.shared.state.borrow_mut().options.heartbeat = every;
         self
@@ -180,6 +197,7 @@ impl Broadcast {
         let (key, options) = {
             let mut state = self.shared.state.borrow_mut();
             state.retired.clear();
+            state.retired_heartbeat = None;
             let key = state.next_key;
             state.next_key += 1;
             (key, state.options)
@@ -195,7 +213,16 @@ impl Broadcast {
             options,
             lifetime,
         )?;
-        self.shared.state.borrow_mut().feeds.insert(key, feed);
+        let mut state = self.shared.state.borrow_mut();
+        state.feeds.insert(key, feed);
+        if let (None, Some(every)) = (&state.heartbeat, options.heartbeat) {
+            let owner = Rc::downgrade(&self.shared);
+            state.heartbeat = Some(Heartbeat::start(every, move || {
+                if let Some(owner) = owner.upgrade() {
+                    owner.tick();
+                }
+            })?);
+        }
         Ok(response)
     }
 
@@ -209,6 +236,7 @@ impl Broadcast {
         let delivered = {
             let mut state = self.shared.state.borrow_mut();
             state.retired.clear();
+            state.retired_heartbeat = None;
             let mut delivered = 0;
             for (&key, feed) in state.feeds.iter_mut() {
                 if feed.push(&chunk) {

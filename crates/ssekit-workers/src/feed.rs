@@ -42,29 +42,54 @@ pub(crate) fn preamble(retry: Option<u64>) -> String {
     }
 }
 
-/// A feed: the stream's controller, its heartbeat and the callbacks
-/// JavaScript holds.
+/// Heartbeat ticks per interval. A feed gets a keep-alive once
+/// [`BEAT_AFTER`] ticks in a row passed without a write, so it is silent
+/// for at most 7/8 of the interval (plus a timer's lateness), never
+/// longer than the interval, and one timer serves any number of feeds.
+const TICKS: u32 = 8;
+const BEAT_AFTER: u8 = 7;
+
+/// A feed: the stream's controller and the callbacks JavaScript holds.
 pub(crate) struct Feed {
     controller: ReadableStreamDefaultController,
-    /// Whether anything went out since the last heartbeat tick.
-    active: bool,
-    interval: Option<JsValue>,
+    /// Heartbeat ticks since anything went out.
+    idle_ticks: u8,
     /// The timer that ends the feed when its lifetime is over.
     timeout: Option<JsValue>,
     _start: Closure<dyn FnMut(JsValue)>,
     _cancel: Closure<dyn FnMut(JsValue)>,
-    _tick: Option<Closure<dyn FnMut()>>,
     _expire: Option<Closure<dyn FnMut()>>,
 }
 
 /// What a feed's owner hears from it: the client left (the stream was
-/// cancelled), or a heartbeat could not be queued.
+/// cancelled), or its lifetime is over.
 pub(crate) trait FeedOwner: 'static {
     /// The feed `key` is over; the owner removes it (with
     /// [`Feed::close`] unless `cancelled`).
     fn ended(this: &Rc<Self>, key: u64, cancelled: bool);
-    /// A heartbeat interval of feed `key` fired.
-    fn tick(this: &Rc<Self>, key: u64);
+}
+
+/// The timer of a heartbeat: `tick` runs [`TICKS`] times per interval,
+/// and the owner ticks each of its feeds ([`Feed::tick`]). Stopped when
+/// dropped; drop it outside its own callback.
+pub(crate) struct Heartbeat {
+    id: JsValue,
+    _tick: Closure<dyn FnMut()>,
+}
+
+impl Heartbeat {
+    pub(crate) fn start(every: Duration, tick: impl FnMut() + 'static) -> worker::Result<Self> {
+        let tick = Closure::<dyn FnMut()>::new(tick);
+        let period = (every / TICKS).max(Duration::from_millis(1));
+        let id = set_timer("setInterval", tick.as_ref().unchecked_ref(), period)?;
+        Ok(Heartbeat { id, _tick: tick })
+    }
+}
+
+impl Drop for Heartbeat {
+    fn drop(&mut self) {
+        clear_timer("clearInterval", &self.id);
+    }
 }
 
 impl Feed {
@@ -123,18 +148,6 @@ impl Feed {
             }
             None => (None, None),
         };
-        let (interval, tick) = match options.heartbeat {
-            Some(every) => {
-                let tick = Closure::<dyn FnMut()>::new(move || {
-                    if let Some(owner) = owner.upgrade() {
-                        O::tick(&owner, key);
-                    }
-                });
-                let id = set_timer("setInterval", tick.as_ref().unchecked_ref(), every)?;
-                (Some(id), Some(tick))
-            }
-            None => (None, None),
-        };
         let headers = Headers::new();
         sse_headers(&headers)?;
         let response = Response::builder()
@@ -142,12 +155,10 @@ impl Feed {
             .body(ResponseBody::Stream(stream));
         let feed = Feed {
             controller,
-            active: true,
-            interval,
+            idle_ticks: 0,
             timeout,
             _start: start,
             _cancel: cancel,
-            _tick: tick,
             _expire: expire,
         };
         Ok((feed, response))
@@ -156,10 +167,9 @@ impl Feed {
     /// Enqueues `chunk`; false when the stream is gone or holds more than
     /// its queue limit.
     pub(crate) fn push(&mut self, chunk: &Uint8Array) -> bool {
-        if self.controller.enqueue_with_chunk(chunk).is_err() {
+        if !self.push_whole(chunk) {
             return false;
         }
-        self.active = true;
         // The byte-length strategy's high-water mark is the limit: below zero
         // the queue holds more than it.
         self.controller
@@ -167,26 +177,28 @@ impl Feed {
             .is_none_or(|room| room >= 0.0)
     }
 
-    /// A heartbeat tick: a keep-alive if nothing went out since the last
-    /// one. False when it could not be queued.
-    pub(crate) fn tick(&mut self, keep_alive: &Uint8Array) -> bool {
-        if std::mem::take(&mut self.active) {
-            return true;
+    /// Enqueues `chunk` whatever the queue holds (a replay, which the
+    /// channel's buffer bounds); false when the stream is gone.
+    pub(crate) fn push_whole(&mut self, chunk: &Uint8Array) -> bool {
+        if self.controller.enqueue_with_chunk(chunk).is_err() {
+            return false;
         }
-        let ok = self.push(keep_alive);
-        // The keep-alive itself is no event: the next tick checks again.
-        self.active = false;
-        ok
+        self.idle_ticks = 0;
+        true
     }
 
-    /// Stops the heartbeat and, unless the client cancelled, ends the
+    /// A heartbeat tick: a keep-alive when [`BEAT_AFTER`] ticks passed
+    /// without a write. False when it could not be queued.
+    pub(crate) fn tick(&mut self, keep_alive: &Uint8Array) -> bool {
+        self.idle_ticks = self.idle_ticks.saturating_add(1);
+        self.idle_ticks < BEAT_AFTER || self.push(keep_alive)
+    }
+
+    /// Stops the lifetime timer and, unless the client cancelled, ends the
     /// stream after what it has queued. JavaScript calls none of the feed's
     /// callbacks afterwards, but one of them may be running now: drop the
     /// feed later, outside them.
     pub(crate) fn close(&self, cancelled: bool) {
-        if let Some(id) = &self.interval {
-            clear_timer("clearInterval", id);
-        }
         if let Some(id) = &self.timeout {
             clear_timer("clearTimeout", id);
         }

@@ -27,7 +27,7 @@ use worker::wasm_bindgen::{JsCast, JsValue};
 use worker::web_sys::{BinaryType, MessageEvent};
 use worker::{Response, State, WebSocket, WebSocketPair};
 
-use crate::feed::{keep_alive, preamble, Feed, FeedOptions, FeedOwner};
+use crate::feed::{keep_alive, preamble, Feed, FeedOptions, FeedOwner, Heartbeat};
 use crate::{DEFAULT_HEARTBEAT, DEFAULT_MAX_QUEUED_BYTES};
 
 /// The subscribers of a Durable Object, as hibernatable WebSockets (one per
@@ -74,20 +74,31 @@ impl<'a> HibernatingBroadcast<'a> {
         for event in replay {
             first.push_str(event.as_str());
         }
-        if !first.is_empty() {
-            send_buffer(&pair.server, &Uint8Array::from(first.as_bytes()).buffer());
+        // The replay goes as text messages, each under the platform's limit:
+        // text tells the front Worker it is the replay, which it queues for
+        // the client whatever its size, as `Broadcast` does (live events,
+        // binary, count against the queue limit).
+        let sent =
+            text_messages(&first).all(|text| pair.server.as_ref().send_with_str(text).is_ok());
+        if !sent {
+            close_failed(&pair.server);
         }
         Response::from_websocket(pair.client)
     }
 
-    /// Sends `event` to every subscriber: one `ArrayBuffer`, the same for
-    /// all. Returns to how many it was sent.
+    /// Sends `event` to every subscriber: the same `ArrayBuffer`s for all
+    /// (one, unless the event is over [`MAX_MESSAGE_BYTES`]). A subscriber
+    /// whose socket refuses it is closed, so that its client resumes from
+    /// its last event ID instead of missing this one. Returns to how many
+    /// it was sent.
     pub fn send(&self, event: &EncodedEvent) -> usize {
-        let buffer = Uint8Array::from(event.as_str().as_bytes()).buffer();
+        let buffers: Vec<ArrayBuffer> = messages(event.as_str().as_bytes()).collect();
         let mut sent = 0;
         for socket in self.state.get_websockets() {
-            if send_buffer(&socket, &buffer) {
+            if buffers.iter().all(|buffer| send_buffer(&socket, buffer)) {
                 sent += 1;
+            } else {
+                close_failed(&socket);
             }
         }
         sent
@@ -124,6 +135,40 @@ impl<'a> HibernatingBroadcast<'a> {
         };
         let _ = socket.close(Some(code), Some("bye"));
     }
+}
+
+/// The largest WebSocket message the object sends: under Cloudflare's
+/// 1 MiB limit per message.
+pub const MAX_MESSAGE_BYTES: usize = 1_000_000;
+
+/// `bytes` as `ArrayBuffer`s of at most [`MAX_MESSAGE_BYTES`] (none for none).
+fn messages(bytes: &[u8]) -> impl Iterator<Item = ArrayBuffer> + '_ {
+    bytes
+        .chunks(MAX_MESSAGE_BYTES)
+        .map(|chunk| Uint8Array::from(chunk).buffer())
+}
+
+/// `text` in pieces of at most [`MAX_MESSAGE_BYTES`], cut between
+/// characters (a text message must be whole UTF-8).
+fn text_messages(mut text: &str) -> impl Iterator<Item = &str> {
+    std::iter::from_fn(move || {
+        if text.is_empty() {
+            return None;
+        }
+        let mut at = text.len().min(MAX_MESSAGE_BYTES);
+        while !text.is_char_boundary(at) {
+            at -= 1;
+        }
+        let (piece, rest) = text.split_at(at);
+        text = rest;
+        Some(piece)
+    })
+}
+
+/// Closes a subscriber's socket that did not take a message: its front
+/// Worker ends the client's stream and the client resumes.
+fn close_failed(socket: &WebSocket) {
+    let _ = socket.close(Some(1011), Some("a message could not be sent"));
 }
 
 /// Sends `buffer` as a binary message; false when the socket is closing.
@@ -181,8 +226,8 @@ impl Subscription {
         self
     }
 
-    /// A `: keep-alive` comment after `every` without an event (`None`:
-    /// never); it is also how a client that left is noticed.
+    /// A `: keep-alive` comment before `every` passes without anything sent
+    /// (`None`: never); it is also how a client that left is noticed.
     pub fn heartbeat(mut self, every: Option<Duration>) -> Self {
         self.options.heartbeat = every;
         self
@@ -209,6 +254,7 @@ impl Subscription {
             socket: self.socket,
             feed: RefCell::new(None),
             keep_alive: keep_alive(),
+            heartbeat: RefCell::new(None),
             on_message: RefCell::new(None),
             on_close: RefCell::new(None),
         });
@@ -221,6 +267,14 @@ impl Subscription {
             self.lifetime,
         )?;
         *link.feed.borrow_mut() = Some(feed);
+        if let Some(every) = self.options.heartbeat {
+            let weak = Rc::downgrade(&link);
+            *link.heartbeat.borrow_mut() = Some(Heartbeat::start(every, move || {
+                if let Some(link) = weak.upgrade() {
+                    link.tick();
+                }
+            })?);
+        }
 
         // The listeners hold the link and the link holds them: it lives as
         // long as the socket can call them, until `Link::end` breaks the
@@ -229,16 +283,23 @@ impl Subscription {
             let link = Rc::clone(&link);
             OnMessage::new(move |event: MessageEvent| {
                 let data = event.data();
-                let chunk = match data.dyn_ref::<ArrayBuffer>() {
-                    Some(buffer) => Uint8Array::new(buffer),
-                    // The object sends binary; text is taken as UTF-8 all the same.
-                    None => Uint8Array::from(data.as_string().unwrap_or_default().as_bytes()),
+                // Binary: live events, within the queue limit. Text: the
+                // replay, queued whatever its size (it is bounded by the
+                // channel's replay buffer).
+                let (chunk, replay) = match data.dyn_ref::<ArrayBuffer>() {
+                    Some(buffer) => (Uint8Array::new(buffer), false),
+                    None => {
+                        let text = data.as_string().unwrap_or_default();
+                        (Uint8Array::from(text.as_bytes()), true)
+                    }
                 };
-                let ok = link
-                    .feed
-                    .borrow_mut()
-                    .as_mut()
-                    .is_some_and(|feed| feed.push(&chunk));
+                let ok = link.feed.borrow_mut().as_mut().is_some_and(|feed| {
+                    if replay {
+                        feed.push_whole(&chunk)
+                    } else {
+                        feed.push(&chunk)
+                    }
+                });
                 if !ok {
                     link.end(false);
                 }
@@ -263,6 +324,7 @@ struct Link {
     socket: WebSocket,
     feed: RefCell<Option<Feed>>,
     keep_alive: Uint8Array,
+    heartbeat: RefCell<Option<Heartbeat>>,
     /// The socket's listeners, which hold this link: dropped at the end,
     /// which frees the link.
     on_message: RefCell<Option<OnMessage>>,
@@ -284,6 +346,7 @@ impl Link {
         let target = self.socket.as_ref();
         let on_message = self.on_message.borrow_mut().take();
         let on_close = self.on_close.borrow_mut().take();
+        let heartbeat = self.heartbeat.borrow_mut().take();
         if let Some(listener) = &on_message {
             let _ = target
                 .remove_event_listener_with_callback("message", listener.as_ref().unchecked_ref());
@@ -296,7 +359,7 @@ impl Link {
         }
         // One of these callbacks, or one of the feed's, may be running now:
         // drop them after this task.
-        later(move || drop((feed, on_message, on_close)));
+        later(move || drop((feed, on_message, on_close, heartbeat)));
     }
 }
 
@@ -304,15 +367,18 @@ impl FeedOwner for Link {
     fn ended(this: &Rc<Self>, _key: u64, cancelled: bool) {
         this.end(cancelled);
     }
+}
 
-    fn tick(this: &Rc<Self>, _key: u64) {
-        let ok = this
+impl Link {
+    /// The heartbeat's tick.
+    fn tick(&self) {
+        let ok = self
             .feed
             .borrow_mut()
             .as_mut()
-            .is_some_and(|feed| feed.tick(&this.keep_alive));
+            .is_some_and(|feed| feed.tick(&self.keep_alive));
         if !ok {
-            this.end(false);
+            self.end(false);
         }
     }
 }
@@ -324,5 +390,28 @@ fn later(f: impl FnOnce() + 'static) {
     if let Ok(set) = Reflect::get(&global, &"setTimeout".into()) {
         let set: Function = set.unchecked_into();
         let _ = set.call2(&global, &callback, &0.into());
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_replay_goes_in_text_messages_under_the_limit_cut_between_characters() {
+        // 3-byte characters, so that the limit falls inside one.
+        let replay = "data: €€€\n\n".repeat(MAX_MESSAGE_BYTES / 6);
+        assert!(replay.len() > 2 * MAX_MESSAGE_BYTES);
+        let pieces: Vec<&str> = text_messages(&replay).collect();
+        assert!(pieces.len() >= 3);
+        assert!(pieces
+            .iter()
+            .all(|p| !p.is_empty() && p.len() <= MAX_MESSAGE_BYTES));
+        assert_eq!(pieces.concat(), replay);
+        assert_eq!(text_messages("").count(), 0);
+        assert_eq!(
+            text_messages("id: 0\n\n").collect::<Vec<_>>(),
+            ["id: 0\n\n"]
+        );
     }
 }

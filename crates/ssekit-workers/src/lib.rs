@@ -55,7 +55,7 @@ mod response;
 
 pub use broadcast::{Broadcast, DEFAULT_MAX_QUEUED_BYTES};
 pub use cors::{Cors, CorsDecision};
-pub use hibernation::{HibernatingBroadcast, Subscription};
+pub use hibernation::{HibernatingBroadcast, Subscription, MAX_MESSAGE_BYTES};
 pub use relay::{Relay, RelayError, RelayEvents, RelayStep, DEFAULT_ERROR_EVENT};
 pub use response::{CloseReason, SseResponse, DEFAULT_HEARTBEAT};
 

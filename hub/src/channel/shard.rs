@@ -2,416 +2,436 @@
 //! holds some of the channel's subscribers and writes to them what the
 //! root pushes, on its own thread.
 //!
-//! Order: every push carries its sequence number and its predecessor's;
-//! [`Order`] delivers them strictly in sequence, holds one that arrives
-//! ahead of its predecessor (pushes of concurrent publishes may overtake
-//! each other) and drops one delivered already. A gap that is still open
-//! after [`GAP_WAIT`] is filled from the root's buffer (`/replay?after_seq`);
-//! when the root no longer has what is missing, the shard's subscribers are
-//! disconnected and resume with their `Last-Event-ID`, exactly.
+//! Order comes from the root, which has one push in flight per shard; a
+//! push says which event came before its first one, so a shard that lost
+//! its memory, or started late, sees a gap and fills it from the root's
+//! log. When the root no longer has what is missing, the shard's
+//! subscribers get one `reset` event (the same one a subscriber resuming
+//! from too old an id gets) and carry on.
 //!
-//! Position: a shard that starts without subscribers begins at the first
-//! push it gets (nobody here needed anything before it) or at the root's
-//! newest event when a subscriber comes first. With hibernatable
-//! subscribers (`FANOUT = "websockets"`) the shard can be evicted from
-//! memory while their sockets stay open, so it keeps its position in
-//! storage while it has any; woken, it starts from there.
-//!
-//! Resume: a subscriber's `Last-Event-ID` is replayed from the shard's
-//! recent events when they cover it, otherwise from the root's buffer
-//! combined with what this shard has delivered since; either way it is
-//! registered in the same synchronous step as the replay is taken.
+//! Position: a shard starts at the first push it gets (nobody here needed
+//! anything before it) or at the root's newest event when a subscriber
+//! comes first. With hibernatable subscribers (`FANOUT = "websockets"`)
+//! the shard can be evicted from memory while their sockets stay open, so
+//! it keeps its position in storage while it has any; an alarm
+//! `SHARD_IDLE_MS` after the last one left deletes it.
 
-use std::collections::VecDeque;
-use std::time::Duration;
+use std::cell::RefCell;
 
-use futures_channel::oneshot;
-use futures_util::future::{select, Either};
+use futures_util::lock::Mutex;
 use ssekit::EncodedEvent;
-use ssekit_workers::HibernatingBroadcast;
-use worker::{Delay, Request, Response, Result};
+use worker::{Headers, Method, Request, Response, Result};
 
-use super::{lifetime, Channel, Push, Replay, Stored};
-use crate::order::{Offer, Order};
+use super::log::{Entry, Gap, Log, Resume};
+use super::wire::{Op, Push, Pushed, Replay, Role};
+use super::{lifetime, opening, reset, Ctx};
+use crate::config::FanOut;
 use crate::reply::{error, json};
 
-/// How long a held push waits for its predecessors before the shard asks
-/// the root for them.
-const GAP_WAIT: Duration = Duration::from_millis(200);
-/// Pushes a shard holds while waiting for a predecessor.
-const MAX_HELD: usize = 256;
 /// Where a shard with hibernatable subscribers keeps its position.
 const POSITION_KEY: &str = "shard_position";
 
-/// A shard's state; `order` is `None` until it knows its position.
-#[derive(Default)]
-pub(super) struct Shard {
-    order: Option<Order<Pending>>,
-    /// Delivered events, newest last, bounded like the root's buffer.
-    buffer: VecDeque<Kept>,
-    buffer_bytes: usize,
-    /// `buffer` holds every event after this sequence number.
-    floor: u64,
-    /// Pushes that came before their predecessor and waited for it, and
-    /// gaps filled from the root: how often the order had work to do (its
-    /// stats show an operator, and a test, that pushes do race).
-    held_pushes: u64,
+pub struct Shard {
+    channel: String,
+    index: u32,
+    inner: RefCell<Inner>,
+    /// Pushes and fills apply one at a time.
+    applying: Mutex<()>,
+}
+
+struct Inner {
+    /// What this shard delivered, from its start; `None` until it has a
+    /// position.
+    log: Option<Log>,
     filled_gaps: u64,
+    resets: u64,
 }
 
-/// A delivered event as a shard keeps it for resumes.
-struct Kept {
-    seq: u64,
-    id: String,
-    encoded: EncodedEvent,
+/// What a shard does with a push, given the last event it delivered.
+#[derive(Debug, PartialEq, Eq)]
+enum Admit {
+    /// Deliver the push's events from this index on (the ones before it
+    /// were delivered already).
+    From(usize),
+    /// Events between the last delivered one and the push are missing.
+    Fill,
 }
 
-/// A pushed event on its way through [`Order`], with the push request
-/// waiting for its delivery count.
-struct Pending {
-    kept: Kept,
-    answer: Option<oneshot::Sender<usize>>,
-}
-
-impl Kept {
-    fn new(stored: Stored) -> Result<Kept> {
-        let encoded = stored
-            .encode()
-            .map_err(|e| worker::Error::RustError(format!("shard: event {}: {e}", stored.seq)))?;
-        Ok(Kept {
-            seq: stored.seq,
-            id: stored.id,
-            encoded,
-        })
+/// The decision for a push that follows `prev` with events `seqs`, when
+/// the last delivered event is `head`.
+fn admit(head: u64, prev: u64, seqs: &[u64]) -> Admit {
+    if prev == head {
+        return Admit::From(0);
     }
+    if let Some(at) = seqs.iter().position(|&seq| seq == head) {
+        return Admit::From(at + 1); // a push sent again after a lost answer
+    }
+    if seqs.last().is_some_and(|&last| last < head) {
+        return Admit::From(seqs.len()); // all delivered already
+    }
+    Admit::Fill
 }
 
 impl Shard {
-    /// Starts at `last` with nothing kept.
-    fn start(&mut self, last: u64) {
-        self.order = Some(Order::new(last, MAX_HELD));
-        self.buffer.clear();
-        self.buffer_bytes = 0;
-        self.floor = last;
-    }
-
-    /// The events a subscriber resuming after `last_id` missed, when this
-    /// shard's buffer can tell; `None` when only the root can.
-    fn local_replay(&self, last_id: Option<&str>) -> Option<Vec<EncodedEvent>> {
-        self.order.as_ref()?;
-        let Some(last_id) = last_id else {
-            return Some(Vec::new());
-        };
-        if let Some(at) = self.buffer.iter().rposition(|e| e.id == last_id) {
-            return Some(self.after(at + 1));
-        }
-        let seen = last_id
-            .parse::<u64>()
-            .ok()
-            .filter(|&seen| seen >= self.floor)?;
-        Some(
-            self.buffer
-                .iter()
-                .filter(|e| e.seq > seen)
-                .map(|e| e.encoded.clone())
-                .collect(),
-        )
-    }
-
-    /// The replay for a subscriber from the root's answer and what this
-    /// shard delivered since; `None` when the answer is too far behind.
-    fn with_root(&mut self, root: Replay) -> Result<Option<Vec<EncodedEvent>>> {
-        Ok(Some(match self.order.as_ref().map(Order::last) {
-            None => {
-                // The first request of a fresh shard: from the root's newest.
-                self.start(root.head);
-                encoded(root.events)?
-            }
-            Some(last) if root.head >= last => {
-                // Later ones reach the subscriber as pushes.
-                encoded(root.events.into_iter().filter(|e| e.seq <= last).collect())?
-            }
-            Some(_) if self.floor <= root.head => {
-                let mut replay = encoded(root.events)?;
-                replay.extend(
-                    self.buffer
-                        .iter()
-                        .filter(|e| e.seq > root.head)
-                        .map(|e| e.encoded.clone()),
-                );
-                replay
-            }
-            Some(_) => return Ok(None),
-        }))
-    }
-
-    fn after(&self, from: usize) -> Vec<EncodedEvent> {
-        self.buffer
-            .iter()
-            .skip(from)
-            .map(|e| e.encoded.clone())
-            .collect()
-    }
-
-    fn keep(&mut self, kept: Kept, max_events: usize, max_bytes: usize) {
-        self.buffer_bytes += kept.encoded.len();
-        self.buffer.push_back(kept);
-        while self.buffer.len() > max_events || self.buffer_bytes > max_bytes {
-            let Some(old) = self.buffer.pop_front() else {
-                break;
-            };
-            self.buffer_bytes -= old.encoded.len();
-            self.floor = old.seq;
+    pub fn new(_ctx: &Ctx, channel: &str, index: u32) -> Shard {
+        Shard {
+            channel: channel.to_string(),
+            index,
+            inner: RefCell::new(Inner {
+                log: None,
+                filled_gaps: 0,
+                resets: 0,
+            }),
+            applying: Mutex::new(()),
         }
     }
-}
 
-impl Channel {
-    pub(super) async fn shard_fetch(
-        &self,
-        mut req: Request,
-        name: &str,
-        index: &str,
-    ) -> Result<Response> {
-        match req.path().as_str() {
-            "/subscribe" => match self.full()? {
+    pub async fn fetch(&self, ctx: &Ctx<'_>, op: Op, mut req: Request) -> Result<Response> {
+        self.wake(ctx).await?;
+        match op {
+            Op::Subscribe => match ctx.full()? {
                 Some(full) => Ok(full),
-                None => self.shard_subscribe(&req, name).await,
+                None => self.subscribe(ctx, &req).await,
             },
-            "/push" => {
+            Op::Push => {
                 let push: Push = req.json().await?;
-                self.shard_push(name, push).await
+                let delivered = self.push(ctx, push).await?;
+                Response::from_json(&Pushed { delivered })
             }
-            "/stats" => {
-                let stored_keys = self.state.storage().list().await?.size();
-                let shard = self.shard.borrow();
-                json(
-                    200,
-                    &serde_json::json!({
-                        "shard": index,
-                        "subscribers": self.subscriber_count(),
-                        "delivered_seq": shard.order.as_ref().map(Order::last),
-                        "held_events": shard.order.as_ref().map_or(0, Order::held),
-                        "held_pushes": shard.held_pushes,
-                        "filled_gaps": shard.filled_gaps,
-                        "buffered_events": shard.buffer.len(),
-                        "stored_keys": stored_keys,
-                    }),
-                )
+            Op::CatchUp { head } => {
+                let behind = self.head().is_some_and(|mine| mine < head);
+                if behind {
+                    let _applying = self.applying.lock().await;
+                    self.fill(ctx).await?;
+                }
+                json(200, &serde_json::json!({ "head": self.head() }))
             }
-            "/disconnect" => json(
+            Op::Stats => self.stats(ctx).await,
+            Op::Disconnect => json(
                 200,
-                &serde_json::json!({ "disconnected": self.close_all() }),
+                &serde_json::json!({ "disconnected": ctx.fanout.close_all(ctx.state) }),
             ),
-            other => error(404, &format!("shard: no operation {other}")),
+            Op::Publish | Op::Fill { .. } | Op::Resume => {
+                error(404, "not an operation of a channel's shard")
+            }
         }
+    }
+
+    fn head(&self) -> Option<u64> {
+        self.inner.borrow().log.as_ref().map(Log::head)
+    }
+
+    /// Starts at `head` with nothing kept.
+    fn start(&self, ctx: &Ctx, head: u64) {
+        let config = ctx.config;
+        self.inner.borrow_mut().log = Some(Log::new(
+            head,
+            config.replay_max_events,
+            config.replay_max_bytes,
+        ));
     }
 
     /// A shard woken with hibernated subscribers (and no memory) takes up
     /// its stored position; without one, its subscribers resume instead.
-    async fn wake(&self) -> Result<()> {
-        if self.shard.borrow().order.is_some() || self.subscriber_count() == 0 {
+    async fn wake(&self, ctx: &Ctx<'_>) -> Result<()> {
+        if self.head().is_some() || ctx.fanout.len(ctx.state) == 0 {
             return Ok(());
         }
-        let stored: Option<u64> = self.state.storage().get(POSITION_KEY).await?;
-        let mut shard = self.shard.borrow_mut();
-        if shard.order.is_some() {
+        let stored: Option<u64> = ctx.state.storage().get(POSITION_KEY).await?;
+        if self.head().is_some() {
             return Ok(()); // another request woke it while this one waited
         }
         match stored {
-            Some(last) => shard.start(last),
+            Some(head) => self.start(ctx, head),
             None => {
-                drop(shard);
-                self.close_all();
+                ctx.fanout.close_all(ctx.state);
             }
-        }
-        Ok(())
-    }
-
-    /// The idle alarm: a shard without subscribers forgets its stored
-    /// position (it starts afresh from the root for the next subscriber), so
-    /// subscribing to random channel names leaves no storage behind. The
-    /// root never stores a position, so this leaves a root's storage alone.
-    pub(super) async fn shard_idle(&self) -> Result<()> {
-        if self.subscriber_count() > 0 {
-            return Ok(()); // the last one to leave sets the alarm again
-        }
-        let storage = self.state.storage();
-        if storage.get::<u64>(POSITION_KEY).await?.is_some() {
-            storage.delete(POSITION_KEY).await?;
-            *self.shard.borrow_mut() = Shard::default();
         }
         Ok(())
     }
 
     /// Keeps the position in storage while hibernatable subscribers could
     /// outlive this object's memory.
-    async fn save_position(&self) -> Result<()> {
-        if HibernatingBroadcast::new(&self.state).is_empty() {
+    async fn save_position(&self, ctx: &Ctx<'_>) -> Result<()> {
+        if ctx.config.fan_out != FanOut::WebSockets || ctx.fanout.len(ctx.state) == 0 {
             return Ok(());
         }
-        let last = self.shard.borrow().order.as_ref().map(Order::last);
-        if let Some(last) = last {
-            self.state.storage().put(POSITION_KEY, last).await?;
+        if let Some(head) = self.head() {
+            ctx.state.storage().put(POSITION_KEY, head).await?;
         }
         Ok(())
     }
 
-    async fn shard_subscribe(&self, req: &Request, name: &str) -> Result<Response> {
-        self.wake().await?;
+    async fn subscribe(&self, ctx: &Ctx<'_>, req: &Request) -> Result<Response> {
         let resume = req.headers().get("Last-Event-ID")?;
-        let websocket = req.headers().get("Upgrade")?.as_deref() == Some("websocket");
-        // The root's answer may come back behind what this shard delivered
-        // meanwhile, and further behind than the shard keeps: ask again.
+        let lifetime = lifetime(req)?;
+        // The root's answer may come back behind or ahead of what this
+        // shard delivered meanwhile: catch up or ask again.
         for _ in 0..3 {
-            let local = self.shard.borrow().local_replay(resume.as_deref());
-            if let Some(replay) = local {
-                return self.register(websocket, replay, lifetime(req)?).await;
+            if let Some(opening) = self.local_opening(ctx, resume.as_deref())? {
+                return self.register(ctx, opening, lifetime).await;
             }
-            let root = self.ask_root(name, None, resume.as_deref()).await?;
-            let replay = self.shard.borrow_mut().with_root(root)?;
-            if let Some(replay) = replay {
-                return self.register(websocket, replay, lifetime(req)?).await;
+            let root = self.ask_root(ctx, Op::Resume, resume.as_deref()).await?;
+            if let Some(opening) = self.with_root(ctx, resume.as_deref(), root)? {
+                return self.register(ctx, opening, lifetime).await;
             }
+            let _applying = self.applying.lock().await;
+            self.fill(ctx).await?;
         }
         error(503, "the channel moved on too fast to resume; retry")
     }
 
-    /// Registers a subscriber with its replay; no await before it is in.
+    /// The opening this shard can give on its own: a new subscriber starts
+    /// at its position; a resume point its log covers gets its events.
+    fn local_opening(&self, ctx: &Ctx, resume: Option<&str>) -> Result<Option<Vec<EncodedEvent>>> {
+        let inner = self.inner.borrow();
+        let Some(log) = &inner.log else {
+            return Ok(None);
+        };
+        match resume.map(|id| log.resume(id)) {
+            None => Ok(Some(opening(
+                ctx.config,
+                None,
+                &log.position(),
+                None,
+                Vec::new,
+            )?)),
+            Some(Resume::Exact(events)) => Ok(Some(events)),
+            Some(Resume::Gap(_)) => Ok(None), // the root may know it
+        }
+    }
+
+    /// The opening from the root's answer and what this shard delivered;
+    /// `None` when the shard must catch up first.
+    fn with_root(
+        &self,
+        ctx: &Ctx,
+        resume: Option<&str>,
+        root: Replay,
+    ) -> Result<Option<Vec<EncodedEvent>>> {
+        if self.head().is_none() {
+            self.start(ctx, root.head); // later events reach it as pushes
+        }
+        let inner = self.inner.borrow();
+        let Some(log) = &inner.log else {
+            return Ok(None);
+        };
+        let head = log.head();
+        if root.head > head && root.gap.is_none() {
+            return Ok(None); // the subscriber may be ahead of this shard
+        }
+        let mut events: Vec<Entry> = Vec::new();
+        for wire in root.events {
+            if wire.seq <= head {
+                events.push(wire.try_into()?);
+            }
+        }
+        // This shard may be ahead of the root's answer: its own log has
+        // the rest, or the answer is asked for again.
+        if root.head < head {
+            match log.after(root.head) {
+                Some(newer) => events.extend(newer.cloned()),
+                None => return Ok(None),
+            }
+        }
+        let encoded = move || events.into_iter().map(|e| e.encoded).collect::<Vec<_>>();
+        let answer = match (&root.gap, resume) {
+            (None, None) => None,
+            (None, Some(_)) => Some(Resume::Exact(encoded())),
+            (Some(reason), Some(_)) => {
+                let gap = if reason == Gap::TooOld.reason() {
+                    Gap::TooOld
+                } else {
+                    Gap::Unknown
+                };
+                let kept = encoded;
+                return Ok(Some(opening(
+                    ctx.config,
+                    Some(Resume::Gap(gap)),
+                    &log.position(),
+                    root.first_id.as_deref(),
+                    kept,
+                )?));
+            }
+            (Some(_), None) => None,
+        };
+        Ok(Some(opening(
+            ctx.config,
+            answer,
+            &log.position(),
+            None,
+            Vec::new,
+        )?))
+    }
+
+    /// Registers a subscriber with its opening; no await before it is in.
     async fn register(
         &self,
-        websocket: bool,
-        replay: Vec<EncodedEvent>,
-        lifetime: Option<Duration>,
+        ctx: &Ctx<'_>,
+        opening: Vec<EncodedEvent>,
+        lifetime: Option<std::time::Duration>,
     ) -> Result<Response> {
-        let response = if websocket {
-            HibernatingBroadcast::new(&self.state).accept(replay)?
-        } else {
-            self.subscribers.subscribe_for(replay, lifetime)?
-        };
-        self.save_position().await?;
+        let response = ctx.fanout.subscribe(ctx.state, opening, lifetime)?;
+        self.save_position(ctx).await?;
         Ok(response)
     }
 
-    async fn shard_push(&self, name: &str, push: Push) -> Result<Response> {
-        self.wake().await?;
-        let (prev, seq) = (push.prev, push.stored.seq);
-        let (sender, answer) = oneshot::channel();
-        let pending = Pending {
-            kept: Kept::new(push.stored)?,
-            answer: Some(sender),
-        };
-        let offer = {
-            let mut shard = self.shard.borrow_mut();
-            if shard.order.is_none() {
-                // No subscribers here yet: nobody needs what came before.
-                shard.start(prev);
-            }
-            shard
-                .order
-                .as_mut()
-                .map(|order| order.offer(prev, seq, pending))
-        };
-        let delivered = match offer {
-            Some(Offer::Deliver(ready)) => {
-                self.deliver(ready);
-                self.save_position().await?;
-                answer.await.unwrap_or(0)
-            }
-            Some(Offer::Held) => {
-                self.shard.borrow_mut().held_pushes += 1;
-                match select(answer, Delay::from(GAP_WAIT)).await {
-                    Either::Left((delivered, _)) => delivered.unwrap_or(0),
-                    Either::Right((_, answer)) => {
-                        let gap = self.shard.borrow().order.as_ref().and_then(Order::gap);
-                        if gap.is_some() {
-                            self.fill(name).await?;
-                        }
-                        answer.await.unwrap_or(0)
-                    }
-                }
-            }
-            Some(Offer::Full) => {
-                // Not held: the root's buffer has it (it stores before it
-                // pushes), so the fill delivers it.
-                self.fill(name).await?;
-                0
-            }
-            Some(Offer::Duplicate) | None => 0,
-        };
-        json(200, &serde_json::json!({ "delivered": delivered }))
-    }
-
-    /// Delivers released events in order: to every subscriber here, then
-    /// into the buffer; each waiting push hears how many got its event.
-    fn deliver(&self, ready: Vec<(u64, Pending)>) {
-        let mut shard = self.shard.borrow_mut();
-        for (_, pending) in ready {
-            let encoded = &pending.kept.encoded;
-            let delivered = self.subscribers.send(encoded)
-                + HibernatingBroadcast::new(&self.state).send(encoded);
-            if let Some(answer) = pending.answer {
-                let _ = answer.send(delivered);
-            }
-            shard.keep(
-                pending.kept,
-                self.config.replay_max_events,
-                self.config.replay_max_bytes,
-            );
+    /// Applies a push: delivers what follows the last delivered event,
+    /// after filling a gap from the root; returns how many subscribers got
+    /// each of the push's events.
+    async fn push(&self, ctx: &Ctx<'_>, push: Push) -> Result<Vec<usize>> {
+        let _applying = self.applying.lock().await;
+        if self.head().is_none() {
+            // No subscribers here yet: nobody needs what came before.
+            self.start(ctx, push.prev);
         }
+        let seqs: Vec<u64> = push.events.iter().map(|e| e.seq).collect();
+        let mut delivered = vec![0; seqs.len()];
+        let head = self.head().unwrap_or(push.prev);
+        let from = match admit(head, push.prev, &seqs) {
+            Admit::From(from) => from,
+            Admit::Fill => {
+                // The root stores before it pushes: its log has the gap and
+                // this push's events too.
+                self.fill(ctx).await?;
+                let head = self.head().unwrap_or(push.prev);
+                seqs.iter()
+                    .position(|&seq| seq > head)
+                    .unwrap_or(seqs.len())
+            }
+        };
+        for (at, wire) in push.events.into_iter().enumerate().skip(from) {
+            delivered[at] = self.deliver(ctx, wire.try_into()?);
+        }
+        self.save_position(ctx).await?;
+        Ok(delivered)
     }
 
-    /// Fills the gap after the last delivered event from the root's buffer.
-    async fn fill(&self, name: &str) -> Result<()> {
-        let Some(after) = self.shard.borrow().order.as_ref().map(Order::last) else {
+    /// Sends one event to every subscriber here and keeps it.
+    fn deliver(&self, ctx: &Ctx, entry: Entry) -> usize {
+        let count = ctx.fanout.send(ctx.state, &entry.encoded);
+        if let Some(log) = self.inner.borrow_mut().log.as_mut() {
+            log.push(entry);
+        }
+        count
+    }
+
+    /// Fills what is missing after the last delivered event from the
+    /// root's log; when the root no longer has it, says so with a reset.
+    async fn fill(&self, ctx: &Ctx<'_>) -> Result<()> {
+        let Some(after) = self.head() else {
             return Ok(());
         };
-        let root: Replay = self.ask_root(name, Some(after), None).await?;
-        let mut ready = Vec::new();
-        {
-            let mut shard = self.shard.borrow_mut();
-            shard.filled_gaps += 1;
-            let Some(order) = shard.order.as_mut() else {
-                return Ok(());
-            };
-            if root.complete {
-                let mut prev = after;
-                for stored in root.events {
-                    let seq = stored.seq;
-                    let pending = Pending {
-                        kept: Kept::new(stored)?,
-                        answer: None,
-                    };
-                    if let Offer::Deliver(released) = order.offer(prev, seq, pending) {
-                        ready.extend(released);
-                    }
-                    prev = seq;
+        let root = self.ask_root(ctx, Op::Fill { after }, None).await?;
+        self.inner.borrow_mut().filled_gaps += 1;
+        if root.complete {
+            for wire in root.events {
+                if self.head().is_some_and(|head| wire.seq > head) {
+                    self.deliver(ctx, wire.try_into()?);
                 }
-            } else {
-                // What is missing has left the root's buffer too: the
-                // subscribers here resume from their Last-Event-ID (getting
-                // what the root still keeps), and the shard starts over at
-                // the root's newest event.
-                worker::console_error!(
-                    "shard of {name}: events after {after} are gone; subscribers resume"
-                );
-                let released = order.reset(root.head);
-                shard.buffer.clear();
-                shard.buffer_bytes = 0;
-                shard.floor = root.head;
-                drop(shard);
-                self.close_all();
-                ready = released;
             }
+            return self.save_position(ctx).await;
         }
-        self.deliver(ready);
-        self.save_position().await
+        worker::console_error!(
+            "shard {} of {}: events after {after} are gone; its subscribers get a reset",
+            self.index,
+            self.channel
+        );
+        self.inner.borrow_mut().resets += 1;
+        let event = reset(
+            ctx.config,
+            Gap::TooOld,
+            &root.position,
+            root.first_id.as_deref(),
+        )?;
+        ctx.fanout.send(ctx.state, &event);
+        if ctx.config.reset_tail {
+            self.start(
+                ctx,
+                root.events
+                    .first()
+                    .map_or(root.head, |e| e.seq.saturating_sub(1)),
+            );
+            for wire in root.events {
+                self.deliver(ctx, wire.try_into()?);
+            }
+        } else {
+            self.start(ctx, root.head);
+        }
+        self.save_position(ctx).await
+    }
+
+    async fn ask_root(&self, ctx: &Ctx<'_>, op: Op, resume: Option<&str>) -> Result<Replay> {
+        let headers = Headers::new();
+        if let Some(id) = resume {
+            headers.set("Last-Event-ID", id)?;
+        }
+        let mut answer = op
+            .send(
+                ctx.env,
+                &self.channel,
+                Role::Root,
+                Method::Get,
+                &headers,
+                None,
+            )
+            .await?;
+        if answer.status_code() != 200 {
+            return Err(worker::Error::RustError(format!(
+                "channel {}: the root answered {}",
+                self.channel,
+                answer.status_code()
+            )));
+        }
+        answer.json().await
+    }
+
+    async fn stats(&self, ctx: &Ctx<'_>) -> Result<Response> {
+        let stored_keys = ctx.state.storage().list().await?.size();
+        let inner = self.inner.borrow();
+        json(
+            200,
+            &serde_json::json!({
+                "shard": self.index,
+                "subscribers": ctx.fanout.len(ctx.state),
+                "delivered_seq": inner.log.as_ref().map(Log::head),
+                "buffered_events": inner.log.as_ref().map_or(0, Log::len),
+                "filled_gaps": inner.filled_gaps,
+                "resets": inner.resets,
+                "stored_keys": stored_keys,
+            }),
+        )
     }
 }
 
-fn encoded(events: Vec<Stored>) -> Result<Vec<EncodedEvent>> {
-    events
-        .into_iter()
-        .map(|stored| Kept::new(stored).map(|kept| kept.encoded))
-        .collect()
+/// The idle alarm: a shard without subscribers forgets its stored
+/// position (it starts afresh from the root for the next subscriber), so
+/// subscribing to random channel names leaves no storage behind.
+pub async fn idle(ctx: &Ctx<'_>) -> Result<()> {
+    if ctx.fanout.len(ctx.state) > 0 {
+        return Ok(()); // the last one to leave sets the alarm again
+    }
+    ctx.state.storage().delete(POSITION_KEY).await?;
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn pushes_follow_the_last_delivered_event_or_ask_for_a_fill() {
+        // In order.
+        assert_eq!(admit(5, 5, &[6, 7]), Admit::From(0));
+        // Sent again after its answer was lost: only what is new.
+        assert_eq!(admit(6, 5, &[6, 7]), Admit::From(1));
+        assert_eq!(admit(7, 5, &[6, 7]), Admit::From(2));
+        assert_eq!(admit(9, 5, &[6, 7]), Admit::From(2));
+        // Numbers jump (a numeric id moved the counter): prev chains them.
+        assert_eq!(admit(2, 2, &[10, 11]), Admit::From(0));
+        // Something came before this push that never arrived.
+        assert_eq!(admit(5, 6, &[7]), Admit::Fill);
+        // A position off the chain (between two events): the root decides.
+        assert_eq!(admit(6, 5, &[7, 8]), Admit::Fill);
+    }
 }

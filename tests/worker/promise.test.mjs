@@ -1,0 +1,189 @@
+// The hub's promise, proved by fault injection in real workerd (Miniflare)
+// with real clients: every event a publisher was told was accepted reaches
+// every subscriber once and in order, or a `reset` event comes first
+// saying that some were missed. In both fan-outs, with and without shards:
+// a subscription starts from a position (so a client that drops before its
+// first event still resumes), a storage write that fails delivers nothing
+// and spends its id, ids never wrap, no subscriber is silent longer than
+// the heartbeat, and a 16 MiB replay arrives whole.
+//
+//   cargo xtask build worker && SSEKIT_PKG=pkg node --test tests/worker/promise.test.mjs   # Node >= 22
+import { test, before, after } from "node:test";
+import assert from "node:assert/strict";
+import { EventSource as ThirdPartyEventSource } from "eventsource";
+import { startHub, publish, channelStats as stats, PUBLISH_TOKEN } from "./hub.mjs";
+import { open, eventually } from "./sse-client.mjs";
+
+// Each layout of the hub the promise must hold in.
+const LAYOUTS = [
+  { name: "websockets", vars: { FANOUT: "websockets" } },
+  { name: "streams", vars: { FANOUT: "streams" } },
+  { name: "websockets, 3 shards", vars: { FANOUT: "websockets", SHARDS: "3" } },
+  { name: "streams, 3 shards", vars: { FANOUT: "streams", SHARDS: "3" } },
+];
+
+const hubs = {};
+before(async () => {
+  await Promise.all(
+    LAYOUTS.map(async ({ name, vars }) => {
+      // Every third storage write of a publish fails (FAULT_WRITE_FAIL_EVERY);
+      // the tests count publishes so that they know which.
+      hubs[name] = await startHub({
+        vars: { ...vars, HEARTBEAT_MS: "1000", REPLAY_MAX_EVENTS: "50", FAULT_WRITE_FAIL_EVERY: "3" },
+      });
+    }),
+  );
+});
+after(async () => {
+  await Promise.all(Object.values(hubs).map((hub) => hub.stop()));
+});
+
+let channelCounter = 0;
+const freshChannel = (label) => `${label}-${process.pid}-${channelCounter++}`;
+
+/** Publishes until `count` were accepted; returns them ({id, data}) and the refused ones. */
+async function publishAccepted(base, channel, count, label) {
+  const accepted = [];
+  const refused = [];
+  for (let i = 0; accepted.length < count; i++) {
+    const data = `${label} ${i}`;
+    const { status, body } = await publish(base, channel, { data });
+    if (status === 201) accepted.push({ id: body.id, data });
+    else {
+      assert.equal(status, 503, JSON.stringify(body));
+      assert.match(body.error, /could not be stored/);
+      refused.push(data);
+    }
+  }
+  return { accepted, refused };
+}
+
+for (const { name } of LAYOUTS) {
+  test(`${name}: a storage write that fails delivers nothing, answers 503 and spends its id; the rest arrive once, in order`, async () => {
+    const hub = hubs[name];
+    const channel = freshChannel("writes");
+    const streams = [];
+    for (let i = 0; i < 4; i++) streams.push(await open(`${hub.url}/channels/${channel}/events`));
+    await eventually(async () => (await stats(hub.url, channel)).subscribers === 4, 5000, "four subscribers");
+    const { accepted, refused } = await publishAccepted(hub.url, channel, 8, "w");
+    assert.ok(refused.length >= 3, `the fault struck: ${refused.length} refused`);
+    // No id is given twice, none goes back: a refused publish's id is gone.
+    const ids = accepted.map((e) => Number(e.id));
+    assert.ok(ids.every((id, i) => i === 0 || id > ids[i - 1]), ids.join());
+    assert.ok(ids.at(-1) > accepted.length, `ids skip the refused ones: ${ids.join()}`);
+    for (const stream of streams) {
+      await stream.until((r) => r.events.length >= accepted.length, 3000, "every accepted event");
+      assert.deepEqual(stream.events.map((e) => [e.id, e.data]), accepted.map((e) => [e.id, e.data]));
+      await stream.cancel();
+    }
+  });
+
+  test(`${name}: a subscriber that saw no event yet still resumes: the demo's "drop connection" case`, async () => {
+    const hub = hubs[name];
+    const channel = freshChannel("position");
+    await publishAccepted(hub.url, channel, 2, "before"); // the channel is not new
+    const received = [];
+    const source = new ThirdPartyEventSource(`${hub.url}/channels/${channel}/events`);
+    let opens = 0;
+    source.addEventListener("open", () => opens++);
+    source.addEventListener("message", (e) => received.push([e.lastEventId, e.data]));
+    try {
+      await eventually(async () => opens === 1 && (await stats(hub.url, channel)).subscribers === 1, 5000, "subscribed");
+      // The server ends the stream; three events are published while the
+      // client is away, before it has received any event at all.
+      const kick = await fetch(`${hub.url}/channels/${channel}/disconnect`, {
+        method: "POST",
+        headers: { Authorization: `Bearer ${PUBLISH_TOKEN}` },
+      });
+      assert.equal(kick.status, 200);
+      const { accepted } = await publishAccepted(hub.url, channel, 3, "away");
+      await eventually(() => received.length === 3, 10_000, "the three events published while away");
+      assert.deepEqual(received, accepted.map((e) => [e.id, e.data]));
+      assert.equal(opens, 2);
+    } finally {
+      source.close();
+    }
+  });
+
+  test(`${name}: no subscriber is silent longer than HEARTBEAT_MS (+10 %) on an idle channel`, async () => {
+    const hub = hubs[name];
+    const channel = freshChannel("silence");
+    const response = await fetch(`${hub.url}/channels/${channel}/events`);
+    const reader = response.body.getReader();
+    let last = performance.now();
+    let longest = 0;
+    const until = last + 5_000;
+    while (performance.now() < until) {
+      const { done } = await reader.read();
+      assert.ok(!done, "the stream stays open");
+      const now = performance.now();
+      longest = Math.max(longest, now - last);
+      last = now;
+    }
+    await reader.cancel();
+    assert.ok(longest <= 1_100, `longest silence ${longest.toFixed(0)} ms against HEARTBEAT_MS=1000`);
+    assert.ok(longest >= 500, `heartbeats are not sent needlessly often: ${longest.toFixed(0)} ms`);
+  });
+}
+
+test("ids: a numeric id up to 2^53 − 1 is taken; past it nothing is given and nothing wraps", async () => {
+  const hub = hubs.websockets;
+  const channel = freshChannel("ids");
+  const max = "9007199254740991";
+  const last = await publish(hub.url, channel, { id: max, data: "the last number" });
+  assert.deepEqual([last.status, last.body.id, last.body.seq], [201, max, Number(max)]);
+  for (const body of [{ data: "next" }, { id: "name", data: "named" }, { id: max, data: "again" }]) {
+    const refused = await publish(hub.url, channel, body);
+    assert.equal(refused.status, 400, JSON.stringify(refused));
+  }
+  const s = await stats(hub.url, channel);
+  assert.equal(s.last_id, max);
+});
+
+test("a replay of 16 MiB arrives whole, in both fan-outs (WebSocket messages stay under 1 MiB)", async () => {
+  const big = await Promise.all(
+    ["websockets", "streams"].map((fanout) =>
+      startHub({
+        vars: {
+          FANOUT: fanout,
+          MAX_PUBLISH_BYTES: String(2 << 20),
+          REPLAY_MAX_BYTES: String(32 << 20),
+          SUBSCRIBER_QUEUE_BYTES: String(4 << 20),
+        },
+      }),
+    ),
+  );
+  try {
+    for (const hub of big) {
+      const channel = freshChannel("replay16");
+      const data = (i) => `${i}:`.padEnd(1 << 20, "abcdefghij");
+      for (let i = 1; i <= 16; i++) assert.equal((await publish(hub.url, channel, { data: data(i) })).status, 201);
+      const stream = await open(`${hub.url}/channels/${channel}/events`, { headers: { "Last-Event-ID": "0" } });
+      await stream.until((r) => r.events.length === 16, 30_000, "16 events of 1 MiB");
+      assert.ok(stream.events.every((e, i) => e.id === String(i + 1) && e.data === data(i + 1)), "every byte");
+      await stream.cancel();
+    }
+  } finally {
+    await Promise.all(big.map((hub) => hub.stop()));
+  }
+});
+
+test('RESET_REPLAY = "tail": a reset without an id, then every kept event', async () => {
+  const hub = await startHub({ vars: { REPLAY_MAX_EVENTS: "5", RESET_REPLAY: "tail", RESET_EVENT: "gap" } });
+  try {
+    const channel = freshChannel("tail");
+    for (let i = 1; i <= 8; i++) await publish(hub.url, channel, { data: `e${i}` });
+    const stream = await open(`${hub.url}/channels/${channel}/events`, { headers: { "Last-Event-ID": "1" } });
+    await stream.until((r) => r.events.length === 6, 3000, "the reset and the kept events");
+    assert.deepEqual(
+      stream.events.map((e) => [e.type, e.id, e.data]),
+      [
+        ["gap", undefined, JSON.stringify({ first_id: "4", reason: "too-old" })],
+        ...[4, 5, 6, 7, 8].map((i) => ["message", String(i), `e${i}`]),
+      ],
+    );
+    await stream.cancel();
+  } finally {
+    await hub.stop();
+  }
+});
