@@ -115,6 +115,7 @@ impl Config {
                 push_jitter: Duration::from_millis(number("FAULT_PUSH_JITTER_MS", 0)),
                 push_fail_every: number("FAULT_PUSH_FAIL_EVERY", 0),
                 write_fail_every: number("FAULT_WRITE_FAIL_EVERY", 0),
+                ops: text("FAULT_OPS").as_deref().map(str::trim) == Some("1"),
             },
             chat_token_delay: Duration::from_millis(number("CHAT_TOKEN_MS", 40)),
             relay_max_body_bytes: number("RELAY_MAX_BODY_BYTES", 1 << 20) as usize,
@@ -155,6 +156,9 @@ pub struct Faults {
     pub push_fail_every: u64,
     /// Every n-th storage write of a publish fails (0: none).
     pub write_fail_every: u64,
+    /// `POST /channels/{name}/fault/restart[?shard=k]` (a write right)
+    /// resets that object, as when the platform restarts it.
+    pub ops: bool,
 }
 
 impl Faults {

@@ -135,6 +135,28 @@ pub async fn disconnect(req: &Request, env: &Env, auth: &Auth, name: &str) -> Re
         .await
 }
 
+/// `POST /channels/{name}/fault/restart[?shard=k]` (`FAULT_OPS = "1"`, a
+/// write right): resets the channel's root or shard `k`, for tests.
+pub async fn restart(req: &Request, env: &Env, auth: &Auth, name: &str) -> Result<Response> {
+    let name = match channel_name(name) {
+        Ok(name) => name,
+        Err(response) => return response,
+    };
+    if let Err(refusal) = auth.check(req, Scope::Publish(&name), None) {
+        return refused(refusal);
+    }
+    let url = req.url()?;
+    let shard = url.query_pairs().find(|(k, _)| k == "shard");
+    let role = match shard.map(|(_, v)| v.parse::<u32>()) {
+        None => Role::Root,
+        Some(Ok(k)) => Role::Shard(k),
+        Some(Err(_)) => return error(400, "shard must be a number"),
+    };
+    Op::Restart
+        .send(env, &name, role, Method::Post, &Headers::new(), None)
+        .await
+}
+
 /// `GET /channels/{name}/stats`: a read right, and rate-limited per caller
 /// since it asks every shard.
 pub async fn stats(

@@ -77,6 +77,9 @@ async fn route(req: &mut Request, env: &Env, config: &Config) -> Result<Response
         (Method::Get, ["channels", name, "stats"]) => {
             front::stats(req, env, config, &auth, name).await
         }
+        (Method::Post, ["channels", name, "fault", "restart"]) if config.faults.ops => {
+            front::restart(req, env, &auth, name).await
+        }
         (Method::Post, ["relay", name]) => relay::route(req, env, config, &auth, name).await,
         (Method::Post, ["chat"]) if config.demo => chat::route(req, config).await,
         (Method::Get, ["ticks"]) if config.demo => ticks::stream(req),

@@ -166,6 +166,35 @@ pub fn sequence_number(id: &str) -> Option<u64> {
         .filter(|&n| n <= MAX_ID)
 }
 
+/// The sequence number and id of a publish given `next`, the next number:
+/// the publisher's numeric id (strictly above every earlier one, at most
+/// [`MAX_ID`]) or string id, or the next number; or why not (a 400).
+pub fn assign(next: u64, id: Option<String>) -> std::result::Result<(u64, String), String> {
+    let Some(id) = id else {
+        return if next <= MAX_ID {
+            Ok((next, next.to_string()))
+        } else {
+            Err(format!("this channel has used every id up to {MAX_ID}"))
+        };
+    };
+    if !id.bytes().all(|b| b.is_ascii_digit()) {
+        return if next <= MAX_ID {
+            Ok((next, id)) // a name: it gets a number of its own
+        } else {
+            Err(format!("this channel has used every id up to {MAX_ID}"))
+        };
+    }
+    match sequence_number(&id) {
+        None => Err(format!(
+            "a numeric id must be written without leading zeros and be at most {MAX_ID}"
+        )),
+        Some(n) if n < next => Err(format!(
+            "numeric ids must grow: the next is at least {next}"
+        )),
+        Some(n) => Ok((n, id)),
+    }
+}
+
 /// The largest numeric id: 2^53 − 1, the largest integer a JavaScript
 /// client holds exactly.
 pub const MAX_ID: u64 = (1 << 53) - 1;
@@ -271,6 +300,32 @@ mod tests {
         assert_eq!(log.len(), 1);
         assert!(log.after(1).is_none());
         assert_eq!(log.after(2).map(|e| e.count()), Some(1));
+    }
+
+    #[test]
+    fn ids_grow_never_wrap_and_stay_within_what_javascript_holds() {
+        assert_eq!(assign(1, None), Ok((1, "1".into())));
+        assert_eq!(assign(5, Some("order-7".into())), Ok((5, "order-7".into())));
+        assert_eq!(assign(5, Some("10".into())), Ok((10, "10".into())));
+        assert_eq!(assign(5, Some("5".into())), Ok((5, "5".into())));
+        assert!(assign(5, Some("4".into()))
+            .unwrap_err()
+            .contains("must grow"));
+        let max = MAX_ID.to_string();
+        assert_eq!(assign(5, Some(max.clone())), Ok((MAX_ID, max)));
+        // The counter then sits past the largest id: nothing more is given.
+        assert!(assign(MAX_ID + 1, None).unwrap_err().contains("every id"));
+        assert!(assign(MAX_ID + 1, Some("x".into()))
+            .unwrap_err()
+            .contains("every id"));
+        for bad in ["18446744073709551615", "9007199254740992", "007"] {
+            assert!(
+                assign(1, Some(bad.into()))
+                    .unwrap_err()
+                    .contains("leading zeros"),
+                "{bad}"
+            );
+        }
     }
 
     #[test]

@@ -15,7 +15,8 @@
 //! position (an `id:` line, or the events after its `Last-Event-ID`), so a
 //! client that drops before its first event still resumes exactly.
 //!
-//! - [`root::Root`]: ids, the log in storage, stored before sent.
+//! - [`root::Root`]: ids, the log in storage ([`storage`]), stored before
+//!   sent.
 //! - [`shard::Shard`]: a shard's position and recent events; gaps filled
 //!   from the root.
 //! - [`log::Log`]: the replay buffer both keep, and the resume rules.
@@ -28,6 +29,7 @@ pub mod log;
 mod outbox;
 mod root;
 mod shard;
+mod storage;
 pub mod wire;
 
 use std::cell::OnceCell;
@@ -58,6 +60,8 @@ pub struct Channel {
     fanout: Fanout,
     /// Set by the first request, which names the role.
     role: OnceCell<Object>,
+    /// A number of this instance, in stats: a restart shows as a new one.
+    instance: u32,
 }
 
 enum Object {
@@ -71,6 +75,7 @@ pub struct Ctx<'a> {
     pub env: &'a Env,
     pub config: &'a Config,
     pub fanout: &'a Fanout,
+    pub instance: u32,
 }
 
 impl DurableObject for Channel {
@@ -83,6 +88,7 @@ impl DurableObject for Channel {
             config,
             fanout,
             role: OnceCell::new(),
+            instance: (js_sys::Math::random() * f64::from(u32::MAX)) as u32,
         }
     }
 
@@ -91,6 +97,9 @@ impl DurableObject for Channel {
         let Some((op, channel, role)) = Op::parse(&url) else {
             return error(404, "channel: no such operation");
         };
+        if op == Op::Restart {
+            return self.restart();
+        }
         let ctx = self.ctx();
         let object = self.role.get_or_init(|| match role {
             Role::Root => Object::Root(Root::new(&ctx, &channel)),
@@ -141,7 +150,7 @@ impl DurableObject for Channel {
             Some(Object::Shard(_)) => shard::idle(&ctx).await?,
             // Woken by the alarm alone, with no memory: a root has its
             // channel's name in storage, a shard does not.
-            None => match root::stored_channel(&ctx).await? {
+            None => match storage::stored_channel(&ctx).await? {
                 Some(channel) => {
                     let object = self
                         .role
@@ -164,7 +173,29 @@ impl Channel {
             env: &self.env,
             config: &self.config,
             fanout: &self.fanout,
+            instance: self.instance,
         }
+    }
+
+    /// [`Op::Restart`] (fault injection, `FAULT_OPS = "1"`): answers, then
+    /// resets the object (`state.abort()`), which drops its memory; its
+    /// storage, alarms and hibernatable WebSockets are the platform's.
+    fn restart(&self) -> Result<Response> {
+        if !self.config.faults.ops {
+            return error(404, "channel: no such operation");
+        }
+        let raw: worker::wasm_bindgen::JsValue =
+            AsRef::<worker::wasm_bindgen::JsValue>::as_ref(self.state.as_raw()).clone();
+        let abort = worker::wasm_bindgen::closure::Closure::once_into_js(move || {
+            if let Ok(abort) = js_sys::Reflect::get(&raw, &"abort".into()) {
+                let abort: js_sys::Function = abort.into();
+                let _ = abort.call1(&raw, &"restarted by fault injection".into());
+            }
+        });
+        let global = js_sys::global();
+        let set: js_sys::Function = js_sys::Reflect::get(&global, &"setTimeout".into())?.into();
+        set.call2(&global, &abort, &10.into())?;
+        crate::reply::json(200, &json!({ "restarting": self.instance }))
     }
 }
 

@@ -1,30 +1,25 @@
 //! A channel's own object, the root: it assigns ids, keeps the replay log
 //! in storage, writes each event there before anyone gets it, delivers to
 //! its own subscribers (without shards) or pushes to its shards.
-//!
-//! Storage: `meta` = `{"next_seq": n, "channel": name}`, and one key per
-//! kept event, `e:<seq, 20 digits>` = `{"seq", "id", "text"}` (the encoded
-//! event, sent on as it is). A publish writes its event and `meta`
-//! together, so a restarted root comes back with the same log and never
-//! reuses an id.
+//! Its storage layout is [`super::storage`]'s.
 
 use std::cell::RefCell;
 use std::rc::Rc;
 
 use futures_util::lock::Mutex;
-use serde::{Deserialize, Serialize};
+use serde::Deserialize;
 use ssekit::{EncodedEvent, Event};
 use worker::{Headers, Method, Request, Response, Result};
 
-use super::log::{sequence_number, Entry, Log, Resume, MAX_ID};
+use super::log::{assign, Entry, Log, Resume};
 use super::outbox::Outbox;
+use super::storage;
 use super::wire::{Op, Replay, Role, WireEntry};
 use super::{count, lifetime, opening, Ctx};
 use crate::reply::{error, json};
 
 /// Longest event name or id a publish may set, in bytes.
 const MAX_FIELD_BYTES: usize = 256;
-const META_KEY: &str = "meta";
 
 pub struct Root {
     channel: String,
@@ -43,24 +38,6 @@ struct Inner {
     log: Log,
     /// Storage writes attempted, for the fault that fails every n-th.
     writes: u64,
-}
-
-#[derive(Serialize, Deserialize)]
-struct Meta {
-    next_seq: u64,
-    #[serde(default)]
-    channel: Option<String>,
-}
-
-/// A kept event in storage. Records from before the encoded text was kept
-/// have the fields instead.
-#[derive(Deserialize)]
-struct Record {
-    seq: u64,
-    id: String,
-    text: Option<String>,
-    event: Option<String>,
-    data: Option<String>,
 }
 
 /// A publish request body.
@@ -101,7 +78,9 @@ impl Root {
             Op::Stats => self.stats(ctx).await,
             Op::Fill { after } => self.fill(after),
             Op::Resume => self.resume(&req),
-            Op::Push | Op::CatchUp { .. } => error(404, "not an operation of a channel's root"),
+            Op::Push | Op::CatchUp { .. } | Op::Restart => {
+                error(404, "not an operation of a channel's root")
+            }
         }
     }
 
@@ -110,34 +89,13 @@ impl Root {
         if self.inner.borrow().loaded {
             return Ok(());
         }
-        let storage = ctx.state.storage();
-        let meta: Option<Meta> = match storage.get::<String>(META_KEY).await? {
-            Some(text) => Some(serde_json::from_str(&text)?),
-            None => None,
-        };
-        let listed = storage
-            .list_with_options(worker::ListOptions::new().prefix("e:"))
-            .await?;
-        let mut entries = Vec::new();
-        for item in listed.entries() {
-            let pair: js_sys::Array = item?.into();
-            let record: Record = serde_wasm_value(pair.get(1))?;
-            let seq = record.seq;
-            match record.entry() {
-                Some(entry) => entries.push(entry),
-                // Only ever written after encoding succeeded; skip rather
-                // than let one damaged record stop the channel.
-                None => worker::console_error!("channel: skipping stored event {seq}"),
-            }
-        }
-        entries.sort_by_key(|e| e.seq);
+        let (next_seq, entries) = storage::load(ctx.state).await?;
         let mut inner = self.inner.borrow_mut();
         if inner.loaded {
             return Ok(()); // another request loaded it while this one waited
         }
         inner.loaded = true;
-        let last = entries.last().map_or(0, |e| e.seq);
-        inner.next_seq = meta.map_or(1, |m| m.next_seq).max(last + 1);
+        inner.next_seq = next_seq;
         // What was evicted before is not known, only that it came before
         // the first kept event.
         let floor = entries
@@ -235,8 +193,7 @@ impl Root {
         let answers = self.outbox.send(prev, &entry);
         drop(publishing);
         if !evicted.is_empty() {
-            let keys: Vec<String> = evicted.iter().map(|&seq| event_key(seq)).collect();
-            if let Err(e) = ctx.state.storage().delete_multiple(keys).await {
+            if let Err(e) = storage::evict(ctx.state, &evicted).await {
                 // Kept a little longer than the bounds say; the next load
                 // evicts them again.
                 worker::console_error!("channel {}: evicting: {e}", self.channel);
@@ -272,16 +229,7 @@ impl Root {
                 "injected storage write failure".into(),
             ));
         }
-        let meta = Meta {
-            next_seq: entry.seq + 1,
-            channel: Some(self.channel.clone()),
-        };
-        let writes = js_sys::Object::new();
-        let record = serde_json::to_string(&WireEntry::from(entry))?;
-        js_sys::Reflect::set(&writes, &event_key(entry.seq).into(), &record.into())?;
-        let meta = serde_json::to_string(&meta)?;
-        js_sys::Reflect::set(&writes, &META_KEY.into(), &meta.into())?;
-        ctx.state.storage().put_multiple_raw(writes).await
+        storage::store(ctx.state, &self.channel, entry).await
     }
 
     /// Ends every subscriber's stream, here and on every shard. Clients
@@ -305,6 +253,7 @@ impl Root {
         let inner = self.inner.borrow();
         let mut stats = serde_json::json!({
             "channel": self.channel,
+            "instance": ctx.instance,
             "subscribers": subscribers,
             "next_seq": inner.next_seq,
             "last_id": inner.log.entries().last().map(|e| e.id.clone()),
@@ -417,143 +366,9 @@ impl Root {
     }
 }
 
-/// The channel whose root this object is, from storage: how an object
-/// woken by its alarm alone knows it is a root (a shard stores no meta).
-pub async fn stored_channel(ctx: &Ctx<'_>) -> Result<Option<String>> {
-    let meta = ctx.state.storage().get::<String>(META_KEY).await?;
-    Ok(match meta {
-        Some(text) => serde_json::from_str::<Meta>(&text)?.channel,
-        None => None,
-    })
-}
-
 /// How long after a publish the root checks that every shard has it.
 const CATCH_UP_AFTER: std::time::Duration = std::time::Duration::from_secs(1);
 
-/// The sequence number and id of a publish given `next`, the next number:
-/// the publisher's numeric id (strictly above every earlier one, at most
-/// [`MAX_ID`]) or string id, or the next number; or why not (a 400).
-fn assign(next: u64, id: Option<String>) -> std::result::Result<(u64, String), String> {
-    let Some(id) = id else {
-        return if next <= MAX_ID {
-            Ok((next, next.to_string()))
-        } else {
-            Err(format!("this channel has used every id up to {MAX_ID}"))
-        };
-    };
-    if !id.bytes().all(|b| b.is_ascii_digit()) {
-        return if next <= MAX_ID {
-            Ok((next, id)) // a name: it gets a number of its own
-        } else {
-            Err(format!("this channel has used every id up to {MAX_ID}"))
-        };
-    }
-    match sequence_number(&id) {
-        None => Err(format!(
-            "a numeric id must be written without leading zeros and be at most {MAX_ID}"
-        )),
-        Some(n) if n < next => Err(format!(
-            "numeric ids must grow: the next is at least {next}"
-        )),
-        Some(n) => Ok((n, id)),
-    }
-}
-
-impl Record {
-    fn entry(self) -> Option<Entry> {
-        let encoded = match (self.text, self.data) {
-            (Some(text), _) => EncodedEvent::from_text(&text)?,
-            (None, Some(data)) => {
-                let mut event = Event::new().id(self.id.as_str()).data(data.as_str());
-                if let Some(name) = &self.event {
-                    event = event.event(name.as_str());
-                }
-                EncodedEvent::new(&event).ok()?
-            }
-            (None, None) => return None,
-        };
-        Some(Entry {
-            seq: self.seq,
-            id: self.id,
-            encoded,
-        })
-    }
-}
-
 fn first_id(log: &Log) -> Option<&str> {
     log.entries().next().map(|e| e.id.as_str())
-}
-
-fn event_key(seq: u64) -> String {
-    format!("e:{seq:020}")
-}
-
-/// A stored value (a JSON string) read back.
-fn serde_wasm_value<T: serde::de::DeserializeOwned>(value: wasm_bindgen::JsValue) -> Result<T> {
-    let text = value
-        .as_string()
-        .ok_or_else(|| worker::Error::RustError("stored value is not a string".into()))?;
-    Ok(serde_json::from_str(&text)?)
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn ids_grow_never_wrap_and_stay_within_what_javascript_holds() {
-        assert_eq!(assign(1, None), Ok((1, "1".into())));
-        assert_eq!(assign(5, Some("order-7".into())), Ok((5, "order-7".into())));
-        assert_eq!(assign(5, Some("10".into())), Ok((10, "10".into())));
-        assert_eq!(assign(5, Some("5".into())), Ok((5, "5".into())));
-        assert!(assign(5, Some("4".into()))
-            .unwrap_err()
-            .contains("must grow"));
-        let max = MAX_ID.to_string();
-        assert_eq!(assign(5, Some(max.clone())), Ok((MAX_ID, max)));
-        // The counter then sits past the largest id: nothing more is given.
-        assert!(assign(MAX_ID + 1, None).unwrap_err().contains("every id"));
-        assert!(assign(MAX_ID + 1, Some("x".into()))
-            .unwrap_err()
-            .contains("every id"));
-        for bad in ["18446744073709551615", "9007199254740992", "007"] {
-            assert!(
-                assign(1, Some(bad.into()))
-                    .unwrap_err()
-                    .contains("leading zeros"),
-                "{bad}"
-            );
-        }
-    }
-
-    #[test]
-    fn stored_records_of_either_shape_load() {
-        let new = Record {
-            seq: 3,
-            id: "3".into(),
-            text: Some("id: 3\ndata: x\n\n".into()),
-            event: None,
-            data: None,
-        };
-        assert_eq!(new.entry().unwrap().encoded.as_str(), "id: 3\ndata: x\n\n");
-        let old = Record {
-            seq: 4,
-            id: "a".into(),
-            text: None,
-            event: Some("e".into()),
-            data: Some("y".into()),
-        };
-        assert_eq!(
-            old.entry().unwrap().encoded.as_str(),
-            "event: e\nid: a\ndata: y\n\n"
-        );
-        let damaged = Record {
-            seq: 5,
-            id: "5".into(),
-            text: Some("data: a\n\ndata: b\n\n".into()),
-            event: None,
-            data: None,
-        };
-        assert!(damaged.entry().is_none());
-    }
 }

@@ -111,7 +111,7 @@ impl Shard {
                 200,
                 &serde_json::json!({ "disconnected": ctx.fanout.close_all(ctx.state) }),
             ),
-            Op::Publish | Op::Fill { .. } | Op::Resume => {
+            Op::Publish | Op::Fill { .. } | Op::Resume | Op::Restart => {
                 error(404, "not an operation of a channel's shard")
             }
         }
@@ -393,6 +393,7 @@ impl Shard {
             200,
             &serde_json::json!({
                 "shard": self.index,
+                "instance": ctx.instance,
                 "subscribers": ctx.fanout.len(ctx.state),
                 "delivered_seq": inner.log.as_ref().map(Log::head),
                 "buffered_events": inner.log.as_ref().map_or(0, Log::len),

@@ -28,6 +28,9 @@ pub enum Op {
     /// Shard → root: what a subscriber resuming from `Last-Event-ID` gets
     /// ([`Replay`]).
     Resume,
+    /// Front → root or shard, with `FAULT_OPS = "1"` only: the object
+    /// resets, losing its memory, as when the platform restarts it.
+    Restart,
 }
 
 /// Which object of channel `channel` a request is for.
@@ -48,6 +51,7 @@ impl Op {
             Op::CatchUp { head } => format!("/catch-up?head={head}"),
             Op::Fill { after } => format!("/fill?after={after}"),
             Op::Resume => "/resume".into(),
+            Op::Restart => "/restart".into(),
         }
     }
 
@@ -73,6 +77,7 @@ impl Op {
                 after: number("after")?,
             },
             "/resume" => Op::Resume,
+            "/restart" => Op::Restart,
             _ => return None,
         };
         let channel = query("channel")?;
