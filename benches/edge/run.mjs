@@ -113,6 +113,7 @@ async function fanOut(label, start, subscribers = SUBSCRIBERS) {
   const hubPids = workerdPids().filter((p) => !beforeHub.has(p));
   let workerdCpu = 0;
   let clientCpu = 0;
+  let keysWritten = null;
   const dispatcher = new Agent({ connections: null, pipelining: 0, keepAliveTimeout: 60_000 });
   const channel = "fanout";
   const latencies = [];
@@ -172,6 +173,12 @@ async function fanOut(label, start, subscribers = SUBSCRIBERS) {
     workerdCpu = cpuSeconds(hubPids) - workerdBefore;
     const client = process.cpuUsage(clientBefore);
     clientCpu = (client.user + client.system) / 1e6;
+    // Storage is billed by keys written: the root's and every shard's
+    // counters (the floor has no storage and no such stats).
+    const stats = await (await fetch(`${hub.url}/channels/${channel}/stats`)).json().catch(() => ({}));
+    if (typeof stats.storage_keys_written === "number") {
+      keysWritten = stats.storage_keys_written + (stats.shards ?? []).reduce((n, s) => n + s.storage_keys_written, 0);
+    }
     for (const c of controllers) c.abort();
     await Promise.allSettled(readers);
   } finally {
@@ -191,6 +198,8 @@ async function fanOut(label, start, subscribers = SUBSCRIBERS) {
     // Where the time goes: CPU per delivery in workerd and in the client.
     workerdMicrosPerDelivery: (workerdCpu * 1e6) / Math.max(1, sorted.length),
     clientMicrosPerDelivery: (clientCpu * 1e6) / Math.max(1, sorted.length),
+    storageKeysPerPublish: keysWritten === null ? null : keysWritten / PUBLISHES,
+    storageKeysPerDelivery: keysWritten === null ? null : keysWritten / Math.max(1, sorted.length),
   };
 }
 
@@ -202,6 +211,10 @@ const channelHub = (fanout, shards = SHARDS) => () =>
 async function shardMatrix() {
   const runs = [];
   for (const subscribers of list("EDGE_MATRIX_SUBSCRIBERS", "1000,5000").map(Number)) {
+    // The plain-JavaScript floor in the same run, at the same size.
+    const floor = await fanOut("plain JavaScript, streams (the floor)", startFloor, subscribers);
+    process.stderr.write(`${JSON.stringify(floor)}\n`);
+    runs.push({ ...floor, fanout: "floor", shards: 1 });
     for (const shards of list("EDGE_MATRIX_SHARDS", "1,4").map(Number)) {
       for (const fanout of list("EDGE_MATRIX_FANOUTS", "streams,websockets")) {
         const run = await fanOut(`FANOUT=${fanout}, SHARDS=${shards}`, channelHub(fanout, shards), subscribers);

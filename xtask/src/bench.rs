@@ -736,16 +736,34 @@ pub fn shards_report(paths: &Paths) -> Result<()> {
             results.get("publishes")?
         ),
         "from just before the publish to the subscriber's read, workerd CPU (user + system) during the".into(),
-        "publishes divided by the deliveries.".into(),
+        "publishes divided by the deliveries. The floor is `benches/edge/fanout-floor.js`, the same".into(),
+        "channel in plain JavaScript (no storage), in the same run. Storage keys are the keys written or".into(),
+        "deleted (what Durable Object storage bills), from the objects' own counters in `stats`.".into(),
         "".into(),
-        "| subscribers | FANOUT | SHARDS | deliveries | p50 ms | p99 ms | max ms | workerd CPU µs/delivery | client CPU µs/delivery |".into(),
-        "|---:|---|---:|---:|---:|---:|---:|---:|---:|".into(),
+        "| subscribers | channel | SHARDS | deliveries | p50 ms | p99 ms | max ms | workerd CPU µs/delivery | client CPU µs/delivery | storage keys/publish | storage keys/delivery |".into(),
+        "|---:|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|".into(),
     ];
-    for (_, fanout, _, run) in &keyed {
+    let keys = |run: &Json, name: &str, digits: usize| -> Result<String> {
+        Ok(match run.get(name)? {
+            Json::Null => "—".into(),
+            value => fixed(value.num()?, digits),
+        })
+    };
+    let mut verdicts = Vec::new();
+    for (subscribers, fanout, _, run) in &keyed {
+        let channel = if fanout == "floor" {
+            "plain JavaScript (the floor)".to_owned()
+        } else {
+            format!("hub, FANOUT={fanout}")
+        };
         lines.push(format!(
-            "| {} | {fanout} | {} | {} of {} | {} | {} | {} | {} | {} |",
+            "| {} | {channel} | {} | {} of {} | {} | {} | {} | {} | {} | {} | {} |",
             grouped_json(run.get("subscribers")?)?,
-            run.get("shards")?,
+            if fanout == "floor" {
+                "—".to_owned()
+            } else {
+                run.get("shards")?.to_string()
+            },
             grouped_json(run.get("deliveries")?)?,
             grouped_json(run.get("expected")?)?,
             fixed(run.get("p50")?.num()?, 1),
@@ -753,8 +771,35 @@ pub fn shards_report(paths: &Paths) -> Result<()> {
             fixed(run.get("max")?.num()?, 1),
             fixed(run.get("workerdMicrosPerDelivery")?.num()?, 0),
             fixed(run.get("clientMicrosPerDelivery")?.num()?, 0),
+            keys(run, "storageKeysPerPublish", 1)?,
+            keys(run, "storageKeysPerDelivery", 4)?,
         ));
+        if fanout == "floor" {
+            continue;
+        }
+        let floor = keyed
+            .iter()
+            .find(|(n, f, _, _)| n == subscribers && f == "floor")
+            .map(|(_, _, _, floor)| floor.get("workerdMicrosPerDelivery"))
+            .transpose()?;
+        if let Some(floor) = floor {
+            let (cpu, floor) = (run.get("workerdMicrosPerDelivery")?.num()?, floor.num()?);
+            verdicts.push(format!(
+                "- {} subscribers, FANOUT={fanout}, SHARDS={}: {} µs per delivery against the floor's {} µs — **{}**; p99 {} ms.",
+                grouped_json(run.get("subscribers")?)?,
+                run.get("shards")?,
+                fixed(cpu, 0),
+                fixed(floor, 0),
+                if cpu <= floor { "met" } else { "missed" },
+                fixed(run.get("p99")?.num()?, 1),
+            ));
+        }
     }
+    lines.push("".into());
+    lines.push(
+        "Target: workerd CPU per delivery ≤ the plain-JavaScript floor in the same run:".into(),
+    );
+    lines.extend(verdicts);
     lines.push(END.into());
     write_section(&paths.out(BENCHMARKS), START, END, &lines.join("\n"))
 }

@@ -24,14 +24,11 @@ use ssekit::EncodedEvent;
 use worker::js_sys::Uint8Array;
 use worker::Response;
 
-use crate::feed::{keep_alive, preamble, Feed, FeedOptions, FeedOwner, Heartbeat};
-use crate::DEFAULT_HEARTBEAT;
+use worker::js_sys::{Array, Uint32Array};
+use worker::wasm_bindgen::prelude::wasm_bindgen;
 
-/// How many bytes one subscriber may have queued (sent but not yet taken by
-/// the network) before it is dropped, by default: a client that reads this
-/// far behind reconnects and resumes from `Last-Event-ID` instead of holding
-/// the object's memory.
-pub const DEFAULT_MAX_QUEUED_BYTES: usize = 1 << 20;
+use crate::feed::{Feed, FeedOwner};
+use crate::options::{keep_alive, Heartbeat, SseOptions};
 
 /// The subscribers of one broadcast, each an SSE response streaming from a
 /// JavaScript `ReadableStream` whose controller this keeps.
@@ -64,7 +61,10 @@ struct Subscribers {
 struct State {
     next_key: u64,
     feeds: BTreeMap<u64, Feed>,
-    options: FeedOptions,
+    /// The feeds' stream controllers in `feeds`' order, for one JavaScript
+    /// loop per event; rebuilt after the feeds change (`None`).
+    controllers: Option<(Array, Vec<u64>)>,
+    options: SseOptions,
     /// One timer ticks every feed's heartbeat, while there are feeds.
     heartbeat: Option<Heartbeat>,
     /// Removed feeds and a stopped heartbeat whose callbacks may still be
@@ -72,6 +72,28 @@ struct State {
     /// at the next call from outside.
     retired: Vec<Feed>,
     retired_heartbeat: Option<Heartbeat>,
+}
+
+// The fan-out loop, in JavaScript: enqueue the same chunk into every
+// stream; the positions of the streams that refused it (gone) or now hold
+// more than their queue limit (the byte-length strategy's high-water mark:
+// a desired size below zero).
+#[wasm_bindgen(wasm_bindgen = worker::wasm_bindgen, inline_js = "
+export function enqueue_all(controllers, chunk) {
+  const refused = [];
+  for (let i = 0; i < controllers.length; i++) {
+    const c = controllers[i];
+    try {
+      c.enqueue(chunk);
+      if (c.desiredSize !== null && c.desiredSize < 0) refused.push(i);
+    } catch {
+      refused.push(i);
+    }
+  }
+  return Uint32Array.from(refused);
+}")]
+extern "C" {
+    fn enqueue_all(controllers: &Array, chunk: &Uint8Array) -> Uint32Array;
 }
 
 impl FeedOwner for Subscribers {
@@ -86,6 +108,7 @@ impl Subscribers {
         if let Some(feed) = state.feeds.remove(&key) {
             feed.close(cancelled);
             state.retired.push(feed);
+            state.controllers = None;
         }
         if state.feeds.is_empty() {
             // Nothing to keep alive: an idle object may be evicted.
@@ -118,19 +141,15 @@ impl Default for Broadcast {
 }
 
 impl Broadcast {
-    /// No subscribers yet; heartbeats every [`DEFAULT_HEARTBEAT`], queues
-    /// up to [`DEFAULT_MAX_QUEUED_BYTES`].
+    /// No subscribers yet, with [`SseOptions::new`]'s options.
     pub fn new() -> Self {
         Broadcast {
             shared: Rc::new(Subscribers {
                 state: RefCell::new(State {
                     next_key: 0,
                     feeds: BTreeMap::new(),
-                    options: FeedOptions {
-                        retry: None,
-                        heartbeat: Some(DEFAULT_HEARTBEAT),
-                        max_queued_bytes: DEFAULT_MAX_QUEUED_BYTES,
-                    },
+                    controllers: None,
+                    options: SseOptions::new(),
                     heartbeat: None,
                     retired: Vec::new(),
                     retired_heartbeat: None,
@@ -140,24 +159,32 @@ impl Broadcast {
         }
     }
 
-    /// Sends `retry: ms` first to every new subscriber.
-    pub fn retry(self, ms: u64) -> Self {
-        self.shared.state.borrow_mut().options.retry = Some(ms);
+    /// Every new subscriber's stream with these options (the retry it
+    /// starts with, its heartbeat, its queue limit).
+    pub fn options(self, options: SseOptions) -> Self {
+        self.shared.state.borrow_mut().options = options;
         self
+    }
+
+    /// Sends `retry: ms` first to every new subscriber ([`SseOptions::retry`]).
+    pub fn retry(self, ms: u64) -> Self {
+        let options = self.shared.state.borrow().options.retry(ms);
+        self.options(options)
     }
 
     /// A `: keep-alive` comment to a subscriber before `every` passes
-    /// without anything sent to it (`None`: never); one timer for every
-    /// subscriber. It is also how a client that left is noticed.
+    /// without anything sent to it ([`SseOptions::heartbeat`]); one timer
+    /// for every subscriber.
     pub fn heartbeat(self, every: Option<Duration>) -> Self {
-        self.shared.state.borrow_mut().options.heartbeat = every;
-        self
+        let options = self.shared.state.borrow().options.heartbeat(every);
+        self.options(options)
     }
 
-    /// The most one subscriber may have queued before it is dropped.
+    /// The most one subscriber may have queued before it is dropped
+    /// ([`SseOptions::max_queued_bytes`]).
     pub fn max_queued_bytes(self, bytes: usize) -> Self {
-        self.shared.state.borrow_mut().options.max_queued_bytes = bytes.max(1);
-        self
+        let options = self.shared.state.borrow().options.max_queued_bytes(bytes);
+        self.options(options)
     }
 
     /// How many subscribers there are.
@@ -202,7 +229,7 @@ impl Broadcast {
             state.next_key += 1;
             (key, state.options)
         };
-        let mut first = preamble(options.retry);
+        let mut first = options.preamble();
         for event in replay {
             first.push_str(event.as_str());
         }
@@ -215,6 +242,7 @@ impl Broadcast {
         )?;
         let mut state = self.shared.state.borrow_mut();
         state.feeds.insert(key, feed);
+        state.controllers = None;
         if let (None, Some(every)) = (&state.heartbeat, options.heartbeat) {
             let owner = Rc::downgrade(&self.shared);
             state.heartbeat = Some(Heartbeat::start(every, move || {
@@ -232,21 +260,29 @@ impl Broadcast {
     /// reconnects and resumes). Returns how many got the event.
     pub fn send(&self, event: &EncodedEvent) -> usize {
         let chunk = Uint8Array::from(event.as_str().as_bytes());
-        let mut gone = Vec::new();
-        let delivered = {
+        let gone: Vec<u64> = {
             let mut state = self.shared.state.borrow_mut();
             state.retired.clear();
             state.retired_heartbeat = None;
-            let mut delivered = 0;
-            for (&key, feed) in state.feeds.iter_mut() {
-                if feed.push(&chunk) {
-                    delivered += 1;
-                } else {
-                    gone.push(key);
-                }
+            let state = &mut *state;
+            let (controllers, keys) = state.controllers.get_or_insert_with(|| {
+                let keys: Vec<u64> = state.feeds.keys().copied().collect();
+                let controllers = state.feeds.values().map(Feed::controller).collect();
+                (controllers, keys)
+            });
+            // One call into JavaScript per event, not two per subscriber:
+            // what it costs is then workerd's own write to each stream.
+            let refused = enqueue_all(controllers, &chunk);
+            for feed in state.feeds.values_mut() {
+                feed.wrote();
             }
-            delivered
+            refused
+                .to_vec()
+                .into_iter()
+                .filter_map(|at| keys.get(at as usize).copied())
+                .collect()
         };
+        let delivered = self.len() - gone.len();
         for key in gone {
             self.shared.remove(key, false);
         }

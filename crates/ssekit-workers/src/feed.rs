@@ -8,8 +8,7 @@ use std::cell::RefCell;
 use std::rc::{Rc, Weak};
 use std::time::Duration;
 
-use ssekit::{Event, KEEP_ALIVE};
-use worker::js_sys::{self, Function, Reflect, Uint8Array};
+use worker::js_sys::Uint8Array;
 use worker::wasm_bindgen::closure::Closure;
 use worker::wasm_bindgen::{JsCast, JsValue};
 use worker::web_sys::{
@@ -18,42 +17,13 @@ use worker::web_sys::{
 };
 use worker::{Headers, Response, ResponseBody};
 
-use crate::response::{sse_headers, PREAMBLE};
-
-/// How a feed starts and behaves.
-#[derive(Clone, Copy, Debug)]
-pub(crate) struct FeedOptions {
-    pub retry: Option<u64>,
-    pub heartbeat: Option<Duration>,
-    pub max_queued_bytes: usize,
-}
-
-/// The first bytes of a feed: `retry`, or a comment, so that the headers
-/// and the client's `open` do not wait for the first event.
-pub(crate) fn preamble(retry: Option<u64>) -> String {
-    match retry {
-        Some(ms) => {
-            let mut text = String::new();
-            // A `retry` alone has nothing that could be refused.
-            let _ = Event::new().retry(ms).encode_into(&mut text);
-            text
-        }
-        None => PREAMBLE.to_owned(),
-    }
-}
-
-/// Heartbeat ticks per interval. A feed gets a keep-alive once
-/// [`BEAT_AFTER`] ticks in a row passed without a write, so it is silent
-/// for at most 7/8 of the interval (plus a timer's lateness), never
-/// longer than the interval, and one timer serves any number of feeds.
-const TICKS: u32 = 8;
-const BEAT_AFTER: u8 = 7;
+use crate::options::{clear_timer, set_timer, sse_headers, Idle, SseOptions};
 
 /// A feed: the stream's controller and the callbacks JavaScript holds.
 pub(crate) struct Feed {
     controller: ReadableStreamDefaultController,
     /// Heartbeat ticks since anything went out.
-    idle_ticks: u8,
+    idle: Idle,
     /// The timer that ends the feed when its lifetime is over.
     timeout: Option<JsValue>,
     _start: Closure<dyn FnMut(JsValue)>,
@@ -69,29 +39,6 @@ pub(crate) trait FeedOwner: 'static {
     fn ended(this: &Rc<Self>, key: u64, cancelled: bool);
 }
 
-/// The timer of a heartbeat: `tick` runs [`TICKS`] times per interval,
-/// and the owner ticks each of its feeds ([`Feed::tick`]). Stopped when
-/// dropped; drop it outside its own callback.
-pub(crate) struct Heartbeat {
-    id: JsValue,
-    _tick: Closure<dyn FnMut()>,
-}
-
-impl Heartbeat {
-    pub(crate) fn start(every: Duration, tick: impl FnMut() + 'static) -> worker::Result<Self> {
-        let tick = Closure::<dyn FnMut()>::new(tick);
-        let period = (every / TICKS).max(Duration::from_millis(1));
-        let id = set_timer("setInterval", tick.as_ref().unchecked_ref(), period)?;
-        Ok(Heartbeat { id, _tick: tick })
-    }
-}
-
-impl Drop for Heartbeat {
-    fn drop(&mut self) {
-        clear_timer("clearInterval", &self.id);
-    }
-}
-
 impl Feed {
     /// A new feed and its response, whose first chunk is `first`; after
     /// `lifetime` (when given) the owner hears that it ended, as if the
@@ -100,7 +47,7 @@ impl Feed {
         owner: Weak<O>,
         key: u64,
         first: &[u8],
-        options: FeedOptions,
+        options: SseOptions,
         lifetime: Option<Duration>,
     ) -> worker::Result<(Feed, Response)> {
         // `start` runs inside the constructor: the controller is known
@@ -155,7 +102,7 @@ impl Feed {
             .body(ResponseBody::Stream(stream));
         let feed = Feed {
             controller,
-            idle_ticks: 0,
+            idle: Idle::default(),
             timeout,
             _start: start,
             _cancel: cancel,
@@ -177,21 +124,31 @@ impl Feed {
             .is_none_or(|room| room >= 0.0)
     }
 
+    /// The stream's controller, for a caller that enqueues into many
+    /// streams at once (and then calls [`wrote`](Self::wrote)).
+    pub(crate) fn controller(&self) -> &ReadableStreamDefaultController {
+        &self.controller
+    }
+
+    /// Something was enqueued by the caller.
+    pub(crate) fn wrote(&mut self) {
+        self.idle.wrote();
+    }
+
     /// Enqueues `chunk` whatever the queue holds (a replay, which the
     /// channel's buffer bounds); false when the stream is gone.
     pub(crate) fn push_whole(&mut self, chunk: &Uint8Array) -> bool {
         if self.controller.enqueue_with_chunk(chunk).is_err() {
             return false;
         }
-        self.idle_ticks = 0;
+        self.idle.wrote();
         true
     }
 
-    /// A heartbeat tick: a keep-alive when [`BEAT_AFTER`] ticks passed
-    /// without a write. False when it could not be queued.
+    /// A heartbeat tick: a keep-alive when one is due ([`Idle`]). False
+    /// when it could not be queued.
     pub(crate) fn tick(&mut self, keep_alive: &Uint8Array) -> bool {
-        self.idle_ticks = self.idle_ticks.saturating_add(1);
-        self.idle_ticks < BEAT_AFTER || self.push(keep_alive)
+        !self.idle.tick() || self.push(keep_alive)
     }
 
     /// Stops the lifetime timer and, unless the client cancelled, ends the
@@ -206,27 +163,5 @@ impl Feed {
             // Throws when the stream is already closed or errored: nothing to do.
             let _ = self.controller.close();
         }
-    }
-}
-
-/// The `: keep-alive` comment as one array for every heartbeat.
-pub(crate) fn keep_alive() -> Uint8Array {
-    Uint8Array::from(KEEP_ALIVE.as_bytes())
-}
-
-/// `setInterval` or `setTimeout` (global functions, so that the same code
-/// runs in a Worker and in a Durable Object).
-fn set_timer(function: &str, callback: &Function, after: Duration) -> worker::Result<JsValue> {
-    let global = js_sys::global();
-    let set: Function = Reflect::get(&global, &function.into())?.unchecked_into();
-    let ms = after.as_millis().min(i32::MAX as u128) as f64;
-    Ok(set.call2(&global, callback, &ms.into())?)
-}
-
-fn clear_timer(function: &str, id: &JsValue) {
-    let global = js_sys::global();
-    if let Ok(clear) = Reflect::get(&global, &function.into()) {
-        let clear: Function = clear.unchecked_into();
-        let _ = clear.call1(&global, id);
     }
 }

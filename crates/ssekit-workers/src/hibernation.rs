@@ -27,8 +27,8 @@ use worker::wasm_bindgen::{JsCast, JsValue};
 use worker::web_sys::{BinaryType, MessageEvent};
 use worker::{Response, State, WebSocket, WebSocketPair};
 
-use crate::feed::{keep_alive, preamble, Feed, FeedOptions, FeedOwner, Heartbeat};
-use crate::{DEFAULT_HEARTBEAT, DEFAULT_MAX_QUEUED_BYTES};
+use crate::feed::{Feed, FeedOwner};
+use crate::options::{keep_alive, Heartbeat, SseOptions};
 
 /// The subscribers of a Durable Object, as hibernatable WebSockets (one per
 /// front Worker request that holds a client's SSE response). The object
@@ -195,7 +195,7 @@ fn send_buffer(socket: &WebSocket, buffer: &ArrayBuffer) -> bool {
 /// ```
 pub struct Subscription {
     socket: WebSocket,
-    options: FeedOptions,
+    options: SseOptions,
     lifetime: Option<Duration>,
 }
 
@@ -204,11 +204,7 @@ impl Subscription {
     pub fn new(socket: WebSocket) -> Self {
         Subscription {
             socket,
-            options: FeedOptions {
-                retry: None,
-                heartbeat: Some(DEFAULT_HEARTBEAT),
-                max_queued_bytes: DEFAULT_MAX_QUEUED_BYTES,
-            },
+            options: SseOptions::new(),
             lifetime: None,
         }
     }
@@ -220,23 +216,30 @@ impl Subscription {
         self
     }
 
-    /// Sends `retry: ms` first.
+    /// The client's stream with these options (the retry it starts with,
+    /// its heartbeat, its queue limit).
+    pub fn options(mut self, options: SseOptions) -> Self {
+        self.options = options;
+        self
+    }
+
+    /// Sends `retry: ms` first ([`SseOptions::retry`]).
     pub fn retry(mut self, ms: u64) -> Self {
-        self.options.retry = Some(ms);
+        self.options = self.options.retry(ms);
         self
     }
 
     /// A `: keep-alive` comment before `every` passes without anything sent
-    /// (`None`: never); it is also how a client that left is noticed.
+    /// ([`SseOptions::heartbeat`]).
     pub fn heartbeat(mut self, every: Option<Duration>) -> Self {
-        self.options.heartbeat = every;
+        self.options = self.options.heartbeat(every);
         self
     }
 
     /// The most the client may have queued before its stream is ended (it
-    /// reconnects and resumes).
+    /// reconnects and resumes) ([`SseOptions::max_queued_bytes`]).
     pub fn max_queued_bytes(mut self, bytes: usize) -> Self {
-        self.options.max_queued_bytes = bytes.max(1);
+        self.options = self.options.max_queued_bytes(bytes);
         self
     }
 
@@ -258,7 +261,7 @@ impl Subscription {
             on_message: RefCell::new(None),
             on_close: RefCell::new(None),
         });
-        let first = preamble(self.options.retry);
+        let first = self.options.preamble();
         let (feed, response) = Feed::open(
             Rc::downgrade(&link),
             0,

@@ -7,6 +7,8 @@
 //!   into a streaming [`worker::Response`] with the headers SSE needs, an
 //!   optional initial `retry`, heartbeats while idle, and a hook that runs when
 //!   the stream ends or the client goes away.
+//! - [`SseOptions`]: the `retry`, heartbeat and queue limit of every response
+//!   here, one builder for `SseResponse`, `Broadcast` and `Subscription`.
 //! - [`last_event_id`] reads the resume point a reconnecting client sends.
 //! - [`Cors`] answers preflights and sets per-request CORS headers, with
 //!   credentials only for the origins you list.
@@ -50,14 +52,16 @@ mod broadcast;
 mod cors;
 mod feed;
 mod hibernation;
+mod options;
 mod relay;
 mod response;
 
-pub use broadcast::{Broadcast, DEFAULT_MAX_QUEUED_BYTES};
+pub use broadcast::Broadcast;
 pub use cors::{Cors, CorsDecision};
 pub use hibernation::{HibernatingBroadcast, Subscription, MAX_MESSAGE_BYTES};
+pub use options::{SseOptions, DEFAULT_HEARTBEAT, DEFAULT_MAX_QUEUED_BYTES};
 pub use relay::{Relay, RelayError, RelayEvents, RelayStep, DEFAULT_ERROR_EVENT};
-pub use response::{CloseReason, SseResponse, DEFAULT_HEARTBEAT};
+pub use response::{CloseReason, SseResponse};
 
 /// Longest resume point [`last_event_id`] accepts; longer values are ignored.
 pub const MAX_LAST_EVENT_ID_BYTES: usize = 1024;

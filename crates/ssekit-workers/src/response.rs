@@ -1,9 +1,10 @@
 //! [`SseResponse`]: a `Stream` of encoded events as a streaming worker
 //! `Response`.
 
+use std::cell::Cell;
+use std::rc::Rc;
 use std::sync::Arc;
 
-use core::future::Future;
 use core::pin::Pin;
 use core::task::{Context, Poll};
 use core::time::Duration;
@@ -12,24 +13,11 @@ use core::task::Waker;
 
 use futures_util::task::{waker, ArcWake, AtomicWaker};
 use futures_util::Stream;
-use worker::{Delay, Headers, Response};
+use worker::{Headers, Response};
 
 use ssekit::{EncodedEvent, KEEP_ALIVE};
 
-/// How often an idle stream sends a heartbeat comment unless configured.
-pub const DEFAULT_HEARTBEAT: Duration = Duration::from_secs(15);
-
-/// What was sent first when there is no `retry` to send: a comment, so that
-/// the response's headers and first bytes leave at once and the client's
-/// `open` fires without waiting for the first event.
-pub(crate) const PREAMBLE: &str = ": connected\n\n";
-
-/// Sets the headers every SSE response carries.
-pub(crate) fn sse_headers(headers: &Headers) -> worker::Result<()> {
-    headers.set("Content-Type", "text/event-stream; charset=utf-8")?;
-    headers.set("Cache-Control", "no-cache, no-transform")?;
-    headers.set("X-Accel-Buffering", "no")
-}
+use crate::options::{sse_headers, Heartbeat, Idle, SseOptions};
 
 /// Events that are ready together go out in one chunk, up to about this size.
 const MAX_CHUNK_BYTES: usize = 64 * 1024;
@@ -53,14 +41,13 @@ type CloseHook = Box<dyn FnOnce(CloseReason)>;
 /// The response carries `Content-Type: text/event-stream; charset=utf-8`,
 /// `Cache-Control: no-cache, no-transform` and `X-Accel-Buffering: no`, and
 /// never a `Content-Encoding`. Its first bytes (the `retry` field if set,
-/// otherwise a comment) are sent immediately. While no event is ready for
-/// [`heartbeat`](Self::heartbeat) (15 s by default), it sends a
-/// [`KEEP_ALIVE`] comment, which keeps proxies from closing the connection
-/// and lets the runtime notice a client that has gone.
+/// otherwise a comment) are sent immediately. Before
+/// [`heartbeat`](Self::heartbeat) (15 s by default) passes without a write,
+/// it sends a [`KEEP_ALIVE`] comment, which keeps proxies from closing the
+/// connection and lets the runtime notice a client that has gone.
 pub struct SseResponse<S> {
     events: S,
-    retry: Option<u64>,
-    heartbeat: Option<Duration>,
+    options: SseOptions,
     on_close: Option<CloseHook>,
     headers: Vec<(String, String)>,
 }
@@ -74,22 +61,31 @@ where
     pub fn new(events: S) -> Self {
         SseResponse {
             events,
-            retry: None,
-            heartbeat: Some(DEFAULT_HEARTBEAT),
+            options: SseOptions::new(),
             on_close: None,
             headers: Vec::new(),
         }
     }
 
-    /// Sends `retry: ms` first: how long the client waits before reconnecting.
-    pub fn retry(mut self, ms: u64) -> Self {
-        self.retry = Some(ms);
+    /// The response with these options (its `retry` and heartbeat; the
+    /// queue limit is for broadcasts, since this body is pulled as the
+    /// client reads).
+    pub fn options(mut self, options: SseOptions) -> Self {
+        self.options = options;
         self
     }
 
-    /// Sends a heartbeat after `every` without events (`None`: never).
+    /// Sends `retry: ms` first: how long the client waits before
+    /// reconnecting ([`SseOptions::retry`]).
+    pub fn retry(mut self, ms: u64) -> Self {
+        self.options = self.options.retry(ms);
+        self
+    }
+
+    /// A heartbeat before `every` passes without a write (`None`: never)
+    /// ([`SseOptions::heartbeat`]).
     pub fn heartbeat(mut self, every: Option<Duration>) -> Self {
-        self.heartbeat = every.filter(|d| !d.is_zero());
+        self.options = self.options.heartbeat(every);
         self
     }
 
@@ -122,15 +118,28 @@ where
             headers.append(name, value)?;
         }
         sse_headers(&headers)?;
-        let preamble = crate::feed::preamble(self.retry);
         let forward = Arc::new(Forward(AtomicWaker::new()));
+        let idle = Rc::new(Cell::new(Idle::default()));
+        let heartbeat = match self.options.heartbeat {
+            Some(every) => {
+                let (idle, forward) = (Rc::clone(&idle), Arc::clone(&forward));
+                Some(Heartbeat::start(every, move || {
+                    let mut ticks = idle.get();
+                    if ticks.tick() {
+                        forward.0.wake(); // the body writes the keep-alive
+                    }
+                    idle.set(ticks);
+                })?)
+            }
+            None => None,
+        };
         let body = SseBody {
             proxy: waker(Arc::clone(&forward)),
             forward,
-            preamble: Some(preamble),
+            preamble: Some(self.options.preamble()),
             events: Some(self.events),
-            heartbeat: self.heartbeat,
-            timer: None,
+            heartbeat,
+            idle,
             on_close: self.on_close,
         };
         Response::builder().with_headers(headers).from_stream(body)
@@ -138,7 +147,7 @@ where
 }
 
 /// The response body: preamble, then events (batched when several are
-/// ready), with heartbeats while idle.
+/// ready), with a keep-alive whenever the heartbeat finds it idle.
 ///
 /// The runtime pulls the body through wasm-streams, which polls each pull in
 /// a task of its own, with a new waker every time. A future that keeps the
@@ -151,9 +160,9 @@ struct SseBody<S> {
     proxy: Waker,
     preamble: Option<String>,
     events: Option<S>,
-    heartbeat: Option<Duration>,
-    /// The idle timer, restarted after every chunk.
-    timer: Option<Pin<Box<Delay>>>,
+    /// Ticks `idle` and wakes the body when a keep-alive is due.
+    heartbeat: Option<Heartbeat>,
+    idle: Rc<Cell<Idle>>,
     on_close: Option<CloseHook>,
 }
 
@@ -204,7 +213,7 @@ where
         }
         if ended {
             this.events = None;
-            this.timer = None;
+            this.heartbeat = None;
             this.close(CloseReason::Ended);
             // Whatever came before the end still goes out; the next poll ends.
             return Poll::Ready(if chunk.is_empty() {
@@ -213,23 +222,17 @@ where
                 Some(Ok(chunk))
             });
         }
-        if !chunk.is_empty() {
-            this.timer = None;
+        let mut idle = this.idle.get();
+        let due = this.heartbeat.is_some() && idle.due();
+        if !chunk.is_empty() || due {
+            idle.wrote();
+            this.idle.set(idle);
+            if chunk.is_empty() {
+                chunk = KEEP_ALIVE.as_bytes().to_vec();
+            }
             return Poll::Ready(Some(Ok(chunk)));
         }
-        let Some(every) = this.heartbeat else {
-            return Poll::Pending;
-        };
-        let timer = this
-            .timer
-            .get_or_insert_with(|| Box::pin(Delay::from(every)));
-        match timer.as_mut().poll(cx) {
-            Poll::Ready(()) => {
-                this.timer = None;
-                Poll::Ready(Some(Ok(KEEP_ALIVE.as_bytes().to_vec())))
-            }
-            Poll::Pending => Poll::Pending,
-        }
+        Poll::Pending
     }
 }
 

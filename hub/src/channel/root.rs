@@ -38,6 +38,8 @@ struct Inner {
     log: Log,
     /// Storage writes attempted, for the fault that fails every n-th.
     writes: u64,
+    /// Keys written or deleted (what storage bills), for stats.
+    keys_written: u64,
 }
 
 /// A publish request body.
@@ -60,6 +62,7 @@ impl Root {
                 next_seq: 1,
                 log: Log::new(0, config.replay_max_events, config.replay_max_bytes),
                 writes: 0,
+                keys_written: 0,
             }),
             publishing: Mutex::new(()),
             outbox: Outbox::new(ctx.env.clone(), channel.to_string(), shards, config.faults),
@@ -193,6 +196,7 @@ impl Root {
         let answers = self.outbox.send(prev, &entry);
         drop(publishing);
         if !evicted.is_empty() {
+            self.inner.borrow_mut().keys_written += evicted.len() as u64;
             if let Err(e) = storage::evict(ctx.state, &evicted).await {
                 // Kept a little longer than the bounds say; the next load
                 // evicts them again.
@@ -229,7 +233,9 @@ impl Root {
                 "injected storage write failure".into(),
             ));
         }
-        storage::store(ctx.state, &self.channel, entry).await
+        storage::store(ctx.state, &self.channel, entry).await?;
+        self.inner.borrow_mut().keys_written += 2; // the event and the counter
+        Ok(())
     }
 
     /// Ends every subscriber's stream, here and on every shard. Clients
@@ -259,6 +265,7 @@ impl Root {
             "last_id": inner.log.entries().last().map(|e| e.id.clone()),
             "buffered_events": inner.log.len(),
             "buffered_bytes": inner.log.bytes(),
+            "storage_keys_written": inner.keys_written,
         });
         if ctx.config.shards > 1 {
             stats["shards"] = serde_json::Value::Array(shards);

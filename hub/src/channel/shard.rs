@@ -45,6 +45,10 @@ struct Inner {
     log: Option<Log>,
     filled_gaps: u64,
     resets: u64,
+    /// Position writes (what storage bills), for stats.
+    keys_written: u64,
+    /// The position last written, so that it is written once per change.
+    saved: Option<u64>,
 }
 
 /// What a shard does with a push, given the last event it delivered.
@@ -81,6 +85,8 @@ impl Shard {
                 log: None,
                 filled_gaps: 0,
                 resets: 0,
+                keys_written: 0,
+                saved: None,
             }),
             applying: Mutex::new(()),
         }
@@ -156,8 +162,12 @@ impl Shard {
         if ctx.config.fan_out != FanOut::WebSockets || ctx.fanout.len(ctx.state) == 0 {
             return Ok(());
         }
-        if let Some(head) = self.head() {
+        let head = self.head();
+        if head.is_some() && head != self.inner.borrow().saved {
             ctx.state.storage().put(POSITION_KEY, head).await?;
+            let mut inner = self.inner.borrow_mut();
+            inner.keys_written += 1;
+            inner.saved = head;
         }
         Ok(())
     }
@@ -400,6 +410,7 @@ impl Shard {
                 "filled_gaps": inner.filled_gaps,
                 "resets": inner.resets,
                 "stored_keys": stored_keys,
+                "storage_keys_written": inner.keys_written,
             }),
         )
     }
