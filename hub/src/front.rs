@@ -30,13 +30,9 @@ pub async fn subscribe(
     auth: &Auth,
     name: &str,
 ) -> Result<Response> {
-    let name = match channel_name(name) {
-        Ok(name) => name,
-        Err(response) => return response,
-    };
-    let grant = match auth.check(req, Scope::Subscribe(&name), None) {
-        Ok(grant) => grant,
-        Err(refusal) => return refused(refusal),
+    let (name, grant) = match admit(req, auth, name, Right::Read)? {
+        Ok(admitted) => admitted,
+        Err(response) => return Ok(response),
     };
     let resume = match input::resume_point(req)? {
         Ok(resume) => resume,
@@ -99,13 +95,10 @@ pub async fn publish(
     auth: &Auth,
     name: &str,
 ) -> Result<Response> {
-    let name = match channel_name(name) {
-        Ok(name) => name,
-        Err(response) => return response,
+    let (name, _) = match admit(req, auth, name, Right::Write)? {
+        Ok(admitted) => admitted,
+        Err(response) => return Ok(response),
     };
-    if let Err(refusal) = auth.check(req, Scope::Publish(&name), None) {
-        return refused(refusal);
-    }
     if let Some(response) = input::json_only(req)? {
         return Ok(response);
     }
@@ -123,13 +116,10 @@ pub async fn publish(
 
 /// `POST /channels/{name}/disconnect`.
 pub async fn disconnect(req: &Request, env: &Env, auth: &Auth, name: &str) -> Result<Response> {
-    let name = match channel_name(name) {
-        Ok(name) => name,
-        Err(response) => return response,
+    let (name, _) = match admit(req, auth, name, Right::Write)? {
+        Ok(admitted) => admitted,
+        Err(response) => return Ok(response),
     };
-    if let Err(refusal) = auth.check(req, Scope::Publish(&name), None) {
-        return refused(refusal);
-    }
     Op::Disconnect
         .send(env, &name, Role::Root, Method::Post, &Headers::new(), None)
         .await
@@ -138,13 +128,10 @@ pub async fn disconnect(req: &Request, env: &Env, auth: &Auth, name: &str) -> Re
 /// `POST /channels/{name}/fault/restart[?shard=k]` (`FAULT_OPS = "1"`, a
 /// write right): resets the channel's root or shard `k`, for tests.
 pub async fn restart(req: &Request, env: &Env, auth: &Auth, name: &str) -> Result<Response> {
-    let name = match channel_name(name) {
-        Ok(name) => name,
-        Err(response) => return response,
+    let (name, _) = match admit(req, auth, name, Right::Write)? {
+        Ok(admitted) => admitted,
+        Err(response) => return Ok(response),
     };
-    if let Err(refusal) = auth.check(req, Scope::Publish(&name), None) {
-        return refused(refusal);
-    }
     let url = req.url()?;
     let shard = url.query_pairs().find(|(k, _)| k == "shard");
     let role = match shard.map(|(_, v)| v.parse::<u32>()) {
@@ -166,13 +153,9 @@ pub async fn stats(
     auth: &Auth,
     name: &str,
 ) -> Result<Response> {
-    let name = match channel_name(name) {
-        Ok(name) => name,
-        Err(response) => return response,
-    };
-    let grant = match auth.check(req, Scope::Subscribe(&name), None) {
-        Ok(grant) => grant,
-        Err(refusal) => return refused(refusal),
+    let (name, grant) = match admit(req, auth, name, Right::Read)? {
+        Ok(admitted) => admitted,
+        Err(response) => return Ok(response),
     };
     let key = format!("stats:{}", input::caller(req, &grant));
     if let Some(seconds) = limits::take(env, &key, config.stats_rate).await? {
@@ -181,6 +164,36 @@ pub async fn stats(
     Op::Stats
         .send(env, &name, Role::Root, Method::Get, &Headers::new(), None)
         .await
+}
+
+/// A right on a channel.
+enum Right {
+    /// Subscribe, stats.
+    Read,
+    /// Publish, disconnect.
+    Write,
+}
+
+/// The channel name and the caller's grant for `right` on it; or the 400,
+/// 401 or 403 to answer, before anything else of the request is read.
+fn admit(
+    req: &Request,
+    auth: &Auth,
+    name: &str,
+    right: Right,
+) -> Result<std::result::Result<(String, Grant), Response>> {
+    let name = match channel_name(name) {
+        Ok(name) => name,
+        Err(response) => return response.map(Err),
+    };
+    let scope = match right {
+        Right::Read => Scope::Subscribe(&name),
+        Right::Write => Scope::Publish(&name),
+    };
+    match auth.check(req, scope, None) {
+        Ok(grant) => Ok(Ok((name, grant))),
+        Err(refusal) => refused(refusal).map(Err),
+    }
 }
 
 /// A valid channel name, or the 400 response saying what is wrong.
