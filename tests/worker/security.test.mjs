@@ -18,6 +18,7 @@ import net from "node:net";
 import { createHmac, sign } from "node:crypto";
 import { resolve } from "node:path";
 import { pathToFileURL } from "node:url";
+import { Agent, fetch as undiciFetch } from "undici";
 import {
   startHub,
   publish,
@@ -264,10 +265,15 @@ const encoder = new TextEncoder();
 function relayRequest(name, { body = { messages: [] }, headers = {}, contentType = "application/json", query = "" } = {}) {
   const all = { ...headers };
   if (contentType) all["Content-Type"] = contentType;
-  return fetch(`${main.url}/relay/${name}${query}`, {
+  return undiciFetch(`${main.url}/relay/${name}${query}`, {
     method: "POST",
     headers: all,
     body: encoder.encode(typeof body === "string" ? body : JSON.stringify(body)),
+    // A connection of its own: the hub answers a refused request without
+    // reading its body and the connection is then closed; a pooled one
+    // reused in that instant would fail the next request (a client's
+    // matter, not the hub's).
+    dispatcher: new Agent({ keepAliveTimeout: 10, keepAliveMaxTimeout: 10 }),
   });
 }
 
