@@ -2,7 +2,7 @@
 //! and each refusal a 4xx that says what was wrong.
 
 use futures_util::StreamExt;
-use ssekit_workers::MAX_LAST_EVENT_ID_BYTES;
+use ssekit_workers::{check_last_event_id, sent_last_event_id};
 use worker::{Request, Response, Result};
 
 use crate::auth::Grant;
@@ -60,23 +60,13 @@ pub fn json_only(req: &Request) -> Result<Option<Refused>> {
 
 /// The resume point a client sent (`Last-Event-ID`, or `?lastEventId=` for
 /// clients that cannot set headers), or 400 for one no SSE stream could
-/// have given it: a line break or NUL, or more than
-/// [`MAX_LAST_EVENT_ID_BYTES`].
+/// have given it (`ssekit_workers::check_last_event_id` says why).
 pub fn resume_point(req: &Request) -> Result<std::result::Result<Option<String>, Refused>> {
-    let Some(value) = raw_resume_point(req)? else {
+    let Some(value) = raw_resume_point(req) else {
         return Ok(Ok(None));
     };
-    if value.len() > MAX_LAST_EVENT_ID_BYTES {
-        return Ok(Err(error(
-            400,
-            &format!("Last-Event-ID is longer than {MAX_LAST_EVENT_ID_BYTES} bytes"),
-        )?));
-    }
-    if value.contains(['\0', '\r', '\n']) {
-        return Ok(Err(error(
-            400,
-            "Last-Event-ID holds a line break or NUL, which no event id can",
-        )?));
+    if let Err(reason) = check_last_event_id(&value) {
+        return Ok(Err(error(400, reason)?));
     }
     // Empty means "no id", as a client that never saw one sends it.
     Ok(Ok(Some(value).filter(|v| !v.is_empty())))
@@ -84,16 +74,8 @@ pub fn resume_point(req: &Request) -> Result<std::result::Result<Option<String>,
 
 /// The resume point as sent, checked or not: whether a request is a
 /// reconnect at all.
-pub fn raw_resume_point(req: &Request) -> Result<Option<String>> {
-    if let Some(value) = req.headers().get("Last-Event-ID")? {
-        return Ok(Some(value));
-    }
-    let url = req.url()?;
-    let value = url
-        .query_pairs()
-        .find(|(name, _)| name == "lastEventId")
-        .map(|(_, value)| value.into_owned());
-    Ok(value)
+pub fn raw_resume_point(req: &Request) -> Option<String> {
+    sent_last_event_id(req, "lastEventId")
 }
 
 /// Who is calling, for rate limits: the credential's subject, else the

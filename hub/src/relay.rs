@@ -268,7 +268,7 @@ pub async fn route(
         Ok(grant) => grant,
         Err(refusal) => return refused(refusal),
     };
-    if input::raw_resume_point(req)?.is_some() {
+    if input::raw_resume_point(req).is_some() {
         // A reconnect of an answer this relay gave: every answer starts with
         // an id, so every reconnect carries one. Its events are gone (an
         // upstream call cannot be replayed) and a new one would be paid for.

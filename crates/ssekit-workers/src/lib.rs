@@ -75,22 +75,40 @@ pub const MAX_LAST_EVENT_ID_BYTES: usize = 1024;
 /// or holds a NUL, CR or LF (no id a client learned from an SSE stream can:
 /// a line break ends the field, and the parser ignores ids with a NUL).
 pub fn last_event_id(req: &worker::Request, query_param: &str) -> Option<String> {
+    let value = sent_last_event_id(req, query_param)?;
+    acceptable_id(&value).then_some(value)
+}
+
+/// What a request sent as its resume point (the `Last-Event-ID` header, or
+/// the query parameter `query_param`), as it came: whether it is a
+/// reconnect at all, for a caller that answers those differently. Check it
+/// with [`check_last_event_id`] before use.
+pub fn sent_last_event_id(req: &worker::Request, query_param: &str) -> Option<String> {
     let header = req.headers().get("Last-Event-ID").ok().flatten();
-    let value = header.or_else(|| {
+    header.or_else(|| {
         let url = req.url().ok()?;
         let value = url
             .query_pairs()
             .find(|(name, _)| name == query_param)
             .map(|(_, value)| value.into_owned());
         value
-    })?;
-    acceptable_id(&value).then_some(value)
+    })
+}
+
+/// Why a non-empty resume point could not have come from an SSE stream:
+/// longer than [`MAX_LAST_EVENT_ID_BYTES`], or holding a NUL, CR or LF.
+pub fn check_last_event_id(value: &str) -> Result<(), &'static str> {
+    if value.len() > MAX_LAST_EVENT_ID_BYTES {
+        return Err("Last-Event-ID is longer than 1024 bytes");
+    }
+    if value.contains(['\0', '\r', '\n']) {
+        return Err("Last-Event-ID holds a line break or NUL, which no event id can");
+    }
+    Ok(())
 }
 
 fn acceptable_id(value: &str) -> bool {
-    !value.is_empty()
-        && value.len() <= MAX_LAST_EVENT_ID_BYTES
-        && !value.contains(['\0', '\r', '\n'])
+    !value.is_empty() && check_last_event_id(value).is_ok()
 }
 
 #[cfg(test)]
@@ -106,5 +124,9 @@ mod tests {
         assert!(!acceptable_id("a\0b"));
         assert!(!acceptable_id("a\nb"));
         assert!(!acceptable_id("a\rb"));
+        // The limit in the message is the constant's.
+        let long = "x".repeat(MAX_LAST_EVENT_ID_BYTES + 1);
+        let message = check_last_event_id(&long).unwrap_err();
+        assert!(message.contains(&MAX_LAST_EVENT_ID_BYTES.to_string()));
     }
 }
