@@ -189,6 +189,17 @@ test("bad publishes get a clear 4xx and change nothing", async () => {
     assert.equal(typeof result.body.error, "string");
     assert.ok(result.body.error.length > 5);
   }
+  // A well-formed publish not declared as JSON: what a cross-site form or
+  // no-cors fetch could send with a cookie or token it holds.
+  for (const type of ["text/plain", "application/x-www-form-urlencoded", null]) {
+    const response = await fetch(`${hub.url}/channels/${channel}/events`, {
+      method: "POST",
+      headers: { Authorization: `Bearer ${PUBLISH_TOKEN}`, ...(type ? { "Content-Type": type } : {}) },
+      body: new TextEncoder().encode(JSON.stringify({ data: "sneaked" })),
+    });
+    assert.equal(response.status, 415, `publish as ${type}`);
+    assert.match((await response.json()).error, /application\/json/);
+  }
   assert.deepEqual(await stats(hub.url, channel), before);
   const badName = await fetch(`${hub.url}/channels/${"x".repeat(65)}/events`);
   assert.equal(badName.status, 400);
