@@ -2,7 +2,9 @@
 // bundlers, workers, Node and Cloudflare Workers export the same names).
 
 /** Reconnection policy: the wait before reconnect n is base * multiplier^(n-1), capped at maxMs,
- * ± jitter; base is the server's last `retry` value, or initialMs until it sends one. */
+ * ± jitter; base is the server's last `retry` value, or initialMs until it sends one. From the
+ * second consecutive reconnect on, the wait is at least initialMs * multiplier^(n-2): no server
+ * (`retry: 0`) and no `maxMs: 0` makes a tight reconnect loop. */
 export interface RetryPolicyInit {
   /** Base delay before the server sends `retry` (default 3000). */
   initialMs?: number;
@@ -12,8 +14,14 @@ export interface RetryPolicyInit {
   multiplier?: number;
   /** Random spread, a fraction 0–1 of the delay, either way (default 0). */
   jitter?: number;
-  /** Consecutive reconnects without a successful open before giving up (default: never). */
+  /** Consecutive failed reconnects before giving up (default: never). */
   maxAttempts?: number;
+  /**
+   * How long a connection must stay open for the count of consecutive
+   * reconnects to start over (default 60000). One that ends sooner counts
+   * as a failed attempt, whatever it delivered; 0: every open starts over.
+   */
+  resetAfterMs?: number;
   /**
    * HTTP statuses that reconnect with backoff instead of failing for good
    * (e.g. `[502, 503, 504]`); the `error` event still carries `status`.
@@ -34,6 +42,12 @@ export interface SsekitEventSourceInit {
   /** Re-sent on every reconnect, so it must be replayable (not a ReadableStream); or a function called before every attempt. */
   body?: ReplayableBody | null | (() => ReplayableBody | Promise<ReplayableBody>);
   credentials?: RequestCredentials;
+  /**
+   * Passed to fetch. `"error"` fails the connection for good on any
+   * redirect, so custom `headers` and a `body` never follow one to another
+   * origin (with the default `"follow"`, fetch keeps them).
+   */
+  redirect?: RequestRedirect;
   /** Sent as `Last-Event-ID` on the first request. */
   lastEventId?: string;
   /**
@@ -63,6 +77,17 @@ export interface SsekitEventSourceInit {
    * a POSTed prompt's answer. Default: false (reconnect, as the standard says).
    */
   closeOnEnd?: boolean;
+  /**
+   * At a clean end of the body, dispatch a last event that has no blank line
+   * after it instead of dropping it (the standard drops it). Default: false.
+   */
+  dispatchOnEnd?: boolean;
+  /**
+   * Deliver each comment line (`: text`) as a `comment` MessageEvent (and
+   * from `events()` as a message of type `"comment"`): heartbeats become
+   * visible. Default: false (ignored, as the standard says).
+   */
+  comments?: boolean;
 }
 
 /** The `error` event: plain for reconnects; with details when the connection fails. */
@@ -86,6 +111,8 @@ export interface SsekitEventSourceEventMap {
   error: SsekitErrorEvent;
   /** `closeOnEnd`: the body ended cleanly and the source is CLOSED. */
   end: Event;
+  /** `comments: true`: a comment line; `data` is its text. */
+  comment: MessageEvent<string>;
 }
 
 /** ssekit's EventSource instance: the standard surface. */
@@ -100,6 +127,12 @@ export interface SsekitEventSource extends EventTarget {
   onmessage: ((this: SsekitEventSource, ev: MessageEvent<string>) => any) | null;
   onerror: ((this: SsekitEventSource, ev: SsekitErrorEvent) => any) | null;
   close(): void;
+  /**
+   * Drops the current response and reconnects at once with the last event
+   * ID: `error` (code `"reconnect"`), CONNECTING, a new request. Nothing
+   * while paused or closed.
+   */
+  reconnect(): void;
   addEventListener<K extends keyof SsekitEventSourceEventMap>(
     type: K,
     listener: (this: SsekitEventSource, ev: SsekitEventSourceEventMap[K]) => any,
@@ -195,6 +228,10 @@ export declare class SseParser {
   feed(chunk: Uint8Array | ArrayBuffer | ArrayBufferView | string): SseMessage[];
   /** The end of the stream: a cut-off final event is dropped; returns whether one was. */
   finish(): boolean;
+  /** Gives the parser's wasm memory back now; any later call throws. (Otherwise on garbage collection.) */
+  free(): void;
+  /** `using parser = new SseParser()`: `free()` at the end of the block. */
+  [Symbol.dispose](): void;
 }
 
 /** Encodes one event; throws `SseEncodeError` rather than inject a field. */
@@ -221,6 +258,8 @@ export type EventSourceErrorCode =
   | "network"
   /** Reconnecting: no byte for `idleTimeoutMs`. */
   | "idle-timeout"
+  /** Reconnecting: `reconnect()` was called. */
+  | "reconnect"
   /** A status that is not 200: for good, or reconnecting for a `retry.statuses` one. */
   | "http-status"
   /** For good: a 200 whose Content-Type is not text/event-stream. */
@@ -255,10 +294,10 @@ export declare class EventSourceError extends Error {
 }
 
 /** Resolves when the wasm core is loaded (at once in Node and Cloudflare Workers). */
-export declare const ready: Promise<unknown>;
+export declare const ready: Promise<void>;
 
 /** Loads the wasm core from elsewhere (a URL, a Response, bytes or a compiled module); the package entry already does. */
-export declare function load(source: string | URL | Response | PromiseLike<Response> | BufferSource | WebAssembly.Module): Promise<unknown>;
+export declare function load(source: string | URL | Response | PromiseLike<Response> | BufferSource | WebAssembly.Module): Promise<void>;
 
 /** Loads the wasm core at once from bytes or a compiled module. */
-export declare function loadSync(source: BufferSource | WebAssembly.Module): unknown;
+export declare function loadSync(source: BufferSource | WebAssembly.Module): void;

@@ -14,10 +14,12 @@
 //!
 //! # Driving it
 //!
-//! 1. [`poll_request`](Connection::poll_request): when it returns a
-//!    [`Request`], start one (see [`ACCEPT`] for what it must look like);
-//!    when it returns `None`, sleep until
-//!    [`poll_timeout`](Connection::poll_timeout) (if any) and ask again.
+//! 1. [`poll`](Connection::poll) says what to do: make a [`Request`] (see
+//!    [`ACCEPT`] for what it must look like), sleep until a deadline (then
+//!    [`handle_timeout`](Connection::handle_timeout) and ask again), wait for
+//!    I/O, wait for [`resume`](Connection::resume), or stop.
+//!    ([`poll_request`](Connection::poll_request) and
+//!    [`poll_timeout`](Connection::poll_timeout) are its two halves.)
 //! 2. Feed it what happened: [`handle_response`](Connection::handle_response)
 //!    with the status and `Content-Type`, then
 //!    [`handle_bytes`](Connection::handle_bytes) for every chunk of the body,
@@ -119,7 +121,8 @@ pub struct Request<'a> {
     pub last_event_id: Option<&'a str>,
     /// `0` for the first request (and for a request after a pause that came
     /// before any failure); `n` for the `n`-th consecutive reconnect since
-    /// the start or the last successful open.
+    /// the start or the end of a connection that stayed open
+    /// [`RetryPolicy::reset_after_ms`].
     pub attempt: u32,
 }
 
@@ -160,6 +163,25 @@ pub enum Transition {
     Ended,
 }
 
+/// What [`Connection::poll`] says to do.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Poll<'a> {
+    /// Make this request now (it is in flight from here on).
+    Request(Request<'a>),
+    /// Nothing to do before this time (a reconnect's deadline, or the idle
+    /// timeout's while a request is in flight or a body is read): then call
+    /// [`Connection::handle_timeout`] and poll again. Bytes that arrive
+    /// meanwhile may move it later.
+    Until(u64),
+    /// A request is in flight or a body is being read, with no deadline:
+    /// wait for the response, the bytes or the end.
+    Io,
+    /// Paused: nothing until [`Connection::resume`].
+    Paused,
+    /// CLOSED for good: stop.
+    Closed,
+}
+
 /// What ended an attempt that will be retried.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Cause {
@@ -172,6 +194,9 @@ pub enum Cause {
     /// Nothing arrived for [`Config::idle_timeout_ms`]; the caller aborts
     /// the request.
     IdleTimeout,
+    /// The caller asked for it ([`Connection::reconnect`]); it aborts the
+    /// request.
+    Requested,
 }
 
 /// Why a connection failed for good.
@@ -259,7 +284,7 @@ enum Phase {
 /// ```
 /// use core::ops::ControlFlow;
 /// use ssekit::connection::{
-///     Cause, Config, Connection, Dispatch, ReadyState, ResponseHead, Transition,
+///     Cause, Config, Connection, Dispatch, Poll, ReadyState, ResponseHead, Transition,
 /// };
 ///
 /// let mut connection = Connection::new(Config {
@@ -280,14 +305,15 @@ enum Phase {
 /// let mut answers = answers.iter();
 ///
 /// loop {
-///     let Some(request) = connection.poll_request(now) else {
-///         match connection.poll_timeout() {
-///             Some(deadline) => {
-///                 now = deadline; // a real driver sleeps until then
-///                 continue;
-///             }
-///             None => break, // closed
+///     let request = match connection.poll(now) {
+///         Poll::Request(request) => request,
+///         Poll::Until(deadline) => {
+///             now = deadline; // a real driver sleeps until then
+///             let _ = connection.handle_timeout(now, 0.5);
+///             continue;
 ///         }
+///         Poll::Closed => break,
+///         other => unreachable!("{other:?}"), // no pause, no request in flight here
 ///     };
 ///     log.push(format!("t={now} GET Last-Event-ID={:?} attempt={}", request.last_event_id, request.attempt));
 ///     let &(status, content_type, chunks, clean_end) = answers.next().unwrap();
@@ -331,8 +357,9 @@ enum Phase {
 ///     r#"message "hello" id=42"#,
 ///     "error, retry in 1000 ms (NetworkError)", // the server's retry: 1000
 ///     r#"t=6000 GET Last-Event-ID=Some("42") attempt=1"#, // 43 was cut off (P12)
-///     "error, retry in 1000 ms (Status(503))",
-///     r#"t=7000 GET Last-Event-ID=Some("42") attempt=2"#,
+///     // The second failure in a row: never below the policy's initial 3 s.
+///     "error, retry in 3000 ms (Status(503))",
+///     r#"t=9000 GET Last-Event-ID=Some("42") attempt=2"#,
 ///     "open",
 ///     r#"message "bye" id=42"#,
 /// ]);
@@ -346,13 +373,16 @@ pub struct Connection {
     dispatcher: Dispatcher,
     retry: RetryPolicy,
     retry_statuses: Vec<u16>,
-    /// Consecutive reconnects since the start or the last open.
+    /// Consecutive reconnects since the start or the end of a connection
+    /// that stayed open `retry.reset_after_ms()`.
     failed_attempts: u32,
     idle_timeout_ms: Option<u64>,
     close_on_end: bool,
     /// When the request in flight started or its last byte arrived: the
     /// idle timeout counts from here.
     last_progress: u64,
+    /// When the current response was accepted (see `settle_attempts`).
+    opened_at: u64,
 }
 
 impl Connection {
@@ -372,6 +402,7 @@ impl Connection {
             idle_timeout_ms: config.idle_timeout_ms,
             close_on_end: config.close_on_end,
             last_progress: 0,
+            opened_at: 0,
         }
     }
 
@@ -399,7 +430,8 @@ impl Connection {
         self.dispatcher.reconnection_time()
     }
 
-    /// Consecutive reconnects since the start or the last successful open.
+    /// Consecutive reconnects since the start or the end of a connection
+    /// that stayed open [`RetryPolicy::reset_after_ms`].
     pub fn failed_attempts(&self) -> u32 {
         self.failed_attempts
     }
@@ -448,7 +480,7 @@ impl Connection {
     pub fn handle_timeout(&mut self, now: u64, random: f64) -> Transition {
         match (self.phase, self.poll_timeout()) {
             (Phase::InFlight | Phase::Open, Some(deadline)) if now >= deadline => {
-                self.reconnect(now, random, Cause::IdleTimeout)
+                self.end_attempt(now, random, Cause::IdleTimeout)
             }
             _ => Transition::None,
         }
@@ -465,7 +497,7 @@ impl Connection {
             return Transition::None;
         }
         if head.status != 200 && self.retry_statuses.contains(&head.status) {
-            return self.reconnect(now, random, Cause::Status(head.status));
+            return self.end_attempt(now, random, Cause::Status(head.status));
         }
         if head.status != 200 {
             return self.fail(Failure::Status(head.status));
@@ -475,6 +507,7 @@ impl Connection {
         }
         self.phase = Phase::Open;
         self.last_progress = now;
+        self.opened_at = now;
         Transition::Open
     }
 
@@ -539,7 +572,7 @@ impl Connection {
             self.close();
             return Transition::Ended;
         }
-        self.reconnect(now, random, Cause::Ended)
+        self.end_attempt(now, random, Cause::Ended)
     }
 
     /// The request failed (no response) or reading the body failed (C5).
@@ -549,7 +582,7 @@ impl Connection {
         if !matches!(self.phase, Phase::InFlight | Phase::Open) {
             return Transition::None;
         }
-        self.reconnect(now, random, Cause::NetworkError)
+        self.end_attempt(now, random, Cause::NetworkError)
     }
 
     /// Fails the connection for good (C7), for a reason the caller found:
@@ -575,10 +608,11 @@ impl Connection {
     /// Pauses the connection (ssekit's `pauseWhenHidden`): CONNECTING, with
     /// no `error` event. The caller aborts the request in flight, if any;
     /// its partial event is dropped (P12). A pause is not a failed attempt;
-    /// a pause after an open resets the count as any end of an open
-    /// stream does. A reconnect that was waiting stays due at its deadline.
-    /// Nothing is requested until [`resume`](Connection::resume).
-    pub fn pause(&mut self) {
+    /// a pause after an open that lasted [`RetryPolicy::reset_after_ms`]
+    /// starts the count over, as any end of such a stream does. A reconnect
+    /// that was waiting stays due at its deadline. Nothing is requested
+    /// until [`resume`](Connection::resume).
+    pub fn pause(&mut self, now: u64) {
         let deadline = match self.phase {
             Phase::Closed | Phase::Paused { .. } => return,
             Phase::Waiting { deadline } => Some(deadline),
@@ -589,7 +623,7 @@ impl Connection {
             }
             Phase::Open => {
                 self.parser.finish();
-                self.failed_attempts = 0;
+                self.settle_attempts(now);
                 None
             }
         };
@@ -605,6 +639,50 @@ impl Connection {
                 Some(deadline) if deadline > now => Phase::Waiting { deadline },
                 _ => Phase::Due,
             };
+        }
+    }
+
+    /// `reconnect()`: ends the current attempt, if any, and asks for a new
+    /// request at once, with the last event ID (LaunchDarkly's clients call
+    /// it a restart). The caller aborts the request in flight and fires
+    /// `error`, as for any reconnect ([`Cause::Requested`], delay 0). It is
+    /// no failed attempt; the count starts over if the connection ending
+    /// now stayed open long enough. A reconnect that was waiting happens
+    /// now. [`Transition::None`] while paused (the resume reconnects) and
+    /// after close.
+    pub fn reconnect(&mut self, now: u64) -> Transition {
+        match self.phase {
+            Phase::Closed | Phase::Paused { .. } => return Transition::None,
+            Phase::InFlight | Phase::Open => {
+                self.parser.finish();
+            }
+            Phase::Due | Phase::Waiting { .. } => {}
+        }
+        self.settle_attempts(now);
+        self.phase = Phase::Due;
+        Transition::Reconnecting {
+            delay_ms: 0,
+            cause: Cause::Requested,
+        }
+    }
+
+    /// What to do now, the one question a driver asks after every input and
+    /// wake-up: make a request, wait for a deadline (then call
+    /// [`handle_timeout`](Connection::handle_timeout) and ask again), wait
+    /// for I/O, wait for [`resume`](Connection::resume), or stop.
+    pub fn poll(&mut self, now: u64) -> Poll<'_> {
+        if self.poll_request(now).is_some() {
+            let last_event_id = self.dispatcher.last_event_id();
+            return Poll::Request(Request {
+                last_event_id: (!last_event_id.is_empty()).then_some(last_event_id),
+                attempt: self.failed_attempts,
+            });
+        }
+        match (self.phase, self.poll_timeout()) {
+            (Phase::Closed, _) => Poll::Closed,
+            (Phase::Paused { .. }, _) => Poll::Paused,
+            (_, Some(deadline)) => Poll::Until(deadline),
+            (_, None) => Poll::Io,
         }
     }
 
@@ -626,15 +704,23 @@ impl Connection {
         }
     }
 
-    /// C5/C6 and the retry extensions: the attempt ended; reconnect after a
-    /// delay, or give up.
-    fn reconnect(&mut self, now: u64, random: f64, cause: Cause) -> Transition {
-        // P12: a cut-off event is dropped, its id not committed.
-        self.parser.finish();
-        if self.phase == Phase::Open {
-            // Backoff starts over after a successful open.
+    /// The count of failed attempts starts over when the connection ending
+    /// now stayed open long enough ([`RetryPolicy::reset_after_ms`]): one
+    /// that ends sooner counts as a failed attempt, whatever it delivered.
+    fn settle_attempts(&mut self, now: u64) {
+        if self.phase == Phase::Open
+            && now.saturating_sub(self.opened_at) >= self.retry.reset_after_ms()
+        {
             self.failed_attempts = 0;
         }
+    }
+
+    /// C5/C6 and the retry extensions: the attempt ended; reconnect after a
+    /// delay, or give up.
+    fn end_attempt(&mut self, now: u64, random: f64, cause: Cause) -> Transition {
+        // P12: a cut-off event is dropped, its id not committed.
+        self.parser.finish();
+        self.settle_attempts(now);
         if self.retry.gives_up_after(self.failed_attempts) {
             self.phase = Phase::Closed;
             return Transition::Failed(Failure::GaveUp {

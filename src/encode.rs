@@ -25,8 +25,8 @@ use core::fmt;
 
 /// A heartbeat: a comment line and a blank line.
 ///
-/// Clients ignore it (the parser reports it as [`Item::Comment`]
-/// (crate::Item::Comment) with text `keep-alive`). Sent every ~15 s on an idle
+/// Clients ignore it (the parser reports it as
+/// [`Item::Comment`](crate::Item::Comment) with text `keep-alive`). Sent every ~15 s on an idle
 /// stream it keeps proxies and load balancers from closing the connection. The
 /// blank line ends nothing when sent between events, as the encoder always
 /// writes whole events.

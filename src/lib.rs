@@ -66,7 +66,7 @@ mod stream;
 
 pub use dispatch::{Dispatcher, Message, OwnedMessage, DEFAULT_EVENT_TYPE};
 pub use encode::{EncodeError, EncodedEvent, Event, Field, KEEP_ALIVE};
-pub use retry::{RetryPolicy, RetryPolicyError, DEFAULT_RECONNECTION_MS};
+pub use retry::{RetryPolicy, RetryPolicyError, DEFAULT_RECONNECTION_MS, DEFAULT_RESET_AFTER_MS};
 #[cfg(feature = "stream")]
 pub use stream::{MessageStream, StreamError, StreamItem, WithComments};
 // The README's Rust examples are compiled and run as doc tests.

@@ -15,7 +15,18 @@ const MAX_MULTIPLIER: f64 = 1_000.0;
 /// The delay before the `n`-th consecutive reconnect (1-based) is
 /// `base * multiplier^(n-1)`, capped at `max_ms`, then spread by ±`jitter`
 /// (a fraction). `base` is the server's last `retry` value, or `initial_ms`
-/// until it sends one. A successful open resets the count.
+/// until it sends one.
+///
+/// No hot loops: from the second consecutive reconnect on, the delay is at
+/// least `initial_ms * multiplier^(n-2)` (capped at the larger of `max_ms`
+/// and `initial_ms`), so neither a server's `retry: 0` nor `max_ms: 0` can
+/// make a client reconnect in a tight loop against a server that answers and
+/// hangs up at once; set `initial_ms` to 0 to allow it. The count starts over
+/// only after a connection stayed open for
+/// [`reset_after_ms`](RetryPolicy::reset_after_ms) (60 s by default): one
+/// that ends sooner counts as a failed attempt whatever it delivered, so a
+/// server that ends its streams every few minutes still gets exactly its
+/// `retry` delay, and one that hangs up at once gets the backoff.
 ///
 /// Build one from [`RetryPolicy::default`] (browser behaviour) with the
 /// `with_` methods; the two that take a fraction refuse values that would
@@ -52,7 +63,12 @@ pub struct RetryPolicy {
     /// Finite, in `0.0..=1.0`.
     jitter: f64,
     max_attempts: Option<u32>,
+    reset_after_ms: u64,
 }
+
+/// How long a connection must stay open before the count of consecutive
+/// failed attempts starts over (LaunchDarkly's clients use the same).
+pub const DEFAULT_RESET_AFTER_MS: u64 = 60_000;
 
 /// A value [`RetryPolicy`] refuses.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -77,7 +93,8 @@ impl fmt::Display for RetryPolicyError {
 impl std::error::Error for RetryPolicyError {}
 
 impl Default for RetryPolicy {
-    /// Browser behaviour: 3 s, constant, no jitter, forever.
+    /// Browser behaviour: 3 s, constant, no jitter, forever; the count
+    /// starts over after a connection stayed open for 60 s.
     fn default() -> Self {
         RetryPolicy {
             initial_ms: DEFAULT_RECONNECTION_MS,
@@ -85,6 +102,7 @@ impl Default for RetryPolicy {
             multiplier: 1.0,
             jitter: 0.0,
             max_attempts: None,
+            reset_after_ms: DEFAULT_RESET_AFTER_MS,
         }
     }
 }
@@ -110,6 +128,15 @@ impl RetryPolicy {
     #[must_use]
     pub const fn with_max_attempts(mut self, max_attempts: Option<u32>) -> Self {
         self.max_attempts = max_attempts;
+        self
+    }
+
+    /// Sets how long a connection must stay open (from its response to its
+    /// end) for the next reconnect to count as the first again. `0`: every
+    /// successful open starts the count over.
+    #[must_use]
+    pub const fn with_reset_after_ms(mut self, reset_after_ms: u64) -> Self {
+        self.reset_after_ms = reset_after_ms;
         self
     }
 
@@ -159,6 +186,12 @@ impl RetryPolicy {
         self.max_attempts
     }
 
+    /// How long a connection must stay open for the count of failed attempts
+    /// to start over.
+    pub const fn reset_after_ms(&self) -> u64 {
+        self.reset_after_ms
+    }
+
     /// The delay before reconnect number `attempt` (1-based), with
     /// `server_retry_ms` the server's last `retry` value and `random` a
     /// uniform number in `0.0..=1.0` for the jitter (`0.0` shortest, `0.5`
@@ -166,15 +199,13 @@ impl RetryPolicy {
     /// to it; NaN counts as `0.5`.
     pub fn delay_ms(&self, attempt: u32, server_retry_ms: Option<u64>, random: f64) -> u64 {
         let max = self.max_ms as f64;
-        let mut capped = (server_retry_ms.unwrap_or(self.initial_ms) as f64).min(max);
-        // base * multiplier^(attempt-1), by repeated multiplication (no_std
-        // has no powi), stopping once the cap is reached; past ~2000 steps
-        // any multiplier that grows at all has long reached it.
-        for _ in 1..attempt.min(2_000) {
-            if capped >= max || self.multiplier <= 1.0 {
-                break;
-            }
-            capped = (capped * self.multiplier).min(max);
+        let initial = self.initial_ms as f64;
+        let base = server_retry_ms.unwrap_or(self.initial_ms) as f64;
+        let mut capped = self.grow(base.min(max), attempt.saturating_sub(1), max);
+        if attempt >= 2 {
+            // The floor against hot loops (see the type's documentation).
+            let cap = max.max(initial);
+            capped = capped.max(self.grow(initial.min(cap), attempt - 2, cap));
         }
         let random = if random.is_nan() {
             0.5
@@ -188,6 +219,19 @@ impl RetryPolicy {
         (capped + spread).max(0.0) as u64
     }
 
+    /// `value * multiplier^steps`, capped at `cap`, by repeated multiplication
+    /// (no_std has no powi), stopping once the cap is reached; past ~2000
+    /// steps any multiplier that grows at all has long reached it.
+    fn grow(&self, mut value: f64, steps: u32, cap: f64) -> f64 {
+        for _ in 0..steps.min(2_000) {
+            if value >= cap || self.multiplier <= 1.0 {
+                break;
+            }
+            value = (value * self.multiplier).min(cap);
+        }
+        value
+    }
+
     /// Whether `attempts` consecutive failed reconnects exhaust the policy.
     pub fn gives_up_after(&self, attempts: u32) -> bool {
         self.max_attempts.is_some_and(|max| attempts >= max)
@@ -197,6 +241,7 @@ impl RetryPolicy {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use alloc::vec::Vec;
 
     #[test]
     fn browser_default_is_three_seconds_forever() {
@@ -210,10 +255,43 @@ mod tests {
                 policy.max_ms(),
                 policy.multiplier(),
                 policy.jitter(),
-                policy.max_attempts()
+                policy.max_attempts(),
+                policy.reset_after_ms()
             ),
-            (3_000, u64::MAX, 1.0, 0.0, None)
+            (3_000, u64::MAX, 1.0, 0.0, None, 60_000)
         );
+    }
+
+    #[test]
+    fn a_server_retry_of_zero_is_exact_once_then_the_floor_holds() {
+        let policy = RetryPolicy::default();
+        let delays: Vec<_> = (1..=4).map(|n| policy.delay_ms(n, Some(0), 0.5)).collect();
+        assert_eq!(delays, [0, 3_000, 3_000, 3_000]);
+        let doubling = policy.try_with_multiplier(2.0).unwrap();
+        let delays: Vec<_> = (1..=4)
+            .map(|n| doubling.delay_ms(n, Some(0), 0.5))
+            .collect();
+        assert_eq!(delays, [0, 3_000, 6_000, 12_000]);
+        // A server retry above the floor is kept, and grows.
+        assert_eq!(doubling.delay_ms(2, Some(10_000), 0.5), 20_000);
+    }
+
+    #[test]
+    fn max_ms_below_initial_caps_the_first_delay_but_not_the_floor() {
+        let policy = RetryPolicy::default().with_max_ms(0);
+        let delays: Vec<_> = (1..=3).map(|n| policy.delay_ms(n, None, 0.5)).collect();
+        assert_eq!(delays, [0, 3_000, 3_000]);
+        let doubling = RetryPolicy::default()
+            .with_max_ms(10_000)
+            .try_with_multiplier(2.0)
+            .unwrap();
+        let delays: Vec<_> = (1..=6)
+            .map(|n| doubling.delay_ms(n, Some(0), 0.5))
+            .collect();
+        assert_eq!(delays, [0, 3_000, 6_000, 10_000, 10_000, 10_000]);
+        // An initial delay of 0 is the caller's explicit choice.
+        let eager = RetryPolicy::default().with_initial_ms(0);
+        assert_eq!(eager.delay_ms(5, Some(0), 0.5), 0);
     }
 
     #[test]

@@ -17,8 +17,8 @@ wasm_bindgen_test::wasm_bindgen_test_configure!(run_in_browser);
 use core::ops::ControlFlow;
 
 use ssekit::connection::{
-    Cause, Config, Connection, Dispatch, Failure, ReadyState, Request, ResponseHead, Transition,
-    ACCEPT,
+    Cause, Config, Connection, Dispatch, Failure, Poll, ReadyState, Request, ResponseHead,
+    Transition, ACCEPT,
 };
 use ssekit::{ParseError, RetryPolicy};
 
@@ -311,8 +311,9 @@ fn c6_last_event_id_is_sent_after_a_reconnect() {
         feed(&mut connection, b"id\ndata: b\n\n"),
         [r#"message "b" id="#]
     );
-    let _ = connection.handle_end(3_000, 0.5);
-    assert_eq!(connection.poll_request(6_000), request(None, 1));
+    // Open for a minute: the next reconnect is the first again.
+    let _ = connection.handle_end(63_000, 0.5);
+    assert_eq!(connection.poll_request(66_000), request(None, 1));
 }
 
 #[test]
@@ -450,7 +451,7 @@ fn c8_inputs_after_close_are_ignored() {
     assert_eq!(connection.fail(Failure::Rejected), Transition::None);
     connection.set_last_event_id("3");
     connection.set_reconnection_time(30);
-    connection.pause();
+    connection.pause(0);
     connection.resume(0);
     connection.close();
     assert_eq!(connection.ready_state(), ReadyState::Closed);
@@ -488,16 +489,21 @@ fn c10_server_retry_takes_effect_at_once_and_persists_across_reconnects() {
         connection.handle_end(0, 0.5),
         reconnecting(250, Cause::Ended)
     );
-    // The next stream says nothing about retry: 250 still holds.
+    // The next stream says nothing about retry and lasts a minute: 250
+    // still holds.
     assert!(connection.poll_request(250).is_some());
     assert_eq!(connection.handle_response(250, SSE, 0.5), Transition::Open);
     assert_eq!(
-        connection.handle_end(300, 0.5),
+        connection.handle_end(60_250, 0.5),
         reconnecting(250, Cause::Ended)
     );
-    assert!(connection.poll_request(550).is_some());
+    assert!(connection.poll_request(60_500).is_some());
     assert_eq!(
-        connection.handle_network_error(550, 0.5),
+        connection.handle_response(60_500, SSE, 0.5),
+        Transition::Open
+    );
+    assert_eq!(
+        connection.handle_network_error(120_500, 0.5),
         reconnecting(250, Cause::NetworkError)
     );
     assert_eq!(connection.reconnection_time_ms(), Some(250));
@@ -652,6 +658,26 @@ fn ext_backoff_grows_by_the_multiplier_up_to_the_cap() {
 #[test]
 fn ext_backoff_grows_from_the_server_retry() {
     let mut connection = opened(with_retry(policy(1_000, 60_000, 3.0)));
+    let _ = feed(&mut connection, b"retry: 2000\n");
+    assert_eq!(
+        connection.handle_end(0, 0.5),
+        reconnecting(2_000, Cause::Ended)
+    );
+    let _ = connection.poll_request(2_000);
+    assert_eq!(
+        connection.handle_network_error(2_000, 0.5),
+        reconnecting(6_000, Cause::NetworkError)
+    );
+    let _ = connection.poll_request(8_000);
+    assert_eq!(
+        connection.handle_network_error(8_000, 0.5),
+        reconnecting(18_000, Cause::NetworkError)
+    );
+}
+
+#[test]
+fn ext_a_server_retry_below_the_initial_delay_holds_once_then_the_backoff_grows_from_initial() {
+    let mut connection = opened(with_retry(policy(1_000, 60_000, 3.0)));
     let _ = feed(&mut connection, b"retry: 100\n");
     assert_eq!(
         connection.handle_end(0, 0.5),
@@ -660,13 +686,103 @@ fn ext_backoff_grows_from_the_server_retry() {
     let _ = connection.poll_request(100);
     assert_eq!(
         connection.handle_network_error(100, 0.5),
-        reconnecting(300, Cause::NetworkError)
+        reconnecting(1_000, Cause::NetworkError)
     );
-    let _ = connection.poll_request(400);
+    let _ = connection.poll_request(1_100);
     assert_eq!(
-        connection.handle_network_error(400, 0.5),
-        reconnecting(900, Cause::NetworkError)
+        connection.handle_network_error(1_100, 0.5),
+        reconnecting(3_000, Cause::NetworkError)
     );
+}
+
+/// The server answers `retry: 0` and ends the body at once, for ever.
+fn hang_up_at_once(connection: &mut Connection, now: u64) -> Transition {
+    assert!(connection.poll_request(now).is_some(), "due at {now}");
+    assert_eq!(connection.handle_response(now, SSE, 0.5), Transition::Open);
+    let _ = feed(connection, b"retry: 0\ndata: hi\n\n");
+    connection.handle_end(now, 0.5)
+}
+
+#[test]
+fn ext_no_hot_loop_against_retry_0_and_an_immediate_end() {
+    let mut connection = Connection::new(Config::default());
+    let mut now = 0;
+    let mut requests = 0;
+    // Bounded: a hot loop would never reach 10 s.
+    while now < 10_000 && requests < 1_000 {
+        requests += 1;
+        let Transition::Reconnecting { delay_ms, .. } = hang_up_at_once(&mut connection, now)
+        else {
+            panic!("gave up");
+        };
+        now += delay_ms;
+    }
+    // t=0 (then 0 ms), 0, 3000, 6000, 9000: the server's 0 once, then the
+    // policy's 3 s, though every connection delivered an event.
+    assert_eq!(requests, 5);
+    assert_eq!(connection.failed_attempts(), 5);
+}
+
+#[test]
+fn ext_no_hot_loop_with_max_ms_0() {
+    let retry = RetryPolicy::default().with_max_ms(0);
+    let mut connection = Connection::new(with_retry(retry));
+    let delays: Vec<_> = (0..4)
+        .map(|i| match hang_up_at_once(&mut connection, i * 3_000) {
+            Transition::Reconnecting { delay_ms, .. } => delay_ms,
+            other => panic!("{other:?}"),
+        })
+        .collect();
+    assert_eq!(delays, [0, 3_000, 3_000, 3_000]);
+}
+
+#[test]
+fn ext_a_server_that_ends_streams_every_few_minutes_gets_exactly_its_retry() {
+    let mut connection = opened(Config::default());
+    let mut now = 0;
+    for _ in 0..5 {
+        let _ = feed(&mut connection, b"retry: 500\ndata: x\n\n");
+        now += 120_000;
+        assert_eq!(
+            connection.handle_end(now, 0.5),
+            reconnecting(500, Cause::Ended)
+        );
+        now += 500;
+        assert_eq!(connection.poll_request(now), request(None, 1));
+        assert_eq!(connection.handle_response(now, SSE, 0.5), Transition::Open);
+    }
+}
+
+#[test]
+fn ext_short_connections_count_toward_max_attempts() {
+    let retry = RetryPolicy::default()
+        .with_initial_ms(10)
+        .with_max_attempts(Some(2));
+    let mut connection = Connection::new(with_retry(retry));
+    assert!(matches!(
+        hang_up_at_once(&mut connection, 0),
+        Transition::Reconnecting { .. }
+    ));
+    assert!(matches!(
+        hang_up_at_once(&mut connection, 1_000),
+        Transition::Reconnecting { .. }
+    ));
+    assert_eq!(
+        hang_up_at_once(&mut connection, 2_000),
+        Transition::Failed(Failure::GaveUp { attempts: 2 })
+    );
+}
+
+#[test]
+fn ext_reset_after_ms_0_starts_over_at_every_open() {
+    let retry = RetryPolicy::default().with_reset_after_ms(0);
+    let mut connection = Connection::new(with_retry(retry));
+    for i in 0..4 {
+        assert_eq!(
+            hang_up_at_once(&mut connection, i),
+            reconnecting(0, Cause::Ended)
+        );
+    }
 }
 
 #[test]
@@ -744,12 +860,12 @@ fn ext_a_successful_open_resets_the_failed_attempts() {
         Transition::Open
     );
     assert_eq!(
-        connection.handle_end(9_000, 0.5),
+        connection.handle_end(63_000, 0.5),
         reconnecting(1_000, Cause::Ended),
-        "the count starts over: not GaveUp, and the first delay again"
+        "open for a minute, the count starts over: not GaveUp, and the first delay again"
     );
     assert_eq!(connection.failed_attempts(), 1);
-    assert_eq!(connection.poll_request(10_000), request(None, 1));
+    assert_eq!(connection.poll_request(64_000), request(None, 1));
 }
 
 // ---- Extension: retry statuses ----
@@ -824,7 +940,7 @@ fn ext_pause_while_open_is_silent_and_drops_the_partial_event() {
         feed(&mut connection, b"id: 1\ndata: a\n\nid: 2\ndata: b"),
         [r#"message "a" id=1"#]
     );
-    connection.pause();
+    connection.pause(0);
     assert_eq!(connection.ready_state(), ReadyState::Connecting);
     assert_eq!(connection.last_event_id(), "1");
     assert_eq!(connection.poll_request(u64::MAX), None);
@@ -844,7 +960,7 @@ fn ext_pause_in_flight_abandons_the_attempt_without_counting_it() {
     let _ = connection.poll_request(0);
     let _ = connection.handle_network_error(0, 0.5);
     let _ = connection.poll_request(3_000);
-    connection.pause();
+    connection.pause(0);
     // The aborted request's late response does not count.
     assert_eq!(
         connection.handle_response(3_001, SSE, 0.5),
@@ -859,9 +975,9 @@ fn ext_pause_in_flight_abandons_the_attempt_without_counting_it() {
 #[test]
 fn ext_pause_before_the_first_request_holds_it() {
     let mut connection = Connection::new(Config::default());
-    connection.pause();
+    connection.pause(0);
     assert_eq!(connection.poll_request(0), None);
-    connection.pause();
+    connection.pause(0);
     connection.resume(0);
     assert_eq!(connection.poll_request(0), request(None, 0));
     // resume when not paused changes nothing.
@@ -873,7 +989,7 @@ fn ext_pause_before_the_first_request_holds_it() {
 fn ext_pause_keeps_a_pending_backoff() {
     let mut connection = opened(Config::default());
     let _ = connection.handle_end(0, 0.5);
-    connection.pause();
+    connection.pause(0);
     assert_eq!(connection.poll_timeout(), None);
     assert_eq!(connection.poll_request(3_000), None);
     // Resumed before the deadline: the backoff still runs to its end.
@@ -883,7 +999,7 @@ fn ext_pause_keeps_a_pending_backoff() {
     assert_eq!(connection.poll_request(3_000), request(None, 1));
     // Resumed after the deadline: due at once.
     let _ = connection.handle_network_error(3_000, 0.5);
-    connection.pause();
+    connection.pause(0);
     connection.resume(10_000);
     assert_eq!(connection.poll_request(10_000), request(None, 2));
 }
@@ -976,7 +1092,7 @@ fn ext_idle_timeout_does_not_run_while_waiting_paused_or_closed() {
     assert_eq!(connection.poll_timeout(), Some(3_000));
     assert_eq!(connection.handle_timeout(2_000, 0.5), Transition::None);
     assert!(connection.poll_request(3_000).is_some());
-    connection.pause();
+    connection.pause(0);
     assert_eq!(connection.poll_timeout(), None);
     assert_eq!(connection.handle_timeout(9_000, 0.5), Transition::None);
     connection.resume(9_000);
@@ -1062,4 +1178,73 @@ fn extreme_times_and_delays_saturate() {
     assert_eq!(connection.poll_timeout(), Some(u64::MAX));
     assert_eq!(connection.poll_request(u64::MAX - 1), None);
     assert_eq!(connection.poll_request(u64::MAX), request(None, 1));
+}
+
+// ---- poll: what to do now ----
+
+#[test]
+fn poll_answers_every_phase() {
+    let mut connection = Connection::new(Config {
+        idle_timeout_ms: Some(5_000),
+        ..Config::default()
+    });
+    assert_eq!(connection.poll(0), Poll::Request(request(None, 0).unwrap()));
+    assert_eq!(
+        connection.poll(10),
+        Poll::Until(5_000),
+        "idle timeout in flight"
+    );
+    assert_eq!(connection.handle_response(10, SSE, 0.5), Transition::Open);
+    assert_eq!(connection.poll(10), Poll::Until(5_010));
+    let _ = connection.handle_network_error(20, 0.5);
+    assert_eq!(
+        connection.poll(20),
+        Poll::Until(3_020),
+        "the reconnect's deadline"
+    );
+    connection.pause(30);
+    assert_eq!(connection.poll(30), Poll::Paused);
+    connection.resume(4_000);
+    assert_eq!(
+        connection.poll(4_000),
+        Poll::Request(request(None, 1).unwrap())
+    );
+    connection.close();
+    assert_eq!(connection.poll(4_000), Poll::Closed);
+
+    let mut untimed = Connection::new(Config::default());
+    let _ = untimed.poll(0);
+    assert_eq!(
+        untimed.poll(0),
+        Poll::Io,
+        "no deadline: wait for the response"
+    );
+}
+
+// ---- reconnect(): a restart asked for by the caller ----
+
+#[test]
+fn reconnect_drops_the_response_and_requests_at_once_with_the_last_event_id() {
+    let mut connection = opened(Config::default());
+    assert_eq!(
+        feed(&mut connection, b"id: 4\ndata: a\n\nid: 5\ndata: cut"),
+        [r#"message "a" id=4"#]
+    );
+    assert_eq!(connection.reconnect(100), reconnecting(0, Cause::Requested));
+    assert_eq!(connection.ready_state(), ReadyState::Connecting);
+    assert_eq!(
+        connection.poll(100),
+        Poll::Request(request(Some("4"), 0).unwrap()),
+        "at once, the cut event's id not committed, and no failed attempt"
+    );
+    // While a reconnect waits, it happens now.
+    let _ = connection.handle_network_error(200, 0.5);
+    assert_eq!(connection.poll(200), Poll::Until(3_200));
+    assert_eq!(connection.reconnect(300), reconnecting(0, Cause::Requested));
+    assert!(matches!(connection.poll(300), Poll::Request(_)));
+    // Not while paused, not after close.
+    connection.pause(400);
+    assert_eq!(connection.reconnect(400), Transition::None);
+    connection.close();
+    assert_eq!(connection.reconnect(500), Transition::None);
 }

@@ -113,6 +113,8 @@ declare function render(message: unknown): void;
 declare function append(text: string): void;
 declare function done(): void;
 declare function login(): void;
+declare let lastHeartbeat: number;
+declare const refreshButton: HTMLButtonElement;
 `;
 
 test("every JavaScript example in both READMEs type-checks against the declarations", () => {

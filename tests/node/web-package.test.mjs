@@ -16,7 +16,7 @@ import { eventually } from "../worker/sse-client.mjs";
 
 const pkgDir = resolve(process.env.SSEKIT_PKG ?? "pkg");
 const ssekit = await import(pathToFileURL(`${pkgDir}/node.js`).href);
-const { SseParser, encodeEvent, EventSource, SseParseError, SseEncodeError, EventSourceError, events } = ssekit;
+const { SseParser, encodeEvent, EventSource, SseParseError, SseEncodeError, EventSourceError, events, ready, load, loadSync } = ssekit;
 
 const encoder = new TextEncoder();
 
@@ -673,4 +673,158 @@ test("EventSource shell: lastEventIdParam carries the last event ID in the URL i
   );
   assert.equal(source.url, "http://example.test/feed?lastEventId=stale&x=1", "url stays the original");
   assert.throws(() => new EventSource("http://example.test/", { lastEventIdParam: "" }), TypeError);
+});
+
+// ---- Issue 21: comments, dispatchOnEnd, reconnect(), no hot loop, long ids, backpressure, free ----
+
+test("EventSource shell: comments: true delivers each comment line as a comment event, in stream order", async () => {
+  const { fetch } = scripted([() => sseOpen(": ping\nid: 3\ndata: a\n\n:\n: tick 2\n\n")]);
+  const source = new EventSource("http://example.test/", { fetch, comments: true });
+  const log = observe(source, ["comment"]);
+  await until(() => log.length === 5, "two comments after the message");
+  source.close();
+  assert.deepEqual(log, ["open 1", "comment ping", "message a id=3 1", "comment ", "comment tick 2"]);
+  // Without the option, comments cost nothing and fire nothing.
+  const quiet = scripted([() => sse(": ping\ndata: a\n\n")]);
+  const plain = new EventSource("http://example.test/", { fetch: quiet.fetch, closeOnEnd: true });
+  const plainLog = observe(plain, ["comment", "end"]);
+  await until(() => plain.readyState === EventSource.CLOSED, "the end");
+  assert.deepEqual(plainLog, ["open 1", "message a id= 1", "end undefined"]);
+  // events() yields them as messages of type "comment".
+  const stream = scripted([() => sse(": hb\ndata: x\n\n")]);
+  const seen = [];
+  for await (const m of events("http://example.test/", { fetch: stream.fetch, closeOnEnd: true, comments: true })) seen.push(`${m.type} ${m.data}`);
+  assert.deepEqual(seen, ["comment hb", "message x"]);
+});
+
+test("EventSource shell: dispatchOnEnd dispatches a last event without its blank line at a clean end, not at a cut", async () => {
+  for (const [tail, want] of [
+    ["data: last", ["message first", "message last"]],
+    ["data: last\n", ["message first", "message last"]],
+    ["data: last\r", ["message first", "message last"]],
+    ["event: done\ndata: last\r\n", ["message first", "done last"]],
+    ["", ["message first"]],
+  ]) {
+    const { fetch } = scripted([() => sse(`data: first\n\n${tail}`)]);
+    const seen = [];
+    for await (const m of events("http://example.test/", { fetch, closeOnEnd: true, dispatchOnEnd: true })) seen.push(`${m.type} ${m.data}`);
+    assert.deepEqual(seen, want, JSON.stringify(tail));
+    // Without the option the standard drops it.
+    const standard = scripted([() => sse(`data: first\n\n${tail}`)]);
+    const dropped = [];
+    for await (const m of events("http://example.test/", { fetch: standard.fetch, closeOnEnd: true })) dropped.push(`${m.type} ${m.data}`);
+    assert.deepEqual(dropped, ["message first"], JSON.stringify(tail));
+  }
+  // A network error is no clean end: the cut event is dropped all the same.
+  const cut = scripted([
+    () =>
+      new Response(
+        new ReadableStream({
+          pull(controller) {
+            if (this.sent) return controller.error(new TypeError("reset"));
+            this.sent = true;
+            controller.enqueue(new TextEncoder().encode("data: whole\n\ndata: cut"));
+          },
+        }),
+        { status: 200, headers: { "content-type": "text/event-stream" } },
+      ),
+  ]);
+  const source = new EventSource("http://example.test/", { fetch: cut.fetch, dispatchOnEnd: true });
+  const log = observe(source);
+  await until(() => log.length === 3, "the reconnect");
+  source.close();
+  assert.deepEqual(log, ["open 1", "message whole id= 1", "error 0 EventSourceError"]);
+});
+
+test("EventSource shell: reconnect() drops the response and reconnects at once with the last event ID", async () => {
+  const { fetch, requests } = scripted([() => sseOpen("id: 7\ndata: a\n\nid: 8\ndata: cut"), () => sseOpen("data: b\n\n")]);
+  // A slow policy: only reconnect() can make the second request come soon.
+  const source = new EventSource("http://example.test/", { fetch, retry: { initialMs: 60_000 } });
+  const log = observe(source);
+  await until(() => log.length === 2, "the first message");
+  source.reconnect();
+  assert.equal(source.readyState, EventSource.CONNECTING);
+  await until(() => log.length === 5, "the second connection's message");
+  source.close();
+  assert.deepEqual(log, ["open 1", "message a id=7 1", "error 0 EventSourceError", "open 1", "message b id=7 1"]);
+  assert.equal(requests[1].init.headers["last-event-id"], "7", "the cut event's id is not committed");
+  source.reconnect(); // closed: nothing
+  assert.equal(requests.length, 2);
+});
+
+test("EventSource shell: a server that sends retry: 0 and hangs up at once gets the backoff, not a tight loop", async () => {
+  let count = 0;
+  const fetch = async () => {
+    count++;
+    return new Response("retry: 0\ndata: hi\n\n", { status: 200, headers: { "content-type": "text/event-stream" } });
+  };
+  const source = new EventSource("http://example.test/", { fetch, retry: { initialMs: 200 } });
+  const started = Date.now();
+  await until(() => count >= 3, "three requests");
+  const third = Date.now() - started;
+  await new Promise((r) => setTimeout(r, 500));
+  source.close();
+  // 0 ms (the server's retry), then 200 ms each: about 4-5 requests in 700 ms, not thousands.
+  assert.ok(third >= 190, `the third request came ${third} ms in`);
+  assert.ok(count <= 6, `${count} requests in ${Date.now() - started} ms`);
+});
+
+test("EventSource shell: a last event ID of 1 MB is sent on reconnect without a stack overflow", async () => {
+  const id = "x".repeat(1 << 20);
+  const { fetch, requests } = scripted([() => sse(`id: ${id}\ndata: a\n\n`), () => sseOpen("data: b\n\n")]);
+  const source = new EventSource("http://example.test/", { fetch, retry: { initialMs: 1 } });
+  const log = observe(source);
+  await until(() => log.length === 5, "the second connection's message");
+  source.close();
+  assert.equal(requests[1].init.headers["last-event-id"], id);
+});
+
+test("events(): reads the body only as fast as the loop takes messages", async () => {
+  let pulled = 0;
+  const body = new ReadableStream(
+    {
+      pull(controller) {
+        pulled++;
+        controller.enqueue(new TextEncoder().encode("data: x\n\n".repeat(100)));
+      },
+    },
+    { highWaterMark: 0 },
+  );
+  const fetch = async () => new Response(body, { status: 200, headers: { "content-type": "text/event-stream" } });
+  const iterator = events("http://example.test/", { fetch });
+  let taken = 0;
+  for await (const message of iterator) {
+    assert.equal(message.data, "x");
+    if (++taken === 10) break;
+  }
+  // The queue stops the reader at 256 waiting messages: a few chunks of
+  // 100, not an endless stream read into memory.
+  await new Promise((r) => setTimeout(r, 50));
+  assert.ok(pulled <= 4, `${pulled} chunks pulled for 10 messages taken`);
+});
+
+test("events(): removes its listener from the caller's signal when the loop ends", async () => {
+  const { signal } = new AbortController();
+  const { fetch } = scripted([() => sse("data: a\n\n")]);
+  for await (const m of events("http://example.test/", { fetch, closeOnEnd: true, signal })) {
+    assert.equal(m.data, "a");
+    assert.ok(getEventListeners(signal, "abort").length > 0, "listening while it runs");
+  }
+  assert.equal(getEventListeners(signal, "abort").length, 0, "no listener left on the caller's signal");
+});
+
+test("SseParser: free() gives the memory back and later calls throw; using calls it", () => {
+  const parser = new SseParser();
+  assert.deepEqual(parser.feed("data: a\n\n").map((e) => e.data), ["a"]);
+  parser.free();
+  parser.free(); // twice is fine
+  assert.throws(() => parser.feed("data: b\n\n"), TypeError);
+  assert.throws(() => parser.bufferedBytes, TypeError);
+  assert.equal(typeof parser[Symbol.dispose ?? Symbol.for("Symbol.dispose")], "function");
+});
+
+test("ready and load resolve to undefined: no raw wasm exports in the public API", async () => {
+  assert.equal(await ready, undefined);
+  assert.equal(await load("unused: already loaded"), undefined);
+  assert.equal(loadSync(new Uint8Array()), undefined);
 });

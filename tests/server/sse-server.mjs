@@ -12,8 +12,10 @@
 // Last-Event-ID header); and `corp=none` leaves out Cross-Origin-Resource-Policy.
 //
 // Endpoints (query parameters in brackets):
-//   /stream [n=3 interval=0 event= retry= ids=1 idtext= end=eof|hold]  n events "0".."n-1"
-//                                (idtext: every event's id is that text)
+//   /stream [n=3 interval=0 event= retry= ids=1 idtext= comments=0 tail= end=eof|hold]
+//                                n events "0".."n-1" (idtext: every event's id is that text;
+//                                comments=1: a comment ": ping <i>" before each; tail: written
+//                                as it is after the events, e.g. a last event with no blank line)
 //   /seq    [key n=5 drop=0]     resumable: ids 1..n continuing after Last-Event-ID
 //                                (or the lastEventId query parameter);
 //                                drop=K cuts the connection after K events (mid-event)
@@ -89,8 +91,10 @@ const routes = {
       if (q.has("idtext")) text += `id: ${q.get("idtext")}\n`;
       else if (q.get("ids") !== "0") text += `id: ${i}\n`;
       if (q.has("event")) text += `event: ${q.get("event")}\n`;
+      if (q.get("comments") === "1") text = `: ping ${i}\n${text}`;
       res.write(`${text}data: ${i}\n\n`);
     }
+    if (q.has("tail")) res.write(q.get("tail"));
     if (q.get("end") === "hold") return; // keep the connection open
     res.end();
   },

@@ -12,7 +12,9 @@ import { eventually } from "../worker/sse-client.mjs";
 import { startFaultProxy, seededRandom } from "./fault-proxy.mjs";
 
 const KINDS = ["eof", "cut-between", "cut-mid-event", "drop", "status-503"];
-export const POLICY = { initialMs: 20, maxMs: 160, multiplier: 2, jitter: 0, statuses: [503] };
+// resetAfterMs 0: every open starts the count over, the model `expectedDelay` checks
+// (the default, 60 s, would count these short connections as failures).
+export const POLICY = { initialMs: 20, maxMs: 160, multiplier: 2, jitter: 0, statuses: [503], resetAfterMs: 0 };
 
 /** Delay the policy prescribes after `failed` consecutive failed attempts. */
 export function expectedDelay(failed) {

@@ -42,7 +42,7 @@ finite.addEventListener("end", (event: Event) => event.type);
 finite.addEventListener("error", (event) => {
   const error = event.error;
   if (error instanceof EventSourceError) {
-    const code: "network" | "idle-timeout" | "http-status" | "content-type" | "gave-up" | "cors" | "unsupported-url" | "rejected" | "load" | "internal" = error.code;
+    const code: "network" | "idle-timeout" | "reconnect" | "http-status" | "content-type" | "gave-up" | "cors" | "unsupported-url" | "rejected" | "load" | "internal" = error.code;
     const status: number | undefined = error.status;
     error.response?.headers.get("retry-after");
     return [code, status, error.attempts + 1, error.cause];
@@ -64,4 +64,16 @@ new EventSource("/x", { headers: () => 42 });
 new EventSource("/x", { body: new ReadableStream() });
 // @ts-expect-error: feed takes bytes or text
 parser.feed(42);
-export { cut, retryMs, wire, wrongCode };
+// The options of issue 21: comments, dispatchOnEnd, redirect, resetAfterMs; reconnect(); free().
+const chatty = new EventSource("/x", { comments: true, dispatchOnEnd: true, redirect: "error", retry: { resetAfterMs: 0 } });
+chatty.addEventListener("comment", (event) => event.data.trim());
+chatty.reconnect();
+// @ts-expect-error: redirect is a fetch RequestRedirect
+new EventSource("/x", { redirect: "sometimes" });
+const loaded: void = await ready;
+parser.free();
+{
+  using scoped = new SseParser();
+  scoped.feed("data: x\n\n");
+}
+export { cut, loaded, retryMs, wire, wrongCode };

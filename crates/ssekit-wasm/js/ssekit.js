@@ -24,7 +24,7 @@ let header = 0; // word index of the wasm's shared header (lib.rs `Shared`)
 let loading = null; // the pending load, if any
 let settle; // [resolve, reject] of `ready`
 
-/** Resolves when the wasm core is loaded (at once in Node and workerd). */
+/** Resolves (to undefined) when the wasm core is loaded (at once in Node and workerd). */
 export const ready = new Promise((resolve, reject) => {
   settle = [resolve, reject];
 });
@@ -58,17 +58,17 @@ function start(module) {
   instance.exports.__wbindgen_start?.();
   wasm = instance.exports;
   header = wasm.shared_header() >>> 2;
-  settle[0](wasm);
+  settle[0]();
   return wasm;
 }
 
 /**
  * Loads the wasm core from a URL, a `Response` (or a promise of one), bytes
  * or a compiled `WebAssembly.Module`. Called once by the package entry; later
- * calls return the same promise.
+ * calls return the same promise, which resolves to undefined.
  */
 export function load(source) {
-  if (loading) return loading;
+  if (loading) return loading.then(() => {});
   loading = (async () => {
     let module = await source;
     if (typeof module === "string" || module instanceof URL) module = await fetch(module);
@@ -85,15 +85,14 @@ export function load(source) {
     return start(module);
   })();
   loading.catch((error) => settle[1](error));
-  return loading;
+  return loading.then(() => {});
 }
 
 /** Loads the wasm core at once from bytes or a compiled module (Node, workerd). */
 export function loadSync(source) {
-  if (wasm) return wasm;
+  if (wasm) return;
   const module = source instanceof WebAssembly.Module ? source : new WebAssembly.Module(source);
   loading = Promise.resolve(start(module));
-  return wasm;
 }
 
 function engine() {
@@ -150,6 +149,8 @@ const WINDOW = 64 * 1024;
 // Largest chunk the shell holds back unscanned (see `Stream.hold`): looking
 // for a line end in a big chunk costs more than the call it might save.
 const HOLD = 1024;
+// Held bytes beyond this are given back when the line they belong to ends.
+const KEEP = 64 * 1024;
 
 /** An event larger than `maxEventBytes` was dropped. */
 export const { SseParseError } = {
@@ -322,6 +323,9 @@ class Stream {
     this.text = this.idle && text.length <= 64 && isAscii(text) ? String.fromCharCode.apply(null, text) : this.decoder.decode(text, { stream: true });
     // After an ASCII byte the decoder never holds a partial character.
     if (text.length > 0) this.idle = text[text.length - 1] < 0x80;
+    // A long line's bytes are given back once decoded (the core parser does
+    // the same): one 16 MiB event must not pin 16 MiB for the stream's life.
+    if (this.pending.length > KEEP && this.pendingLength === 0) this.pending = new Uint8Array(64);
     let go = true;
     if (words > 0) {
       // Copied out of wasm memory first: a handler may make it grow (and
@@ -410,7 +414,7 @@ class Stream {
           i += 3;
           break;
         case COMMENT:
-          on.comment(this.slice(records[i + 1], records[i + 2]));
+          if (on.comment(this.slice(records[i + 1], records[i + 2]), this.lastEventId) === false) return false;
           i += 3;
           break;
         case TOO_LARGE:
@@ -546,8 +550,15 @@ export const { SseParser } = {
       return this.#stream.lastEventId;
     }
 
+    // The stream, unless free() gave its memory back.
+    #live() {
+      if (this.#stream.handle === 0) throw new TypeError("SseParser: used after free()");
+      return this.#stream;
+    }
+
     /** Parses the next chunk; returns the events it completed. */
     feed(chunk) {
+      this.#live();
       let bytes;
       if (typeof chunk === "string") bytes = encoder.encode(chunk);
       else if (chunk instanceof Uint8Array) bytes = chunk;
@@ -584,12 +595,12 @@ export const { SseParser } = {
 
     /** Bytes held for the event being read (they count against `maxEventBytes`). */
     get bufferedBytes() {
-      return wasm.stream_buffered(this.#stream.handle) + this.#stream.unscanned;
+      return wasm.stream_buffered(this.#live().handle) + this.#stream.unscanned;
     }
 
     /** The reconnection time the stream last asked for with `retry` (ms), or undefined. */
     get reconnectionTime() {
-      const ms = wasm.stream_retry(this.#stream.handle);
+      const ms = wasm.stream_retry(this.#live().handle);
       return ms < 0 ? undefined : ms;
     }
 
@@ -598,7 +609,22 @@ export const { SseParser } = {
      * Returns whether anything was.
      */
     finish() {
-      return this.#stream.finish();
+      return this.#live().finish();
+    }
+
+    /**
+     * Gives the parser's wasm memory back now, rather than when it is
+     * garbage-collected; any later call throws. `using parser = new
+     * SseParser()` calls it at the end of the block.
+     */
+    free() {
+      if (this.#stream.handle === 0) return;
+      registry?.unregister(this);
+      this.#stream.free();
+    }
+
+    [Symbol.dispose ?? Symbol.for("Symbol.dispose")]() {
+      this.free();
     }
   },
 };
@@ -668,9 +694,34 @@ const T_FAIL = 3;
 const T_ENDED = 4;
 const CAUSE_STATUS = 2;
 const CAUSE_IDLE = 3;
+const CAUSE_REQUESTED = 4;
 const FAIL_STATUS = 0;
 const FAIL_CONTENT_TYPE = 1;
 const FAIL_GAVE_UP = 2;
+// What source_poll answers besides a time (lib.rs `poll`).
+const P_REQUEST = -1;
+const P_PAUSED = -3;
+const P_CLOSED = -4;
+// The configuration record source_start reads (lib.rs `config`): byte
+// offsets, and its flags.
+const C_INITIAL_MS = 0;
+const C_MAX_MS = 8;
+const C_MULTIPLIER = 16;
+const C_JITTER = 24;
+const C_RESET_AFTER_MS = 32;
+const C_IDLE_MS = 40;
+const C_MAX_ATTEMPTS = 48;
+const C_FLAGS = 52;
+const C_ID_LEN = 56;
+const C_STATUSES = 60;
+const C_SIZE = 64;
+const C_HAS_MAX_MS = 1;
+const C_HAS_MAX_ATTEMPTS = 2;
+const C_HAS_IDLE = 4;
+const C_CLOSE_ON_END = 8;
+// What a clean end feeds the stream with dispatchOnEnd: the line end and the
+// blank line the body did not send (a CR before the first LF makes one CRLF).
+const END = new Uint8Array([10, 10]);
 
 const MAX_TIMER_MS = 2 ** 31 - 1;
 // A no-cors probe that has not answered in this long proves nothing.
@@ -765,14 +816,15 @@ function readOptions(init) {
   if (lastEventIdParam === "") throw new TypeError("EventSource: lastEventIdParam must be a query parameter name, not empty");
   const retry = init.retry ?? {};
   if (!isObject(retry)) throw new TypeError("EventSource: retry must be an object");
-  const integer = "retry.initialMs, maxMs and maxAttempts must be non-negative integers";
-  const policy = [
-    number(retry, "initialMs", owner, isCount, integer) ?? 3000,
-    number(retry, "maxMs", owner, isCount, integer) ?? -1,
-    number(retry, "multiplier", owner, (m) => m >= 1 && m <= 1000, "retry.multiplier must be a number from 1 to 1000") ?? 1,
-    number(retry, "jitter", owner, (j) => j >= 0 && j <= 1, "retry.jitter must be a fraction from 0 to 1") ?? 0,
-    number(retry, "maxAttempts", owner, (n) => isCount(n) && n <= 0xffffffff, integer) ?? -1,
-  ];
+  const integer = "retry.initialMs, maxMs, maxAttempts and resetAfterMs must be non-negative integers";
+  const policy = {
+    initialMs: number(retry, "initialMs", owner, isCount, integer) ?? 3000,
+    maxMs: number(retry, "maxMs", owner, isCount, integer),
+    multiplier: number(retry, "multiplier", owner, (m) => m >= 1 && m <= 1000, "retry.multiplier must be a number from 1 to 1000") ?? 1,
+    jitter: number(retry, "jitter", owner, (j) => j >= 0 && j <= 1, "retry.jitter must be a fraction from 0 to 1") ?? 0,
+    maxAttempts: number(retry, "maxAttempts", owner, (n) => isCount(n) && n <= 0xffffffff, integer),
+    resetAfterMs: number(retry, "resetAfterMs", owner, isCount, integer) ?? 60_000,
+  };
   const statuses = retry.statuses ?? [];
   const statusMessage = "EventSource: retry.statuses must be an array of HTTP statuses (100-599, not 200)";
   if (!Array.isArray(statuses) || !statuses.every((s) => Number.isInteger(s) && s >= 100 && s <= 599 && s !== 200)) throw new TypeError(statusMessage);
@@ -783,7 +835,12 @@ function readOptions(init) {
   };
   const signal = init.signal ?? undefined;
   if (signal !== undefined && !(signal instanceof AbortSignal)) throw new TypeError("EventSource: signal must be an AbortSignal");
+  const redirect = init.redirect ?? undefined;
+  if (redirect !== undefined && !["follow", "error", "manual"].includes(redirect)) throw new TypeError('EventSource: redirect must be "follow", "error" or "manual"');
   return {
+    redirect,
+    comments: Boolean(init.comments),
+    dispatchOnEnd: Boolean(init.dispatchOnEnd),
     credentials,
     headers,
     method,
@@ -800,6 +857,40 @@ function readOptions(init) {
     pauseWhenHidden: Boolean(init.pauseWhenHidden),
     maxEventBytes: maxEventBytes(init, owner),
   };
+}
+
+// Writes the configuration record (lib.rs `config`) and starts the machine.
+function startSource(handle, { policy, idleTimeoutMs, closeOnEnd, lastEventId, statuses }) {
+  const idLength = encoder.encode(lastEventId).length;
+  const at = wasm.input(C_SIZE + idLength + 2 * statuses.length);
+  memory();
+  const record = new DataView(wasm.memory.buffer, at);
+  const flags =
+    (policy.maxMs === undefined ? 0 : C_HAS_MAX_MS) |
+    (policy.maxAttempts === undefined ? 0 : C_HAS_MAX_ATTEMPTS) |
+    (idleTimeoutMs === undefined ? 0 : C_HAS_IDLE) |
+    (closeOnEnd ? C_CLOSE_ON_END : 0);
+  record.setFloat64(C_INITIAL_MS, policy.initialMs, true);
+  record.setFloat64(C_MAX_MS, policy.maxMs ?? 0, true);
+  record.setFloat64(C_MULTIPLIER, policy.multiplier, true);
+  record.setFloat64(C_JITTER, policy.jitter, true);
+  record.setFloat64(C_RESET_AFTER_MS, policy.resetAfterMs, true);
+  record.setFloat64(C_IDLE_MS, idleTimeoutMs ?? 0, true);
+  record.setUint32(C_MAX_ATTEMPTS, policy.maxAttempts ?? 0, true);
+  record.setUint32(C_FLAGS, flags, true);
+  record.setUint32(C_ID_LEN, idLength, true);
+  record.setUint32(C_STATUSES, statuses.length, true);
+  encoder.encodeInto(lastEventId, u8.subarray(at + C_SIZE, at + C_SIZE + idLength));
+  statuses.forEach((status, i) => record.setUint16(C_SIZE + idLength + 2 * i, status, true));
+  wasm.source_start(handle);
+}
+
+// The bytes of a last event ID as a header value: each byte one character
+// (a byte string), in steps, so an ID of any length fits the call stack.
+function byteString(bytes) {
+  let text = "";
+  for (let at = 0; at < bytes.length; at += 8192) text += String.fromCharCode.apply(null, bytes.subarray(at, at + 8192));
+  return text;
 }
 
 // `promise`, or a rejection once `signal` aborts: a custom fetch may ignore
@@ -899,6 +990,20 @@ export const { EventSource } = {
       this.#wake?.();
     }
 
+    /**
+     * Drops the current response, if any, and reconnects at once with the
+     * last event ID: `error` (code "reconnect"), CONNECTING, then a new
+     * request. Nothing while paused (the resume reconnects) or closed.
+     */
+    reconnect() {
+      if (!this.#machine) return;
+      const verdict = wasm.source_reconnect(this.#machine, now());
+      if ((verdict & 7) !== T_RECONNECT) return;
+      this.#attempt?.abort();
+      this.#apply(verdict, { error: this.#error("reconnect() was called", "reconnect") });
+      this.#wake?.();
+    }
+
     #dispatch(event) {
       this.#tap?.control(event);
       this.dispatchEvent(event);
@@ -926,14 +1031,10 @@ export const { EventSource } = {
       }
       if (this.#state === CLOSED) return;
       const options = this.#options;
-      const stream = new Stream(options.maxEventBytes, 0, options.lastEventId);
+      const stream = new Stream(options.maxEventBytes, options.comments ? WANT_COMMENTS : 0, options.lastEventId);
       stream.holds = options.idleTimeoutMs === undefined;
       const handle = stream.handle;
-      const idLength = putString(options.lastEventId);
-      memory();
-      const input = wasm.input(idLength + 2 * options.statuses.length) + idLength;
-      options.statuses.forEach((status, i) => new DataView(wasm.memory.buffer).setUint16(input + 2 * i, status, true));
-      wasm.source_start(handle, idLength, options.statuses.length, ...options.policy, options.idleTimeoutMs ?? -1, options.closeOnEnd);
+      startSource(handle, options);
       this.#stream = stream;
       this.#machine = handle;
       const closed = this.#closed.signal;
@@ -952,9 +1053,8 @@ export const { EventSource } = {
             "visibilitychange",
             () => {
               if (hidden()) {
-                wasm.source_pause(handle);
+                wasm.source_pause(handle, now());
                 this.#attempt?.abort();
-                stream.reset();
               } else {
                 wasm.source_resume(handle, now());
                 this.#wake?.();
@@ -962,18 +1062,12 @@ export const { EventSource } = {
             },
             { signal: closed },
           );
-          if (hidden()) wasm.source_pause(handle);
+          if (hidden()) wasm.source_pause(handle, now());
         }
-        while (!closed.aborted) {
-          const attempt = wasm.source_poll_request(handle, now());
-          if (attempt >= 0) {
-            await this.#connect();
-            continue;
-          }
-          const due = wasm.source_poll_timeout(handle);
-          const paused = due < 0 && this.readyState === CONNECTING;
-          if (due < 0 && !paused) break; // CLOSED
-          await this.#wait(paused ? Infinity : due - now());
+        // The machine says what to do; this loop only does it.
+        for (let next; !closed.aborted && (next = wasm.source_poll(handle, now())) !== P_CLOSED; ) {
+          if (next === P_REQUEST) await this.#connect();
+          else await this.#wait(next === P_PAUSED ? Infinity : next - now());
         }
       } catch (cause) {
         // A fault in this file: fail for good, with it as the cause.
@@ -1017,7 +1111,7 @@ export const { EventSource } = {
       const ms = this.#options.idleTimeoutMs;
       let timer;
       const arm = () => {
-        const due = wasm.source_poll_timeout(handle);
+        const due = wasm.source_poll(handle, now());
         if (due < 0) return;
         timer = setTimeout(check, Math.max(0, Math.min(due - now(), MAX_TIMER_MS)));
         timer?.unref?.();
@@ -1076,7 +1170,7 @@ export const { EventSource } = {
         const at = wasm.source_last_event_id(handle);
         const bytes = u8.subarray(at, at + idLength);
         if (options.lastEventIdParam === undefined) {
-          headers["last-event-id"] = String.fromCharCode(...bytes);
+          headers["last-event-id"] = byteString(bytes);
         } else {
           const withId = new URL(url);
           withId.searchParams.set(options.lastEventIdParam, new TextDecoder().decode(bytes));
@@ -1085,6 +1179,7 @@ export const { EventSource } = {
       }
       const init = { method: options.method, headers, signal: controller.signal };
       if (body !== undefined) init.body = body;
+      if (options.redirect !== undefined) init.redirect = options.redirect;
       // C3: cache mode no-store, never a Cache-Control header (it would force
       // a CORS preflight). Workers' fetch rejects `cache` and `credentials`.
       if (!isWorkers()) {
@@ -1139,15 +1234,18 @@ export const { EventSource } = {
         origin = new URL(response.url || this.#url).origin;
       } catch {}
       const tap = this.#tap;
+      // Whether to go on after a handler: not once it called close() or
+      // reconnect() (D6), or the page was hidden.
+      const going = () => this.readyState === OPEN && !controller.signal.aborted;
       const dispatch = tap
         ? // events(): the iterator takes plain messages; no event is built.
           (type, data, lastEventId, id) => {
             tap.message({ type, data, lastEventId, id, origin });
-            return this.readyState !== CLOSED;
+            return going();
           }
         : (type, data, lastEventId) => {
             this.dispatchEvent(new MessageEvent(type, { data, lastEventId, origin }));
-            return this.readyState !== CLOSED;
+            return going();
           };
       // D1: the machine owns the last event ID (it builds the next request's
       // header). It hears of the body's last one when the body is done: it
@@ -1161,12 +1259,17 @@ export const { EventSource } = {
           seenId = id;
         },
         retry() {},
-        comment() {},
+        // Only with `comments: true` (the scanner writes no comment record
+        // otherwise): each comment line is a `comment` event.
+        comment: (text, lastEventId) => dispatch("comment", text, lastEventId, undefined),
         error: (error) => {
           this.#dispatch(plainEvent("error", { error }));
-          return this.readyState !== CLOSED;
+          return going();
         },
       };
+      // A new body: the JavaScript half of the stream starts over (the
+      // machine's end of the last attempt reset the scanner).
+      stream.reset();
       const timed = options.idleTimeoutMs !== undefined;
       let ended = false;
       let failure;
@@ -1181,12 +1284,17 @@ export const { EventSource } = {
             ended = true;
             break;
           }
-          if (this.readyState !== OPEN || controller.signal.aborted) break;
+          if (!going()) break;
           // Only the idle timeout needs to know when bytes came.
           if (timed) stream.time = now();
           if (!stream.feed(value instanceof Uint8Array ? value : new Uint8Array(value), sink)) break;
-          if (this.readyState !== OPEN) break;
+          if (!going()) break;
+          // events(): read on only as fast as the consumer takes messages.
+          if (tap?.full()) await untilAborted(tap.drained(), controller.signal);
         }
+        // dispatchOnEnd: a last event cut off without its blank line at a
+        // clean end is dispatched, not dropped.
+        if (ended && options.dispatchOnEnd && going()) stream.scanAll(END, sink);
       } catch (cause) {
         // A failed read is a network error (or our own abort: close, pause,
         // idle timeout).
@@ -1262,7 +1370,6 @@ export const { EventSource } = {
     #apply(verdict, details = undefined) {
       const kind = verdict & 7;
       if (kind === T_RECONNECT) {
-        this.#stream.reset();
         this.#dispatch(plainEvent("error", details));
       } else if (kind === T_FAIL) {
         if (((verdict >>> 3) & 31) === FAIL_GAVE_UP) {
@@ -1317,19 +1424,29 @@ export const { EventSource } = {
   },
 };
 
+// events() stops reading the body while this many messages wait for the
+// consumer, and reads on once it has taken them all.
+const QUEUE = 256;
+
 /**
  * `for await (const message of events(url, init))`: every message, of any
  * type, as a plain `{ type, data, lastEventId, id, origin }` (no MessageEvent is
  * built, and the iterator's `source` dispatches only `open`, `error` and
- * `end`); ends when the source closes, `init.signal` aborts or a finite stream
- * (`closeOnEnd`) ends; throws the EventSourceError when the source fails for
- * good.
+ * `end`); with `comments: true`, each comment line too, as type `comment`.
+ * The body is read only as fast as the loop takes messages. Ends when the
+ * source closes, `init.signal` aborts or a finite stream (`closeOnEnd`)
+ * ends; throws the EventSourceError when the source fails for good.
  */
 export function events(url, init = undefined) {
   const source = new EventSource(url, init);
-  const queue = [];
-  let wake = null;
+  // A queue with a read index: taking a message is O(1), and it is emptied
+  // whole, so it never holds more than QUEUE plus one chunk's messages.
+  let queue = [];
+  let head = 0;
+  let wake = null; // the consumer waiting for a message
+  let drained = null; // the reader waiting for the consumer
   let failure = null;
+  const ended = new AbortController(); // removes the listener on init.signal
   const notify = () => {
     const resolve = wake;
     wake = null;
@@ -1344,29 +1461,48 @@ export function events(url, init = undefined) {
       if (event.type === "error" && source.readyState === CLOSED) failure = event.error;
       notify();
     },
+    full: () => queue.length - head >= QUEUE,
+    drained: () => new Promise((resolve) => (drained = resolve)),
   });
-  init?.signal?.addEventListener("abort", notify, { once: true });
+  init?.signal?.addEventListener("abort", notify, { once: true, signal: ended.signal });
+  const finish = () => {
+    ended.abort();
+    source.close();
+  };
   return {
     [Symbol.asyncIterator]() {
       return this;
     },
     async next() {
       for (;;) {
-        if (queue.length > 0) return { value: queue.shift(), done: false };
+        if (head < queue.length) {
+          const value = queue[head++];
+          if (head === queue.length) {
+            queue = [];
+            head = 0;
+            const resolve = drained;
+            drained = null;
+            resolve?.();
+          }
+          return { value, done: false };
+        }
         if (failure) {
           const error = failure;
           failure = null;
-          source.close();
+          finish();
           throw error;
         }
-        if (source.readyState === CLOSED) return { value: undefined, done: true };
+        if (source.readyState === CLOSED) {
+          ended.abort();
+          return { value: undefined, done: true };
+        }
         await new Promise((resolve) => {
           wake = resolve;
         });
       }
     },
     async return() {
-      source.close();
+      finish();
       return { value: undefined, done: true };
     },
     source,

@@ -222,47 +222,92 @@ pub fn stream_retry(h: u32) -> f64 {
     handle(h).scanner.retry().map_or(-1.0, |ms| ms as f64)
 }
 
-/// Makes the stream an EventSource's: the input area holds the initial last
-/// event ID (`id_len` bytes of UTF-8) and then `statuses` little-endian u16
-/// retry statuses. Negative `max_ms` / `max_attempts` / `idle_ms` mean no
-/// limit.
-#[allow(clippy::too_many_arguments)]
+/// The layout of the configuration record `source_start` reads from the
+/// input area: the one definition, which js/ssekit.js spells with the same
+/// names (`C_INITIAL_MS`, …; a test checks that they agree). Numbers are
+/// little-endian; milliseconds are `f64`s (JavaScript numbers), each `u32`
+/// is a count. JavaScript checked every value at construction (it must
+/// throw before the wasm is loaded); a value the core refuses keeps the
+/// default.
+pub mod config {
+    /// `f64`: the policy's initial delay.
+    pub const C_INITIAL_MS: u32 = 0;
+    /// `f64`: the cap on the delay, read with [`C_HAS_MAX_MS`].
+    pub const C_MAX_MS: u32 = 8;
+    /// `f64`: the growth per consecutive failed attempt.
+    pub const C_MULTIPLIER: u32 = 16;
+    /// `f64`: the jitter, a fraction.
+    pub const C_JITTER: u32 = 24;
+    /// `f64`: how long a connection must stay open for the count of failed
+    /// attempts to start over.
+    pub const C_RESET_AFTER_MS: u32 = 32;
+    /// `f64`: the idle timeout, read with [`C_HAS_IDLE`].
+    pub const C_IDLE_MS: u32 = 40;
+    /// `u32`: consecutive reconnects allowed, read with
+    /// [`C_HAS_MAX_ATTEMPTS`].
+    pub const C_MAX_ATTEMPTS: u32 = 48;
+    /// `u32`: the `C_HAS_*` and [`C_CLOSE_ON_END`] bits.
+    pub const C_FLAGS: u32 = 52;
+    /// `u32`: the initial last event ID's length in bytes; its UTF-8
+    /// follows the record.
+    pub const C_ID_LEN: u32 = 56;
+    /// `u32`: how many retry statuses follow the ID, as `u16`s.
+    pub const C_STATUSES: u32 = 60;
+    /// The record's size; the ID starts here.
+    pub const C_SIZE: u32 = 64;
+    /// Flag: the policy has a cap.
+    pub const C_HAS_MAX_MS: u32 = 1;
+    /// Flag: the policy gives up after [`C_MAX_ATTEMPTS`].
+    pub const C_HAS_MAX_ATTEMPTS: u32 = 2;
+    /// Flag: there is an idle timeout.
+    pub const C_HAS_IDLE: u32 = 4;
+    /// Flag: a clean end of the body ends the source.
+    pub const C_CLOSE_ON_END: u32 = 8;
+}
+
+/// Reads the configuration record (see [`config`]) and makes the stream an
+/// EventSource's.
 #[wasm_bindgen]
-pub fn source_start(
-    h: u32,
-    id_len: u32,
-    statuses: u32,
-    initial_ms: f64,
-    max_ms: f64,
-    multiplier: f64,
-    jitter: f64,
-    max_attempts: f64,
-    idle_ms: f64,
-    close_on_end: bool,
-) {
+pub fn source_start(h: u32) {
+    use config::*;
     let handle = handle(h);
-    let input = &shared().input;
-    let (id, rest) = input.split_at((id_len as usize).min(input.len()));
-    let retry_statuses = rest
+    let record = &shared().input;
+    let bytes = |at: u32, n: usize| record.get(at as usize..).and_then(|rest| rest.get(..n));
+    let f64_at = |at| {
+        bytes(at, 8).map_or(0.0, |b| {
+            f64::from_le_bytes(b.try_into().unwrap_or_default())
+        })
+    };
+    let u32_at =
+        |at| bytes(at, 4).map_or(0, |b| u32::from_le_bytes(b.try_into().unwrap_or_default()));
+    let flags = u32_at(C_FLAGS);
+    let id_len = u32_at(C_ID_LEN) as usize;
+    let id = bytes(C_SIZE, id_len).unwrap_or_default();
+    let retry_statuses = record
+        .get(C_SIZE as usize + id_len..)
+        .unwrap_or_default()
         .chunks_exact(2)
-        .take(statuses as usize)
+        .take(u32_at(C_STATUSES) as usize)
         .map(|pair| u16::from_le_bytes([pair[0], pair[1]]))
         .collect();
-    // js/ssekit.js checked every value already (it must throw before the
-    // wasm is loaded); an invalid one here keeps the default.
     let mut retry = RetryPolicy::default()
-        .with_initial_ms(ms(initial_ms))
-        .with_max_ms(if max_ms < 0.0 { u64::MAX } else { ms(max_ms) })
-        .with_max_attempts((max_attempts >= 0.0).then_some(max_attempts as u32));
-    retry = retry.try_with_multiplier(multiplier).unwrap_or(retry);
-    retry = retry.try_with_jitter(jitter).unwrap_or(retry);
+        .with_initial_ms(ms(f64_at(C_INITIAL_MS)))
+        .with_reset_after_ms(ms(f64_at(C_RESET_AFTER_MS)))
+        .with_max_attempts((flags & C_HAS_MAX_ATTEMPTS != 0).then(|| u32_at(C_MAX_ATTEMPTS)));
+    if flags & C_HAS_MAX_MS != 0 {
+        retry = retry.with_max_ms(ms(f64_at(C_MAX_MS)));
+    }
+    retry = retry
+        .try_with_multiplier(f64_at(C_MULTIPLIER))
+        .unwrap_or(retry);
+    retry = retry.try_with_jitter(f64_at(C_JITTER)).unwrap_or(retry);
     handle.connection = Some(Connection::new(Config {
         retry,
         retry_statuses,
         last_event_id: String::from(text(id)),
         max_event_bytes: handle.scanner.max_event_bytes(),
-        idle_timeout_ms: (idle_ms >= 0.0).then(|| ms(idle_ms)),
-        close_on_end,
+        idle_timeout_ms: (flags & C_HAS_IDLE != 0).then(|| ms(f64_at(C_IDLE_MS))),
+        close_on_end: flags & C_CLOSE_ON_END != 0,
     }));
 }
 
@@ -295,6 +340,8 @@ pub mod transition {
     pub const CAUSE_STATUS: u32 = 2;
     /// [`T_RECONNECT`] detail: the idle timeout ran out.
     pub const CAUSE_IDLE: u32 = 3;
+    /// [`T_RECONNECT`] detail: `reconnect()` asked for it.
+    pub const CAUSE_REQUESTED: u32 = 4;
     /// [`T_FAIL`] detail: a status that is not 200 (in the status bits).
     pub const FAIL_STATUS: u32 = 0;
     /// [`T_FAIL`] detail: not `text/event-stream`.
@@ -315,6 +362,7 @@ fn pack(h: u32, transition: Transition) -> u32 {
             Cause::NetworkError => (T_RECONNECT, CAUSE_NETWORK, 0),
             Cause::Status(status) => (T_RECONNECT, CAUSE_STATUS, status),
             Cause::IdleTimeout => (T_RECONNECT, CAUSE_IDLE, 0),
+            Cause::Requested => (T_RECONNECT, CAUSE_REQUESTED, 0),
         },
         Transition::Failed(failure) => match failure {
             Failure::Status(status) => (T_FAIL, FAIL_STATUS, status),
@@ -331,20 +379,32 @@ fn pack(h: u32, transition: Transition) -> u32 {
     kind | detail << 3 | u32::from(status) << 8
 }
 
-/// The attempt number of a request due now, or -1 (none due yet).
-#[wasm_bindgen]
-pub fn source_poll_request(h: u32, now: f64) -> i32 {
-    connection(h)
-        .and_then(|c| c.poll_request(ms(now)))
-        .map_or(-1, |request| request.attempt.min(i32::MAX as u32) as i32)
+/// What `source_poll` answers besides a deadline (a time, `>= 0`): the
+/// core's [`Poll`](ssekit::connection::Poll), one number. The one
+/// definition; js/ssekit.js spells them with the same names.
+pub mod poll {
+    /// Make a request now (its `Last-Event-ID`: `source_last_event_id`).
+    pub const P_REQUEST: f64 = -1.0;
+    /// Wait for the response, the bytes or the end.
+    pub const P_IO: f64 = -2.0;
+    /// Wait for `source_resume`.
+    pub const P_PAUSED: f64 = -3.0;
+    /// Closed for good: stop.
+    pub const P_CLOSED: f64 = -4.0;
 }
 
-/// When the pending reconnect is due (ms), or -1.
+/// What to do now: one of the [`poll`] values, or the time (ms) to call
+/// `source_timeout` and ask again.
 #[wasm_bindgen]
-pub fn source_poll_timeout(h: u32) -> f64 {
-    connection(h)
-        .and_then(|c| c.poll_timeout())
-        .map_or(-1.0, |at| at as f64)
+pub fn source_poll(h: u32, now: f64) -> f64 {
+    use ssekit::connection::Poll;
+    match connection(h).map_or(Poll::Closed, |c| c.poll(ms(now))) {
+        Poll::Request(_) => poll::P_REQUEST,
+        Poll::Until(at) => at as f64,
+        Poll::Io => poll::P_IO,
+        Poll::Paused => poll::P_PAUSED,
+        Poll::Closed => poll::P_CLOSED,
+    }
 }
 
 /// Where the last event ID's UTF-8 is (see `source_last_event_id_len`).
@@ -426,11 +486,18 @@ pub fn source_close(h: u32) {
     let _ = handle(h).scanner.finish();
 }
 
+/// `reconnect()`: a new request at once.
+#[wasm_bindgen]
+pub fn source_reconnect(h: u32, now: f64) -> u32 {
+    let transition = connection(h).map_or(Transition::None, |c| c.reconnect(ms(now)));
+    pack(h, transition)
+}
+
 /// The page was hidden (`pauseWhenHidden`).
 #[wasm_bindgen]
-pub fn source_pause(h: u32) {
+pub fn source_pause(h: u32, now: f64) {
     if let Some(connection) = connection(h) {
-        connection.pause();
+        connection.pause(ms(now));
     }
     let _ = handle(h).scanner.finish();
 }

@@ -109,8 +109,13 @@ pub fn ready_state(source: &JsValue) -> f64 {
 }
 
 pub fn close(source: &JsValue) {
-    let close: Function = Reflect::get(source, &"close".into()).unwrap().into();
-    close.call0(source).unwrap();
+    call(source, "close");
+}
+
+/// Calls a method of `source` that takes no argument.
+pub fn call(source: &JsValue, method: &str) {
+    let method: Function = Reflect::get(source, &method.into()).unwrap().into();
+    method.call0(source).unwrap();
 }
 
 pub fn strings(log: &Array) -> Vec<String> {

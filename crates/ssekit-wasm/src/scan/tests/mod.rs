@@ -524,20 +524,36 @@ fn counts_units_and_bytes_as_the_whatwg_decoder() {
 #[test]
 fn the_shell_reads_the_same_constants() {
     let shell = include_str!("../../../js/ssekit.js");
-    let constant = |name: &str| -> u32 {
+    let literal = |name: &str| -> &str {
         let line = format!("\nconst {name} = ");
         let at = shell
             .find(&line)
             .unwrap_or_else(|| panic!("js/ssekit.js has no `const {name}`"));
         let rest = &shell[at + line.len()..];
-        let literal = &rest[..rest.find(';').unwrap()];
+        &rest[..rest.find(';').unwrap()]
+    };
+    let constant = |name: &str| -> u32 {
+        let literal = literal(name);
         match literal.strip_prefix("0x") {
             Some(hex) => u32::from_str_radix(hex, 16).unwrap(),
             None => literal.parse().unwrap(),
         }
     };
+    use crate::config::*;
+    use crate::poll::*;
     use crate::scan::record;
     use crate::transition::*;
+    for (name, value) in [
+        ("P_REQUEST", P_REQUEST),
+        ("P_PAUSED", P_PAUSED),
+        ("P_CLOSED", P_CLOSED),
+    ] {
+        assert_eq!(
+            literal(name).parse::<f64>().unwrap(),
+            value,
+            "{name} in js/ssekit.js"
+        );
+    }
     for (name, value) in [
         ("MESSAGE", record::MESSAGE),
         ("DATA", record::DATA),
@@ -558,6 +574,22 @@ fn the_shell_reads_the_same_constants() {
         ("T_ENDED", T_ENDED),
         ("CAUSE_STATUS", CAUSE_STATUS),
         ("CAUSE_IDLE", CAUSE_IDLE),
+        ("CAUSE_REQUESTED", CAUSE_REQUESTED),
+        ("C_INITIAL_MS", C_INITIAL_MS),
+        ("C_MAX_MS", C_MAX_MS),
+        ("C_MULTIPLIER", C_MULTIPLIER),
+        ("C_JITTER", C_JITTER),
+        ("C_RESET_AFTER_MS", C_RESET_AFTER_MS),
+        ("C_IDLE_MS", C_IDLE_MS),
+        ("C_MAX_ATTEMPTS", C_MAX_ATTEMPTS),
+        ("C_FLAGS", C_FLAGS),
+        ("C_ID_LEN", C_ID_LEN),
+        ("C_STATUSES", C_STATUSES),
+        ("C_SIZE", C_SIZE),
+        ("C_HAS_MAX_MS", C_HAS_MAX_MS),
+        ("C_HAS_MAX_ATTEMPTS", C_HAS_MAX_ATTEMPTS),
+        ("C_HAS_IDLE", C_HAS_IDLE),
+        ("C_CLOSE_ON_END", C_CLOSE_ON_END),
         ("FAIL_STATUS", FAIL_STATUS),
         ("FAIL_CONTENT_TYPE", FAIL_CONTENT_TYPE),
         ("FAIL_GAVE_UP", FAIL_GAVE_UP),
