@@ -111,7 +111,7 @@ export interface SsekitEventSourceEventMap {
   error: SsekitErrorEvent;
   /** `closeOnEnd`: the body ended cleanly and the source is CLOSED. */
   end: Event;
-  /** `comments: true`: a comment line; `data` is its text. */
+  /** `comments: true`: a comment line; `data` is its text (its `lastEventId` is empty). */
   comment: MessageEvent<string>;
 }
 

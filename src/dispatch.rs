@@ -51,6 +51,9 @@ pub struct Message<'a> {
     pub data: &'a str,
     /// The persisted last event ID at the time of this event.
     pub last_event_id: &'a str,
+    /// The `id` field of this very event, if it had one (then it is also
+    /// the last event ID).
+    pub id: Option<&'a str>,
 }
 
 /// A [`Message`] that owns its text, e.g. to keep it past the parser's next
@@ -63,6 +66,8 @@ pub struct OwnedMessage {
     pub data: String,
     /// See [`Message::last_event_id`].
     pub last_event_id: String,
+    /// See [`Message::id`].
+    pub id: Option<String>,
 }
 
 impl Message<'_> {
@@ -72,6 +77,7 @@ impl Message<'_> {
             event_type: self.event_type.to_string(),
             data: self.data.to_string(),
             last_event_id: self.last_event_id.to_string(),
+            id: self.id.map(ToString::to_string),
         }
     }
 }
@@ -83,6 +89,7 @@ impl OwnedMessage {
             event_type: &self.event_type,
             data: &self.data,
             last_event_id: &self.last_event_id,
+            id: self.id.as_deref(),
         }
     }
 }
@@ -134,6 +141,7 @@ impl Dispatcher {
                     },
                     data: event.data,
                     last_event_id: &self.last_event_id,
+                    id: event.id.map(|_| self.last_event_id.as_str()),
                 })
             }
             Item::Id(id) => {
@@ -164,10 +172,10 @@ impl Dispatcher {
             return None;
         };
         // D1, as in `dispatch`: a block's id becomes the last event ID.
-        let last_event_id = match id {
+        let last_event_id = match &id {
             Some(id) => {
-                self.set_last_event_id(&id);
-                id
+                self.set_last_event_id(id);
+                id.clone()
             }
             None => self.last_event_id.clone(),
         };
@@ -180,6 +188,7 @@ impl Dispatcher {
             },
             data,
             last_event_id,
+            id,
         })
     }
 

@@ -1,12 +1,13 @@
 // ssekit for JavaScript: the thin shell around the wasm core.
 //
 // This file does the I/O — fetch(), the body reader, TextDecoder, timers,
-// page visibility, AbortSignal, EventTarget — and nothing else. Every
-// decision of an EventSource (C2–C8, C10 and ssekit's retry policy) is made by
-// the connection machine in the core (`ssekit::connection`), and every byte
-// of a stream is scanned by the wasm scanner (`crates/ssekit-wasm/src/scan`),
-// which answers with field boundaries as UTF-16 offsets into the text this
-// file decoded once, so every string handed to the user is a slice.
+// page visibility, AbortSignal, EventTarget — and what the wasm answers.
+// Every rule of the standard and every decision of an EventSource is the
+// Rust core's, running in wasm: an SseParser is the core's parser and
+// dispatcher, an EventSource its connection machine (`ssekit::connection`),
+// which owns readyState, the last event ID, the retry time and the backoff.
+// This file keeps none of that state; it fires the events the records
+// (crates/ssekit-wasm/src/record.rs) describe.
 //
 // The wasm is loaded lazily: importing this module never waits for it. An
 // EventSource awaits it before its first request; SseParser needs it at
@@ -126,31 +127,123 @@ function putString(text) {
   return encoder.encodeInto(text, u8.subarray(at, at + room)).written;
 }
 
-// ---- The wire format between the scanner and this file -----------------------
-// Defined in crates/ssekit-wasm/src/scan/record.rs; a native test there
-// checks that the constants below match it.
+// ---- The wire format between the wasm and this file --------------------------
+// Defined in crates/ssekit-wasm/src/record.rs; a native test there checks
+// that the constants below match it.
 const MESSAGE = 1;
-const DATA = 2;
-const EVENT = 3;
-const ID = 4;
-const DISPATCH = 5;
-const TOO_LARGE = 6;
-const RETRY = 7;
-const COMMENT = 8;
-const HAS_DATA = 1;
-const HAS_ID = 2;
-const NONE = 0xffffffff;
-// Flags of a new stream: which optional records the scanner writes.
+const COMMENT = 2;
+const RETRY = 3;
+const TOO_LARGE = 4;
+const CUSTOM_TYPE = 1;
+const OWN_ID = 2;
+// Flags of a new stream: which optional records the wasm writes.
 const WANT_COMMENTS = 1;
 const WANT_RETRY = 2;
-// Largest chunk handed to the scanner in one call; bigger ones go in pieces,
-// so wasm memory stays bounded by the event size limit, not the chunk size.
+// Largest chunk handed to the wasm in one call; bigger ones go in pieces, so
+// its memory stays bounded by the event size limit, not the chunk size.
 const WINDOW = 64 * 1024;
-// Largest chunk the shell holds back unscanned (see `Stream.hold`): looking
-// for a line end in a big chunk costs more than the call it might save.
-const HOLD = 1024;
-// Held bytes beyond this are given back when the line they belong to ends.
-const KEEP = 64 * 1024;
+
+const decoder = new TextDecoder("utf-8", { ignoreBOM: true });
+
+// Where a walk copies its records; a walk inside a walk (a handler feeding
+// a parser) gets its own copy.
+let scratch = new Uint32Array(256);
+let depth = 0;
+
+// Feeds `bytes` to the stream `handle`, which parses them (the core's
+// parser, dispatcher and connection machine keep every rule and all state),
+// and hands what it found to `on` in stream order: `message(type, data,
+// lastEventId, id)`, `comment(text)`, `retry(ms)`, `error()`. A handler that
+// returns false stops the delivery: the rest is dropped (D6). Returns
+// whether it went on. `now`: when the bytes came (an idle timeout).
+function feed(handle, bytes, on, now) {
+  for (let at = 0; at < bytes.length; at += WINDOW) {
+    const piece = bytes.length <= WINDOW ? bytes : bytes.subarray(at, at + WINDOW);
+    memory();
+    if (u32[header + 5] < piece.length) {
+      wasm.input(piece.length);
+      memory();
+    }
+    const input = u32[header + 4];
+    // A short chunk is copied by hand: `set` has a fixed cost that a few
+    // bytes do not repay.
+    if (piece.length <= 32) for (let i = 0; i < piece.length; i++) u8[input + i] = piece[i];
+    else u8.set(piece, input);
+    const words = wasm.stream_feed(handle, piece.length, now);
+    if (words === 0) continue;
+    memory();
+    // Every string of the records, decoded at once; short ASCII without a
+    // TextDecoder call.
+    const textAt = u32[header + 1];
+    const textLength = u32[header + 2];
+    const bytesOfText = u8.subarray(textAt, textAt + textLength);
+    const text = textLength <= 64 && textLength === u32[header + 3] ? String.fromCharCode.apply(null, bytesOfText) : decoder.decode(bytesOfText);
+    // Copied out of wasm memory first: a handler may make it grow (and
+    // detach the view) or feed another stream.
+    const from = u32[header] >>> 2;
+    let records;
+    if (depth === 0) {
+      if (scratch.length < words) scratch = new Uint32Array(Math.max(words, scratch.length * 2));
+      if (words <= 32) for (let i = 0; i < words; i++) scratch[i] = u32[from + i];
+      else scratch.set(u32.subarray(from, from + words));
+      records = scratch;
+    } else {
+      records = u32.slice(from, from + words);
+    }
+    depth++;
+    try {
+      if (!walk(records, words, text, on)) return false;
+    } finally {
+      depth--;
+    }
+  }
+  return true;
+}
+
+// Hands one feed's records to `on` (see `feed`); each string is the next
+// `length` units of `text`.
+function walk(records, words, text, on) {
+  let at = 0;
+  for (let i = 0; i < words; ) {
+    switch (records[i]) {
+      case MESSAGE: {
+        const flags = records[i + 1];
+        const type = flags & CUSTOM_TYPE ? text.slice(at, (at += records[i + 2])) : "message";
+        const data = text.slice(at, (at += records[i + 3]));
+        const lastEventId = text.slice(at, (at += records[i + 4]));
+        i += 5;
+        if (on.message(type, data, lastEventId, flags & OWN_ID ? lastEventId : undefined) === false) return false;
+        break;
+      }
+      case COMMENT: {
+        const comment = text.slice(at, (at += records[i + 1]));
+        i += 2;
+        if (on.comment(comment) === false) return false;
+        break;
+      }
+      case RETRY:
+        on.retry(records[i + 2] * 2 ** 32 + records[i + 1]);
+        i += 3;
+        break;
+      case TOO_LARGE:
+        i += 1;
+        if (on.error() === false) return false;
+        break;
+      default:
+        throw new Error(`ssekit: corrupt record ${records[i]}`);
+    }
+  }
+  return true;
+}
+
+// A stream's last event ID, read from the machine that owns it.
+function lastEventIdOf(handle) {
+  const length = wasm.stream_last_event_id_len(handle);
+  if (length === 0) return "";
+  memory();
+  const at = wasm.stream_last_event_id(handle);
+  return decoder.decode(u8.subarray(at, at + length));
+}
 
 /** An event larger than `maxEventBytes` was dropped. */
 export const { SseParseError } = {
@@ -198,257 +291,6 @@ export const { EventSourceError } = {
   },
 };
 
-// The JS half of one scanned stream: the decoder, the open line's text
-// (`carry`) and the block being collected. `deliver(type, data, lastEventId,
-// id)` gets each message; it returns false to stop (close() inside a
-// handler: nothing more is dispatched, D6).
-class Stream {
-  constructor(maxEventBytes, flags, lastEventId) {
-    this.limit = maxEventBytes;
-    this.handle = wasm.stream_new(maxEventBytes, flags);
-    this.time = 0; // when the chunk being fed arrived (an EventSource's idle timeout)
-    // Whether chunks may be held back unscanned (see `hold`): not when the
-    // machine must hear of every chunk's arrival (an idle timeout).
-    this.holds = true;
-    this.lastEventId = lastEventId;
-    this.reset();
-  }
-
-  // A new body: fresh decoder, nothing carried, the open block dropped (P12).
-  reset() {
-    this.decoder = new TextDecoder("utf-8", { ignoreBOM: true });
-    this.idle = true; // the decoder holds no partial character
-    this.pending ??= new Uint8Array(64); // bytes whose decoding waits (see `scan`)
-    this.pendingLength = 0;
-    this.unscanned = 0; // how many of them, at its end, the scanner has not seen
-    this.room = 0; // the scanner's quiet room after the last feed (lib.rs `Shared`)
-    this.carry = "";
-    this.text = "";
-    this.data = null;
-    this.type = "";
-    this.id = "";
-  }
-
-  finish() {
-    const scannerCut = wasm.stream_finish(this.handle) !== 0;
-    // Bytes held back are an unterminated line the scanner never saw.
-    const cut = scannerCut || this.unscanned > 0;
-    this.reset();
-    return cut;
-  }
-
-  free() {
-    wasm.stream_free(this.handle);
-    this.handle = 0;
-  }
-
-  // A short chunk with no line end, within the room the scanner said it
-  // has: it cannot make the scanner write a record (only a line end or the
-  // size limit does), so it is held back and scanned with the chunk that
-  // ends the line, one wasm call for the whole line. Returns whether it was.
-  // (At most a window is held, so one call never reads more than two.)
-  hold(bytes) {
-    const hold = this.unscanned + bytes.length;
-    if (bytes.length > HOLD || hold > this.room || hold > WINDOW || !this.holds || hasLineEnd(bytes)) return false;
-    this.keep(bytes);
-    this.unscanned = hold;
-    return true;
-  }
-
-  // Feeds bytes; calls `on` per record that needs JS (see `walk`).
-  feed(bytes, on) {
-    return this.hold(bytes) || this.scanAll(bytes, on);
-  }
-
-  // Scans bytes that were not held back, a window at a time.
-  scanAll(bytes, on) {
-    if (bytes.length <= WINDOW) return this.scan(bytes, on);
-    for (let at = 0; at < bytes.length; at += WINDOW) {
-      const piece = bytes.length > WINDOW ? bytes.subarray(at, at + WINDOW) : bytes;
-      if (!this.scan(piece, on)) return false;
-    }
-    return true;
-  }
-
-  scan(bytes, on) {
-    // What the scanner reads: the bytes held back, then these.
-    let input = bytes;
-    const held = this.unscanned > 0;
-    if (held) {
-      this.keep(bytes);
-      input = this.pending.subarray(this.pendingLength - this.unscanned - bytes.length, this.pendingLength);
-      this.unscanned = 0;
-    }
-    const handle = this.handle;
-    memory();
-    if (u32[header + 3] < input.length) {
-      wasm.input(input.length);
-      memory();
-    }
-    const at = u32[header + 2];
-    // A short chunk is copied by hand: `set` has a fixed cost that a few
-    // bytes do not repay.
-    if (input.length <= 32) for (let i = 0; i < input.length; i++) u8[at + i] = input[i];
-    else u8.set(input, at);
-    const words = wasm.stream_feed(handle, input.length, this.time);
-    memory();
-    const carryFrom = u32[header];
-    this.room = u32[header + 4];
-    // Nothing to report and the open line goes on from where it was: the
-    // bytes are decoded later, with the chunk that ends the line (a
-    // TextDecoder call costs the same for 4 bytes as for 400).
-    if (words === 0 && carryFrom === 0) {
-      if (!held) this.keep(bytes);
-      return true;
-    }
-    // Nothing to report and nothing to keep (a line being skipped: over the
-    // limit, a comment nobody wants, a retry): the text is not needed, only
-    // the decoder's state after these bytes, and its last three bytes decide
-    // that (a lead byte always starts a new sequence; one is at most 4 long).
-    if (words === 0 && carryFrom === NONE && this.pendingLength === 0 && bytes.length > 3) {
-      // (Nothing was held back: pendingLength counts held bytes too.)
-      this.decoder = new TextDecoder("utf-8", { ignoreBOM: true });
-      this.decoder.decode(bytes.subarray(bytes.length - 3), { stream: true });
-      this.idle = bytes[bytes.length - 1] < 0x80;
-      this.carry = "";
-      return true;
-    }
-    let text = bytes;
-    if (this.pendingLength > 0) {
-      if (!held) this.keep(bytes);
-      text = this.pending.subarray(0, this.pendingLength);
-      this.pendingLength = 0;
-    }
-    // Short ASCII after a complete character: no TextDecoder call at all.
-    this.text = this.idle && text.length <= 64 && isAscii(text) ? String.fromCharCode.apply(null, text) : this.decoder.decode(text, { stream: true });
-    // After an ASCII byte the decoder never holds a partial character.
-    if (text.length > 0) this.idle = text[text.length - 1] < 0x80;
-    // A long line's bytes are given back once decoded (the core parser does
-    // the same): one 16 MiB event must not pin 16 MiB for the stream's life.
-    if (this.pending.length > KEEP && this.pendingLength === 0) this.pending = new Uint8Array(64);
-    let go = true;
-    if (words > 0) {
-      // Copied out of wasm memory first: a handler may make it grow (and
-      // detach the view) or feed another stream.
-      const from = u32[header + 1] >>> 2;
-      let records;
-      if (depth === 0) {
-        if (scratch.length < words) scratch = new Uint32Array(Math.max(words, scratch.length * 2));
-        if (words <= 32) for (let i = 0; i < words; i++) scratch[i] = u32[from + i];
-        else scratch.set(u32.subarray(from, from + words));
-        records = scratch;
-      } else {
-        records = u32.slice(from, from + words);
-      }
-      depth++;
-      try {
-        go = this.walk(records, words, on);
-      } finally {
-        depth--;
-      }
-    }
-    this.carry = carryFrom === NONE ? "" : this.slice(carryFrom, this.carry.length + this.text.length);
-    this.text = "";
-    return go;
-  }
-
-  // Appends to the bytes whose decoding waits (a buffer that only grows,
-  // up to the longest line: the event size limit bounds it).
-  keep(bytes) {
-    const need = this.pendingLength + bytes.length;
-    if (this.pending.length < need) {
-      const grown = new Uint8Array(Math.max(need, this.pending.length * 2));
-      grown.set(this.pending.subarray(0, this.pendingLength));
-      this.pending = grown;
-    }
-    // By hand when short, as the copy into wasm memory.
-    if (bytes.length <= 32) for (let i = 0, at = this.pendingLength; i < bytes.length; i++) this.pending[at + i] = bytes[i];
-    else this.pending.set(bytes, this.pendingLength);
-    this.pendingLength = need;
-  }
-
-  // T[a..b) where T = carry + text, without building T.
-  slice(a, b) {
-    const carry = this.carry;
-    const split = carry.length;
-    if (a >= split) return this.text.slice(a - split, b - split);
-    if (b <= split) return carry.slice(a, b);
-    return carry.slice(a) + this.text.slice(0, b - split);
-  }
-
-  walk(records, words, on) {
-    for (let i = 0; i < words; ) {
-      switch (records[i]) {
-        case MESSAGE:
-          if (on.message("message", this.slice(records[i + 1], records[i + 2]), this.lastEventId, undefined) === false) return false;
-          i += 3;
-          break;
-        case DATA: {
-          const line = this.slice(records[i + 1], records[i + 2]);
-          this.data = this.data === null ? line : this.data + "\n" + line;
-          i += 3;
-          break;
-        }
-        case EVENT:
-          this.type = this.slice(records[i + 1], records[i + 2]);
-          i += 3;
-          break;
-        case ID:
-          this.id = this.slice(records[i + 1], records[i + 2]);
-          i += 3;
-          break;
-        case DISPATCH: {
-          const flags = records[i + 1];
-          const data = this.data;
-          const type = this.type || "message";
-          this.data = null;
-          this.type = "";
-          i += 2;
-          // D1: the block's id becomes the last event ID, data or not.
-          if (flags & HAS_ID) on.id((this.lastEventId = this.id));
-          if (flags & HAS_DATA && on.message(type, data ?? "", this.lastEventId, flags & HAS_ID ? this.id : undefined) === false) return false;
-          break;
-        }
-        case RETRY:
-          on.retry(records[i + 2] * 2 ** 32 + records[i + 1]);
-          i += 3;
-          break;
-        case COMMENT:
-          if (on.comment(this.slice(records[i + 1], records[i + 2]), this.lastEventId) === false) return false;
-          i += 3;
-          break;
-        case TOO_LARGE:
-          this.data = null;
-          this.type = "";
-          i += 1;
-          if (on.error(new SseParseError(this.limit)) === false) return false;
-          break;
-        default:
-          throw new Error(`ssekit: corrupt scanner record ${records[i]}`);
-      }
-    }
-    return true;
-  }
-}
-
-// Whether there is a CR or LF: a loop for a few bytes (two `indexOf` calls
-// cost twice as much at 16 bytes), `indexOf` for more.
-function hasLineEnd(bytes) {
-  if (bytes.length > 32) return bytes.indexOf(10) >= 0 || bytes.indexOf(13) >= 0;
-  for (let i = 0; i < bytes.length; i++) if (bytes[i] <= 13 && (bytes[i] === 10 || bytes[i] === 13)) return true;
-  return false;
-}
-
-function isAscii(bytes) {
-  for (let i = 0; i < bytes.length; i++) if (bytes[i] > 0x7f) return false;
-  return true;
-}
-
-// Where a walk copies its records; a walk inside a walk (a handler feeding
-// a parser) gets its own copy.
-let scratch = new Uint32Array(256);
-let depth = 0;
-
 const registry = typeof FinalizationRegistry === "function" ? new FinalizationRegistry((handle) => wasm.stream_free(handle)) : null;
 
 // ---- Option checks (at construction, so a mistake throws at once) ----------
@@ -485,8 +327,9 @@ function isObject(value) {
 // the rest of the chunk), the first SseParseError (thrown at the end when
 // there is no onError).
 class ParserSink {
-  constructor(handlers) {
+  constructor(handlers, limit) {
     this.handlers = handlers;
+    this.limit = limit;
     this.onEvent = handlers.onEvent ?? null;
     this.busy = false;
     this.events = null;
@@ -505,14 +348,14 @@ class ParserSink {
     this.events.push(event);
     if (this.onEvent !== null) this.call(this.onEvent, event);
   }
-  id() {}
   retry(ms) {
     this.call(this.handlers.onRetry, ms);
   }
   comment(text) {
     this.call(this.handlers.onComment, text);
   }
-  error(error) {
+  error() {
+    const error = new SseParseError(this.limit);
     if (this.handlers.onError) this.call(this.handlers.onError, error);
     else this.failure ??= error;
   }
@@ -525,7 +368,7 @@ class ParserSink {
  */
 export const { SseParser } = {
   SseParser: class {
-    #stream;
+    #handle = 0;
     #handlers;
     #limit;
     #sink;
@@ -540,33 +383,31 @@ export const { SseParser } = {
       if (!wasm) throw new Error("ssekit: the wasm core is still loading; `await ready` (exported by ssekit) before creating an SseParser");
       this.#handlers = options ?? {};
       const flags = (this.#handlers.onComment ? WANT_COMMENTS : 0) | (this.#handlers.onRetry ? WANT_RETRY : 0);
-      this.#stream = new Stream(this.#limit, flags, lastEventId);
-      this.#sink = new ParserSink(this.#handlers);
-      registry?.register(this, this.#stream.handle, this);
+      this.#handle = wasm.parser_new(this.#limit, flags, putString(lastEventId));
+      this.#sink = new ParserSink(this.#handlers, this.#limit);
+      registry?.register(this, this.#handle, this);
+    }
+
+    // The wasm stream, unless free() gave its memory back.
+    #live() {
+      if (this.#handle === 0) throw new TypeError("SseParser: used after free()");
+      return this.#handle;
     }
 
     /** The persisted last event ID. */
     get lastEventId() {
-      return this.#stream.lastEventId;
-    }
-
-    // The stream, unless free() gave its memory back.
-    #live() {
-      if (this.#stream.handle === 0) throw new TypeError("SseParser: used after free()");
-      return this.#stream;
+      return lastEventIdOf(this.#live());
     }
 
     /** Parses the next chunk; returns the events it completed. */
     feed(chunk) {
-      this.#live();
+      const handle = this.#live();
       let bytes;
       if (typeof chunk === "string") bytes = encoder.encode(chunk);
       else if (chunk instanceof Uint8Array) bytes = chunk;
       else if (chunk instanceof ArrayBuffer) bytes = new Uint8Array(chunk);
       else if (ArrayBuffer.isView(chunk)) bytes = new Uint8Array(chunk.buffer, chunk.byteOffset, chunk.byteLength);
       else throw new TypeError("SseParser.feed takes a Uint8Array, an ArrayBuffer, a typed array or a string");
-      // Most small chunks of a long line end here (see Stream.hold).
-      if (this.#stream.hold(bytes)) return [];
       // One sink per parser, reused; a feed from inside a callback of the
       // same parser gets its own.
       const sink = this.#sink.busy ? new ParserSink(this.#handlers) : this.#sink;
@@ -575,7 +416,7 @@ export const { SseParser } = {
       sink.thrown = undefined;
       sink.failure = undefined;
       try {
-        this.#stream.scanAll(bytes, sink);
+        feed(handle, bytes, sink, 0);
       } finally {
         sink.busy = false;
       }
@@ -595,12 +436,12 @@ export const { SseParser } = {
 
     /** Bytes held for the event being read (they count against `maxEventBytes`). */
     get bufferedBytes() {
-      return wasm.stream_buffered(this.#live().handle) + this.#stream.unscanned;
+      return wasm.stream_buffered(this.#live());
     }
 
     /** The reconnection time the stream last asked for with `retry` (ms), or undefined. */
     get reconnectionTime() {
-      const ms = wasm.stream_retry(this.#live().handle);
+      const ms = wasm.stream_retry(this.#live());
       return ms < 0 ? undefined : ms;
     }
 
@@ -609,7 +450,7 @@ export const { SseParser } = {
      * Returns whether anything was.
      */
     finish() {
-      return this.#live().finish();
+      return wasm.stream_finish(this.#live()) !== 0;
     }
 
     /**
@@ -618,9 +459,10 @@ export const { SseParser } = {
      * SseParser()` calls it at the end of the block.
      */
     free() {
-      if (this.#stream.handle === 0) return;
+      if (this.#handle === 0) return;
       registry?.unregister(this);
-      this.#stream.free();
+      wasm.stream_free(this.#handle);
+      this.#handle = 0;
     }
 
     [Symbol.dispose ?? Symbol.for("Symbol.dispose")]() {
@@ -700,6 +542,7 @@ const FAIL_CONTENT_TYPE = 1;
 const FAIL_GAVE_UP = 2;
 // What source_poll answers besides a time (lib.rs `poll`).
 const P_REQUEST = -1;
+const P_IO = -2;
 const P_PAUSED = -3;
 const P_CLOSED = -4;
 // The configuration record source_start reads (lib.rs `config`): byte
@@ -710,15 +553,16 @@ const C_MULTIPLIER = 16;
 const C_JITTER = 24;
 const C_RESET_AFTER_MS = 32;
 const C_IDLE_MS = 40;
-const C_MAX_ATTEMPTS = 48;
-const C_FLAGS = 52;
-const C_ID_LEN = 56;
-const C_STATUSES = 60;
-const C_SIZE = 64;
-const C_HAS_MAX_MS = 1;
-const C_HAS_MAX_ATTEMPTS = 2;
-const C_HAS_IDLE = 4;
-const C_CLOSE_ON_END = 8;
+const C_MAX_EVENT_BYTES = 48;
+const C_MAX_ATTEMPTS = 56;
+const C_FLAGS = 60;
+const C_ID_LEN = 64;
+const C_STATUSES = 68;
+const C_SIZE = 72;
+const C_HAS_MAX_MS = 1 << 8;
+const C_HAS_MAX_ATTEMPTS = 1 << 9;
+const C_HAS_IDLE = 1 << 10;
+const C_CLOSE_ON_END = 1 << 11;
 // What a clean end feeds the stream with dispatchOnEnd: the line end and the
 // blank line the body did not send (a CR before the first LF makes one CRLF).
 const END = new Uint8Array([10, 10]);
@@ -859,8 +703,9 @@ function readOptions(init) {
   };
 }
 
-// Writes the configuration record (lib.rs `config`) and starts the machine.
-function startSource(handle, { policy, idleTimeoutMs, closeOnEnd, lastEventId, statuses }) {
+// Writes the configuration record (lib.rs `config`); returns the new
+// machine's handle.
+function startSource({ policy, idleTimeoutMs, closeOnEnd, comments, maxEventBytes, lastEventId, statuses }) {
   const idLength = encoder.encode(lastEventId).length;
   const at = wasm.input(C_SIZE + idLength + 2 * statuses.length);
   memory();
@@ -869,20 +714,22 @@ function startSource(handle, { policy, idleTimeoutMs, closeOnEnd, lastEventId, s
     (policy.maxMs === undefined ? 0 : C_HAS_MAX_MS) |
     (policy.maxAttempts === undefined ? 0 : C_HAS_MAX_ATTEMPTS) |
     (idleTimeoutMs === undefined ? 0 : C_HAS_IDLE) |
-    (closeOnEnd ? C_CLOSE_ON_END : 0);
+    (closeOnEnd ? C_CLOSE_ON_END : 0) |
+    (comments ? WANT_COMMENTS : 0);
   record.setFloat64(C_INITIAL_MS, policy.initialMs, true);
   record.setFloat64(C_MAX_MS, policy.maxMs ?? 0, true);
   record.setFloat64(C_MULTIPLIER, policy.multiplier, true);
   record.setFloat64(C_JITTER, policy.jitter, true);
   record.setFloat64(C_RESET_AFTER_MS, policy.resetAfterMs, true);
   record.setFloat64(C_IDLE_MS, idleTimeoutMs ?? 0, true);
+  record.setFloat64(C_MAX_EVENT_BYTES, maxEventBytes, true);
   record.setUint32(C_MAX_ATTEMPTS, policy.maxAttempts ?? 0, true);
   record.setUint32(C_FLAGS, flags, true);
   record.setUint32(C_ID_LEN, idLength, true);
   record.setUint32(C_STATUSES, statuses.length, true);
   encoder.encodeInto(lastEventId, u8.subarray(at + C_SIZE, at + C_SIZE + idLength));
   statuses.forEach((status, i) => record.setUint16(C_SIZE + idLength + 2 * i, status, true));
-  wasm.source_start(handle);
+  return wasm.source_new();
 }
 
 // The bytes of a last event ID as a header value: each byte one character
@@ -936,12 +783,11 @@ export const { EventSource } = {
     #url;
     #withCredentials;
     #options;
-    // readyState's owner is the machine in wasm (`#stream`'s handle). Before it
+    // readyState's owner is the machine in wasm (`#machine`). Before it
     // exists (the wasm is loading) the source is CONNECTING, and after its
     // handle is freed CLOSED: `#state` holds that, never both at once.
     #state = CONNECTING;
     #machine = 0;
-    #stream = null;
     #closed = new AbortController(); // aborted by close(): ends every wait and request
     #attempt = null; // the request in flight, aborted by close() or a hidden page
     #wake = null; // resolves the current wait early (close, visible again)
@@ -1031,11 +877,7 @@ export const { EventSource } = {
       }
       if (this.#state === CLOSED) return;
       const options = this.#options;
-      const stream = new Stream(options.maxEventBytes, options.comments ? WANT_COMMENTS : 0, options.lastEventId);
-      stream.holds = options.idleTimeoutMs === undefined;
-      const handle = stream.handle;
-      startSource(handle, options);
-      this.#stream = stream;
+      const handle = startSource(options);
       this.#machine = handle;
       const closed = this.#closed.signal;
       try {
@@ -1067,6 +909,7 @@ export const { EventSource } = {
         // The machine says what to do; this loop only does it.
         for (let next; !closed.aborted && (next = wasm.source_poll(handle, now())) !== P_CLOSED; ) {
           if (next === P_REQUEST) await this.#connect();
+          else if (next === P_IO) throw new Error("the machine waits for a request that was never made");
           else await this.#wait(next === P_PAUSED ? Infinity : next - now());
         }
       } catch (cause) {
@@ -1078,8 +921,7 @@ export const { EventSource } = {
         // The machine's last word: CLOSED. The handle goes; #state keeps it.
         this.#state = CLOSED;
         this.#machine = 0;
-        this.#stream = null;
-        stream.free();
+        wasm.stream_free(handle);
         this.#closed.abort();
       }
     }
@@ -1143,7 +985,6 @@ export const { EventSource } = {
     async #request(controller) {
       const options = this.#options;
       const handle = this.#machine;
-      const stream = this.#stream;
       const random = Math.random;
       const gone = () => controller.signal.aborted || this.readyState === CLOSED;
       const headers = { accept: "text/event-stream" };
@@ -1164,16 +1005,16 @@ export const { EventSource } = {
       // cross-origin server can read without allowing the header in a
       // preflight.
       let url = this.#url;
-      const idLength = wasm.source_last_event_id_len(handle);
+      const idLength = wasm.stream_last_event_id_len(handle);
       if (idLength > 0) {
         memory();
-        const at = wasm.source_last_event_id(handle);
+        const at = wasm.stream_last_event_id(handle);
         const bytes = u8.subarray(at, at + idLength);
         if (options.lastEventIdParam === undefined) {
           headers["last-event-id"] = byteString(bytes);
         } else {
           const withId = new URL(url);
-          withId.searchParams.set(options.lastEventIdParam, new TextDecoder().decode(bytes));
+          withId.searchParams.set(options.lastEventIdParam, decoder.decode(bytes));
           url = withId.href;
         }
       }
@@ -1217,7 +1058,7 @@ export const { EventSource } = {
         }
       }
       const contentType = response.headers.get("content-type");
-      const typeLength = contentType === null ? NONE : putString(contentType);
+      const typeLength = contentType === null ? 0xffffffff : putString(contentType);
       const verdict = wasm.source_response(handle, now(), response.status, typeLength, random());
       if ((verdict & 7) !== T_OPEN) {
         // A refused response is the user's to read (error.response), except
@@ -1237,6 +1078,8 @@ export const { EventSource } = {
       // Whether to go on after a handler: not once it called close() or
       // reconnect() (D6), or the page was hidden.
       const going = () => this.readyState === OPEN && !controller.signal.aborted;
+      // The last event ID of the last message delivered (see below).
+      let delivered = null;
       const dispatch = tap
         ? // events(): the iterator takes plain messages; no event is built.
           (type, data, lastEventId, id) => {
@@ -1244,34 +1087,24 @@ export const { EventSource } = {
             return going();
           }
         : (type, data, lastEventId) => {
+            delivered = lastEventId;
             this.dispatchEvent(new MessageEvent(type, { data, lastEventId, origin }));
             return going();
           };
-      // D1: the machine owns the last event ID (it builds the next request's
-      // header). It hears of the body's last one when the body is done: it
-      // reads it only to build a request, and no request is built while this
-      // one reads (a copy into wasm per event cost ~1 µs).
-      const sentId = stream.lastEventId;
-      let seenId = sentId;
       const sink = {
         message: dispatch,
-        id: (id) => {
-          seenId = id;
-        },
         retry() {},
-        // Only with `comments: true` (the scanner writes no comment record
+        // Only with `comments: true` (the wasm writes no comment record
         // otherwise): each comment line is a `comment` event.
-        comment: (text, lastEventId) => dispatch("comment", text, lastEventId, undefined),
-        error: (error) => {
-          this.#dispatch(plainEvent("error", { error }));
+        comment: (text) => dispatch("comment", text, "", undefined),
+        error: () => {
+          this.#dispatch(plainEvent("error", { error: new SseParseError(options.maxEventBytes) }));
           return going();
         },
       };
-      // A new body: the JavaScript half of the stream starts over (the
-      // machine's end of the last attempt reset the scanner).
-      stream.reset();
       const timed = options.idleTimeoutMs !== undefined;
       let ended = false;
+      let stopped = false;
       let failure;
       try {
         const reader = response.body.getReader();
@@ -1286,26 +1119,28 @@ export const { EventSource } = {
           }
           if (!going()) break;
           // Only the idle timeout needs to know when bytes came.
-          if (timed) stream.time = now();
-          if (!stream.feed(value instanceof Uint8Array ? value : new Uint8Array(value), sink)) break;
+          if (!feed(handle, value instanceof Uint8Array ? value : new Uint8Array(value), sink, timed ? now() : 0)) {
+            stopped = true;
+            break;
+          }
           if (!going()) break;
           // events(): read on only as fast as the consumer takes messages.
           if (tap?.full()) await untilAborted(tap.drained(), controller.signal);
         }
         // dispatchOnEnd: a last event cut off without its blank line at a
         // clean end is dispatched, not dropped.
-        if (ended && options.dispatchOnEnd && going()) stream.scanAll(END, sink);
+        if (ended && options.dispatchOnEnd && going()) feed(handle, END, sink, 0);
       } catch (cause) {
         // A failed read is a network error (or our own abort: close, pause,
         // idle timeout).
         failure = cause;
       }
-      // Every way out of the read loop passes here, before any transition
-      // that could lead to a new request.
-      if (seenId !== sentId) wasm.source_set_last_event_id(handle, putString(seenId));
+      // D1 when a handler called reconnect() in the middle of a chunk: the
+      // machine parsed the whole chunk, but the next request must resume
+      // after the last message delivered, not after ones never seen.
+      if (stopped && delivered !== null && this.readyState === CONNECTING) wasm.source_set_last_event_id(handle, putString(delivered));
       if (this.readyState !== OPEN || controller.signal.aborted) return;
-      // C5: any end that is not an abort re-establishes the connection (the
-      // reconnect resets the stream's JS half, the machine its scanner),
+      // C5: any end that is not an abort re-establishes the connection,
       // unless closeOnEnd makes a clean end final.
       if (ended) return this.#apply(wasm.source_end(handle, now(), random()));
       const error = this.#error(`reading the response failed: ${failure?.message ?? failure}`, "network", { cause: failure });

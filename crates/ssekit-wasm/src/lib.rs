@@ -1,25 +1,25 @@
 //! The wasm core of the npm package `ssekit`.
 //!
 //! JavaScript (`js/ssekit.js`) does every piece of I/O and this crate makes
-//! every decision, through a handful of functions that take and return
-//! numbers only:
+//! every decision, with the core's own types: an `SseParser` is a
+//! [`Parser`] and a [`Dispatcher`], an `EventSource` is a [`Connection`]
+//! (the sans-IO connection machine, its parser included). So every rule of
+//! the standard lives once, in the core, and the shell keeps no state that
+//! these have: not the open line, the block, the last event ID, the retry
+//! time nor readyState.
 //!
-//! - `stream_*` — a [`scan::Scanner`] per stream: JavaScript copies a chunk's
-//!   bytes into the shared input area, decodes the same bytes once with a
-//!   streaming `TextDecoder`, and the scanner answers with records whose
-//!   positions are UTF-16 offsets into that text (the wire format is
-//!   [`scan::record`]), so every string JavaScript builds is a `slice`.
-//! - `source_*` — an EventSource's [`Connection`] (the core's sans-IO
-//!   connection machine) on the same handle: JavaScript reports what
-//!   happened (a response, the end of a body, a network error, time) and
-//!   gets back what to do (open, reconnect after a delay, fail for good).
-//!   The machine owns readyState, the last event ID, the backoff and
-//!   "nothing after close".
+//! Only numbers cross the boundary. JavaScript copies a chunk into the
+//! shared input area and calls `stream_feed`; the stream parses it whole and
+//! writes what it found as [`record`]s, with the text of every string laid
+//! end to end in one UTF-8 area, which JavaScript decodes with one
+//! `TextDecoder` call and slices by the UTF-16 lengths the records carry.
+//! For an EventSource, JavaScript reports what else happened (a response,
+//! the end of a body, a network error, time) and gets back what to do.
 //!
 //! A handle is the address of a boxed [`Handle`]; JavaScript passes back only
 //! handles it was given and frees each once. That contract, the exports and
-//! the global allocator are this crate's `unsafe`; the scanner is
-//! `forbid(unsafe_code)` and so is the core.
+//! the global allocator are this crate's `unsafe`; the core is
+//! `forbid(unsafe_code)`.
 #![cfg_attr(not(test), no_std)]
 #![deny(missing_docs)]
 
@@ -28,15 +28,17 @@ extern crate alloc;
 use alloc::boxed::Box;
 use alloc::string::String;
 use alloc::vec::Vec;
+use core::ops::ControlFlow;
 
-use ssekit::connection::{Cause, Config, Connection, Failure, ResponseHead, Transition};
-use ssekit::RetryPolicy;
+use ssekit::connection::{
+    Cause, Config, Connection, Dispatch, Failure, Poll, ResponseHead, Transition,
+};
+use ssekit::{Dispatcher, Item, Parser, RetryPolicy};
 use wasm_bindgen::prelude::wasm_bindgen;
 
-#[forbid(unsafe_code)]
-pub mod scan;
+pub mod record;
 
-use scan::{record, Scanner};
+use record::Out;
 
 // A panic (there is none reachable from input) traps the instance; without
 // std's machinery the module stays small.
@@ -51,48 +53,63 @@ fn panic(_: &core::panic::PanicInfo) -> ! {
 #[global_allocator]
 static ALLOCATOR: talc::wasm::WasmDynamicTalc = talc::wasm::new_wasm_dynamic_allocator();
 
-/// One stream: an `SseParser`'s, or an `EventSource`'s with its connection.
-pub struct Handle {
-    scanner: Scanner,
-    connection: Option<Connection>,
+/// One stream: an `SseParser`'s or an `EventSource`'s.
+pub enum Handle {
+    /// An `SseParser`: the core's parser and dispatcher; `wanted` says
+    /// which optional records to write ([`record::WANT_COMMENTS`],
+    /// [`record::WANT_RETRY`]).
+    Parser {
+        /// P1–P12.
+        parser: Parser,
+        /// D1–D5, the last event ID and the retry time.
+        dispatcher: Dispatcher,
+        /// Optional records.
+        wanted: u32,
+    },
+    /// An `EventSource`: the core's connection machine.
+    Source {
+        /// Everything an EventSource decides.
+        connection: Connection,
+        /// Optional records ([`record::WANT_COMMENTS`]).
+        wanted: u32,
+    },
 }
 
 /// What every stream shares: the input area JavaScript writes a chunk (or a
-/// string argument) into before a call, and the records of the last feed.
-/// Each call is done with them before it returns (JavaScript copies the
-/// records out before it runs any handler), so one pair serves all streams
-/// and a new parser allocates nothing big. Both only grow: to the largest
-/// chunk JavaScript hands over at once (64 KiB) and its records.
+/// string argument) into before a call, and what the last feed wrote. Each
+/// call is done with them before it returns (JavaScript copies the records
+/// out and decodes the text before it runs any handler), so one set serves
+/// all streams.
 ///
-/// Its first four words are a header JavaScript reads straight from memory
-/// (at `shared_header()`), so that feeding a chunk costs one call.
+/// Its first words are a header JavaScript reads straight from memory (at
+/// `shared_header()`), so that feeding a chunk costs one call.
 #[repr(C)]
 struct Shared {
-    /// Word 0: where the open line starts in the last fed text
-    /// (`record::NONE`: none).
-    carry_from: u32,
-    /// Word 1: the address of the last feed's records.
+    /// Word 0: the address of the last feed's records.
     records_at: u32,
-    /// Word 2: the address of the input area.
+    /// Word 1: the address of the last feed's text.
+    text_at: u32,
+    /// Word 2: its length in bytes.
+    text_len: u32,
+    /// Word 3: its length in UTF-16 units (equal to word 2: all ASCII).
+    text_units: u32,
+    /// Word 4: the address of the input area.
     input_at: u32,
-    /// Word 3: the input area's length in bytes.
+    /// Word 5: the input area's length in bytes.
     input_len: u32,
-    /// Word 4: after a feed, the stream's `Scanner::quiet_room` (saturated):
-    /// bytes with no line end that JavaScript may hold back and feed with
-    /// the chunk that ends the line, saving a call per chunk of a long line.
-    quiet_room: u32,
     input: Vec<u8>,
-    records: Vec<u32>,
+    out: Out,
 }
 
 static mut SHARED: Shared = Shared {
-    carry_from: record::NONE,
     records_at: 0,
+    text_at: 0,
+    text_len: 0,
+    text_units: 0,
     input_at: 0,
     input_len: 0,
-    quiet_room: 0,
     input: Vec::new(),
-    records: Vec::new(),
+    out: Out::new(),
 };
 
 fn shared() -> &'static mut Shared {
@@ -107,13 +124,21 @@ pub fn shared_header() -> u32 {
     core::ptr::addr_of!(SHARED) as usize as u32
 }
 
-/// The shared input area, grown to at least `len` bytes; JavaScript writes
-/// there next (header words 2 and 3 say where and how much).
+/// An input area this big is kept between calls; a bigger one (a long
+/// string argument) is given back by the next call that needs less.
+const KEEP_INPUT: usize = 64 * 1024;
+
+/// The shared input area, of at least `len` bytes; JavaScript writes there
+/// next (header words 4 and 5 say where and how much).
 #[wasm_bindgen]
 pub fn input(len: u32) -> u32 {
     let shared = shared();
-    if shared.input.len() < len as usize {
-        shared.input.resize(len as usize, 0);
+    let len = len as usize;
+    if shared.input.len() > KEEP_INPUT && len <= KEEP_INPUT {
+        shared.input = Vec::new();
+    }
+    if shared.input.len() < len {
+        shared.input.resize(len.max(64), 0);
     }
     shared.input_at = shared.input.as_mut_ptr() as usize as u32;
     shared.input_len = shared.input.len() as u32;
@@ -133,7 +158,7 @@ fn input_text(len: u32) -> &'static str {
 
 /// Bytes JavaScript wrote as text. It writes every string argument with
 /// `TextEncoder.encodeInto`, which only writes UTF-8, and passes the count it
-/// wrote; checking again would cost the module `from_utf8` (0.7 KB).
+/// wrote; checking again would cost the module `from_utf8`.
 fn text(bytes: &[u8]) -> &str {
     // SAFETY: valid UTF-8 by the contract above with js/ssekit.js, the only
     // caller.
@@ -141,10 +166,14 @@ fn text(bytes: &[u8]) -> &str {
 }
 
 fn handle(h: u32) -> &'static mut Handle {
-    // SAFETY: `h` came from `stream_new` and was not freed (the contract
-    // with js/ssekit.js, the only caller); wasm32 is single-threaded and no
-    // export holds the reference past its return.
+    // SAFETY: `h` came from `parser_new` or `source_new` and was not freed
+    // (the contract with js/ssekit.js, the only caller); wasm32 is
+    // single-threaded and no export holds the reference past its return.
     unsafe { &mut *(h as usize as *mut Handle) }
+}
+
+fn boxed(handle: Handle) -> u32 {
+    Box::into_raw(Box::new(handle)) as usize as u32
 }
 
 /// A f64 from JavaScript as a count of milliseconds (NaN and negatives: 0).
@@ -152,77 +181,127 @@ fn ms(value: f64) -> u64 {
     value as u64
 }
 
-/// A new stream; `flags` asks for comment and retry records
-/// ([`record::WANT_COMMENTS`], [`record::WANT_RETRY`]).
+/// A new `SseParser`: events over `max_event_bytes` are dropped; `wanted`
+/// asks for comment and retry records; the input area holds the initial
+/// last event ID (`id_len` bytes).
 #[wasm_bindgen]
-pub fn stream_new(max_event_bytes: f64, flags: u32) -> u32 {
-    let scanner = Scanner::new(max_event_bytes as usize, flags);
-    let handle = Box::new(Handle {
-        scanner,
-        connection: None,
-    });
-    Box::into_raw(handle) as usize as u32
+pub fn parser_new(max_event_bytes: f64, wanted: u32, id_len: u32) -> u32 {
+    boxed(Handle::Parser {
+        parser: Parser::with_max_event_bytes(max_event_bytes as usize),
+        dispatcher: Dispatcher::with_last_event_id(input_text(id_len)),
+        wanted,
+    })
 }
 
-/// Frees a stream and its connection.
+/// Frees a stream.
 #[wasm_bindgen]
 pub fn stream_free(h: u32) {
     // SAFETY: as in `handle`; JavaScript never uses `h` again.
     drop(unsafe { Box::from_raw(h as usize as *mut Handle) });
 }
 
-/// Scans the first `len` input bytes; returns how many record words there
-/// are at header word 1 (header word 0: where the open line starts). `now`
-/// is when they arrived, for an EventSource's idle timeout.
+/// Parses the first `len` input bytes; returns how many record words there
+/// are at header word 0 (their text: header words 1–3). `now` is when they
+/// arrived, for an EventSource's idle timeout.
 #[wasm_bindgen]
 pub fn stream_feed(h: u32, len: u32, now: f64) -> u32 {
-    let handle = handle(h);
-    if let Some(connection) = &mut handle.connection {
-        connection.handle_progress(ms(now));
-    }
     let shared = shared();
-    let input = shared.input.get(..len as usize).unwrap_or(&shared.input);
-    let needed = scan::capacity_for(input.len());
-    if shared.records.len() < needed {
-        shared.records.resize(needed, 0);
+    let bytes = shared.input.get(..len as usize).unwrap_or(&shared.input);
+    let out = &mut shared.out;
+    out.clear();
+    match handle(h) {
+        Handle::Parser {
+            parser,
+            dispatcher,
+            wanted,
+        } => {
+            let wanted = *wanted;
+            parser.feed(bytes, |item| match item {
+                Err(_) => out.too_large(),
+                Ok(Item::Comment(text)) if wanted & record::WANT_COMMENTS != 0 => out.comment(text),
+                Ok(Item::Retry(ms)) if wanted & record::WANT_RETRY != 0 => {
+                    let _ = dispatcher.dispatch(Item::Retry(ms));
+                    out.retry(ms);
+                }
+                Ok(item) => {
+                    if let Some(message) = dispatcher.dispatch(item) {
+                        out.message(&message);
+                    }
+                }
+            });
+        }
+        Handle::Source { connection, wanted } => {
+            let wanted = *wanted;
+            connection.handle_bytes(ms(now), bytes, |dispatch| {
+                match dispatch {
+                    Dispatch::Message(message) => out.message(&message),
+                    Dispatch::Comment(text) if wanted & record::WANT_COMMENTS != 0 => {
+                        out.comment(text);
+                    }
+                    Dispatch::Comment(_) => {}
+                    Dispatch::Error(_) => out.too_large(),
+                }
+                ControlFlow::Continue(())
+            });
+        }
     }
-    shared.records_at = shared.records.as_ptr() as usize as u32;
-    // The buffer was just sized with `capacity_for`, so this cannot fail;
-    // if it did, nothing was scanned and there is nothing to report.
-    let Ok(fed) = handle.scanner.feed(input, &mut shared.records) else {
-        shared.carry_from = record::NONE;
-        shared.quiet_room = 0;
-        return 0;
-    };
-    shared.carry_from = fed.carry_from;
-    shared.quiet_room = u32::try_from(handle.scanner.quiet_room()).unwrap_or(u32::MAX);
-    if let (Some(connection), Some(ms)) = (&mut handle.connection, handle.scanner.retry()) {
-        // P11: a retry takes effect as soon as it is seen.
-        connection.set_reconnection_time(ms);
-    }
-    fed.words as u32
+    shared.records_at = out.records.as_ptr() as usize as u32;
+    shared.text_at = out.text.as_ptr() as usize as u32;
+    shared.text_len = out.text.len() as u32;
+    shared.text_units = out.units;
+    out.records.len() as u32
 }
 
-/// The end of a body: the open block is dropped (P12). Returns whether
-/// anything was (the body was cut inside an event).
+/// `SseParser.finish()`, the end of a body (P12): the open block is dropped.
+/// Returns whether anything was (the body was cut inside an event).
 #[wasm_bindgen]
 pub fn stream_finish(h: u32) -> bool {
-    handle(h).scanner.finish()
+    match handle(h) {
+        Handle::Parser { parser, .. } => parser.finish(),
+        Handle::Source { .. } => false,
+    }
 }
 
 /// Bytes held for the event being read (they count against the limit).
 #[wasm_bindgen]
 pub fn stream_buffered(h: u32) -> f64 {
-    handle(h).scanner.buffered_bytes() as f64
+    match handle(h) {
+        Handle::Parser { parser, .. } => parser.buffered_bytes() as f64,
+        Handle::Source { .. } => 0.0,
+    }
 }
 
-/// The last valid `retry` value seen (ms), or -1.
+/// The reconnection time the stream last asked for with `retry` (ms), or
+/// -1.
 #[wasm_bindgen]
 pub fn stream_retry(h: u32) -> f64 {
-    handle(h).scanner.retry().map_or(-1.0, |ms| ms as f64)
+    let retry = match handle(h) {
+        Handle::Parser { dispatcher, .. } => dispatcher.reconnection_time(),
+        Handle::Source { connection, .. } => connection.reconnection_time_ms(),
+    };
+    retry.map_or(-1.0, |ms| ms as f64)
 }
 
-/// The layout of the configuration record `source_start` reads from the
+/// Where the last event ID's UTF-8 is (see `stream_last_event_id_len`).
+#[wasm_bindgen]
+pub fn stream_last_event_id(h: u32) -> u32 {
+    last_event_id(h).as_ptr() as usize as u32
+}
+
+/// The last event ID's length in bytes.
+#[wasm_bindgen]
+pub fn stream_last_event_id_len(h: u32) -> u32 {
+    last_event_id(h).len() as u32
+}
+
+fn last_event_id(h: u32) -> &'static str {
+    match handle(h) {
+        Handle::Parser { dispatcher, .. } => dispatcher.last_event_id(),
+        Handle::Source { connection, .. } => connection.last_event_id(),
+    }
+}
+
+/// The layout of the configuration record `source_new` reads from the
 /// input area: the one definition, which js/ssekit.js spells with the same
 /// names (`C_INITIAL_MS`, …; a test checks that they agree). Numbers are
 /// little-endian; milliseconds are `f64`s (JavaScript numbers), each `u32`
@@ -243,34 +322,36 @@ pub mod config {
     pub const C_RESET_AFTER_MS: u32 = 32;
     /// `f64`: the idle timeout, read with [`C_HAS_IDLE`].
     pub const C_IDLE_MS: u32 = 40;
+    /// `f64`: the most one event may buffer, in bytes.
+    pub const C_MAX_EVENT_BYTES: u32 = 48;
     /// `u32`: consecutive reconnects allowed, read with
     /// [`C_HAS_MAX_ATTEMPTS`].
-    pub const C_MAX_ATTEMPTS: u32 = 48;
-    /// `u32`: the `C_HAS_*` and [`C_CLOSE_ON_END`] bits.
-    pub const C_FLAGS: u32 = 52;
+    pub const C_MAX_ATTEMPTS: u32 = 56;
+    /// `u32`: the `C_HAS_*`, [`C_CLOSE_ON_END`] and
+    /// [`record::WANT_COMMENTS`](crate::record::WANT_COMMENTS) bits.
+    pub const C_FLAGS: u32 = 60;
     /// `u32`: the initial last event ID's length in bytes; its UTF-8
     /// follows the record.
-    pub const C_ID_LEN: u32 = 56;
+    pub const C_ID_LEN: u32 = 64;
     /// `u32`: how many retry statuses follow the ID, as `u16`s.
-    pub const C_STATUSES: u32 = 60;
+    pub const C_STATUSES: u32 = 68;
     /// The record's size; the ID starts here.
-    pub const C_SIZE: u32 = 64;
+    pub const C_SIZE: u32 = 72;
     /// Flag: the policy has a cap.
-    pub const C_HAS_MAX_MS: u32 = 1;
+    pub const C_HAS_MAX_MS: u32 = 1 << 8;
     /// Flag: the policy gives up after [`C_MAX_ATTEMPTS`].
-    pub const C_HAS_MAX_ATTEMPTS: u32 = 2;
+    pub const C_HAS_MAX_ATTEMPTS: u32 = 1 << 9;
     /// Flag: there is an idle timeout.
-    pub const C_HAS_IDLE: u32 = 4;
+    pub const C_HAS_IDLE: u32 = 1 << 10;
     /// Flag: a clean end of the body ends the source.
-    pub const C_CLOSE_ON_END: u32 = 8;
+    pub const C_CLOSE_ON_END: u32 = 1 << 11;
 }
 
-/// Reads the configuration record (see [`config`]) and makes the stream an
-/// EventSource's.
+/// A new `EventSource`, as the configuration record in the input area says
+/// (see [`config`]).
 #[wasm_bindgen]
-pub fn source_start(h: u32) {
+pub fn source_new() -> u32 {
     use config::*;
-    let handle = handle(h);
     let record = &shared().input;
     let bytes = |at: u32, n: usize| record.get(at as usize..).and_then(|rest| rest.get(..n));
     let f64_at = |at| {
@@ -301,18 +382,24 @@ pub fn source_start(h: u32) {
         .try_with_multiplier(f64_at(C_MULTIPLIER))
         .unwrap_or(retry);
     retry = retry.try_with_jitter(f64_at(C_JITTER)).unwrap_or(retry);
-    handle.connection = Some(Connection::new(Config {
-        retry,
-        retry_statuses,
-        last_event_id: String::from(text(id)),
-        max_event_bytes: handle.scanner.max_event_bytes(),
-        idle_timeout_ms: (flags & C_HAS_IDLE != 0).then(|| ms(f64_at(C_IDLE_MS))),
-        close_on_end: flags & C_CLOSE_ON_END != 0,
-    }));
+    boxed(Handle::Source {
+        connection: Connection::new(Config {
+            retry,
+            retry_statuses,
+            last_event_id: String::from(text(id)),
+            max_event_bytes: f64_at(C_MAX_EVENT_BYTES) as usize,
+            idle_timeout_ms: (flags & C_HAS_IDLE != 0).then(|| ms(f64_at(C_IDLE_MS))),
+            close_on_end: flags & C_CLOSE_ON_END != 0,
+        }),
+        wanted: flags & record::WANT_COMMENTS,
+    })
 }
 
 fn connection(h: u32) -> Option<&'static mut Connection> {
-    handle(h).connection.as_mut()
+    match handle(h) {
+        Handle::Source { connection, .. } => Some(connection),
+        Handle::Parser { .. } => None,
+    }
 }
 
 /// How a transition is packed for JavaScript: `kind | detail << 3 |
@@ -352,7 +439,7 @@ pub mod transition {
     pub const FAIL_REJECTED: u32 = 3;
 }
 
-fn pack(h: u32, transition: Transition) -> u32 {
+fn pack(transition: Transition) -> u32 {
     use transition::*;
     let (kind, detail, status) = match transition {
         Transition::None => (T_NONE, 0, 0),
@@ -372,18 +459,18 @@ fn pack(h: u32, transition: Transition) -> u32 {
         },
         Transition::Ended => (T_ENDED, 0, 0),
     };
-    if kind >= T_RECONNECT {
-        // Whatever ended, the cut-off event goes with it (P12).
-        let _ = handle(h).scanner.finish();
-    }
     kind | detail << 3 | u32::from(status) << 8
 }
 
+fn apply(h: u32, step: impl FnOnce(&mut Connection) -> Transition) -> u32 {
+    pack(connection(h).map_or(Transition::None, step))
+}
+
 /// What `source_poll` answers besides a deadline (a time, `>= 0`): the
-/// core's [`Poll`](ssekit::connection::Poll), one number. The one
-/// definition; js/ssekit.js spells them with the same names.
+/// core's [`Poll`], one number. The one definition; js/ssekit.js spells
+/// them with the same names.
 pub mod poll {
-    /// Make a request now (its `Last-Event-ID`: `source_last_event_id`).
+    /// Make a request now (its `Last-Event-ID`: `stream_last_event_id`).
     pub const P_REQUEST: f64 = -1.0;
     /// Wait for the response, the bytes or the end.
     pub const P_IO: f64 = -2.0;
@@ -397,7 +484,6 @@ pub mod poll {
 /// `source_timeout` and ask again.
 #[wasm_bindgen]
 pub fn source_poll(h: u32, now: f64) -> f64 {
-    use ssekit::connection::Poll;
     match connection(h).map_or(Poll::Closed, |c| c.poll(ms(now))) {
         Poll::Request(_) => poll::P_REQUEST,
         Poll::Until(at) => at as f64,
@@ -407,19 +493,10 @@ pub fn source_poll(h: u32, now: f64) -> f64 {
     }
 }
 
-/// Where the last event ID's UTF-8 is (see `source_last_event_id_len`).
-#[wasm_bindgen]
-pub fn source_last_event_id(h: u32) -> u32 {
-    connection(h).map_or(0, |c| c.last_event_id().as_ptr() as usize as u32)
-}
-
-/// The last event ID's length in bytes.
-#[wasm_bindgen]
-pub fn source_last_event_id_len(h: u32) -> u32 {
-    connection(h).map_or(0, |c| c.last_event_id().len() as u32)
-}
-
-/// D1 from the scanner's records: the input area holds the new ID's UTF-8.
+/// D1 after a handler stopped the delivery of a chunk (it called
+/// `reconnect()`): the input area holds the last event ID of the last
+/// message delivered, which the next request sends; events after it in
+/// that chunk were never seen.
 #[wasm_bindgen]
 pub fn source_set_last_event_id(h: u32, len: u32) {
     if let Some(connection) = connection(h) {
@@ -428,53 +505,46 @@ pub fn source_set_last_event_id(h: u32, len: u32) {
 }
 
 /// C4: a response arrived; the input area holds its Content-Type (`type_len`
-/// bytes, or `record::NONE` for no header).
+/// bytes, or `u32::MAX` for no header).
 #[wasm_bindgen]
 pub fn source_response(h: u32, now: f64, status: u32, type_len: u32, random: f64) -> u32 {
-    let handle = handle(h);
-    let content_type = match type_len {
-        record::NONE => None,
-        len => Some(input_text(len)),
-    };
+    let content_type = (type_len != u32::MAX).then(|| input_text(type_len));
     let head = ResponseHead {
         status: status.min(u32::from(u16::MAX)) as u16,
         content_type,
     };
-    let transition = handle.connection.as_mut().map_or(Transition::None, |c| {
-        c.handle_response(ms(now), head, random)
-    });
-    pack(h, transition)
+    apply(h, |c| c.handle_response(ms(now), head, random))
 }
 
 /// C5: the body ended cleanly.
 #[wasm_bindgen]
 pub fn source_end(h: u32, now: f64, random: f64) -> u32 {
-    let transition = connection(h).map_or(Transition::None, |c| c.handle_end(ms(now), random));
-    pack(h, transition)
+    apply(h, |c| c.handle_end(ms(now), random))
 }
 
-/// The idle timeout's deadline (`source_poll_timeout`) came.
+/// A deadline `source_poll` gave came.
 #[wasm_bindgen]
 pub fn source_timeout(h: u32, now: f64, random: f64) -> u32 {
-    let transition = connection(h).map_or(Transition::None, |c| c.handle_timeout(ms(now), random));
-    pack(h, transition)
+    apply(h, |c| c.handle_timeout(ms(now), random))
 }
 
 /// C5: the request or the body failed.
 #[wasm_bindgen]
 pub fn source_network_error(h: u32, now: f64, random: f64) -> u32 {
-    let transition = connection(h).map_or(Transition::None, |c| {
-        c.handle_network_error(ms(now), random)
-    });
-    pack(h, transition)
+    apply(h, |c| c.handle_network_error(ms(now), random))
 }
 
 /// C7 for a reason the shell found (the `onResponse` hook said no, fetch did
-/// not return a Response).
+/// not return a Response, a fault in the shell).
 #[wasm_bindgen]
 pub fn source_reject(h: u32) -> u32 {
-    let transition = connection(h).map_or(Transition::None, |c| c.fail(Failure::Rejected));
-    pack(h, transition)
+    apply(h, |c| c.fail(Failure::Rejected))
+}
+
+/// `reconnect()`: a new request at once.
+#[wasm_bindgen]
+pub fn source_reconnect(h: u32, now: f64) -> u32 {
+    apply(h, |c| c.reconnect(ms(now)))
 }
 
 /// C8: close().
@@ -483,14 +553,6 @@ pub fn source_close(h: u32) {
     if let Some(connection) = connection(h) {
         connection.close();
     }
-    let _ = handle(h).scanner.finish();
-}
-
-/// `reconnect()`: a new request at once.
-#[wasm_bindgen]
-pub fn source_reconnect(h: u32, now: f64) -> u32 {
-    let transition = connection(h).map_or(Transition::None, |c| c.reconnect(ms(now)));
-    pack(h, transition)
 }
 
 /// The page was hidden (`pauseWhenHidden`).
@@ -499,7 +561,6 @@ pub fn source_pause(h: u32, now: f64) {
     if let Some(connection) = connection(h) {
         connection.pause(ms(now));
     }
-    let _ = handle(h).scanner.finish();
 }
 
 /// The page is visible again.
@@ -516,8 +577,11 @@ pub fn source_ready_state(h: u32) -> u32 {
     connection(h).map_or(2, |c| c.ready_state() as u32)
 }
 
-/// Consecutive failed reconnects (for the "gave up" message).
+/// Consecutive failed reconnects (for the error's `attempts`).
 #[wasm_bindgen]
 pub fn source_failed_attempts(h: u32) -> u32 {
     connection(h).map_or(0, |c| c.failed_attempts())
 }
+
+#[cfg(test)]
+mod tests;

@@ -688,7 +688,7 @@ async fn comments_true_delivers_comment_events_in_stream_order() {
             "open@1",
             "comment@1 ping 0#",
             "message@1 0#0",
-            "comment@1 ping 1#0",
+            "comment@1 ping 1#",
             "message@1 1#1"
         ]
     );

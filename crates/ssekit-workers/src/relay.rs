@@ -476,6 +476,7 @@ mod tests {
             event_type: event_type.into(),
             data: data.into(),
             last_event_id: last_event_id.into(),
+            id: None,
         }
     }
 
