@@ -70,6 +70,11 @@ impl fmt::Display for ParseError {
 #[cfg(feature = "std")]
 impl std::error::Error for ParseError {}
 
+/// The callback every internal step reports to: one type, not one per
+/// caller's closure, so the parser's code exists once in a binary however
+/// many places feed it (the wasm package has two).
+type On<'a> = dyn FnMut(Result<Item<'_>, ParseError>) + 'a;
+
 /// Where the parser stands with respect to the optional leading BOM.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 enum Start {
@@ -179,6 +184,10 @@ impl Parser {
     where
         F: FnMut(Result<Item<'_>, ParseError>),
     {
+        self.feed_dyn(chunk, &mut on);
+    }
+
+    fn feed_dyn(&mut self, chunk: &[u8], on: &mut On<'_>) {
         let mut rest = chunk;
         if let Start::MatchingBom(matched) = self.start {
             // P1: exactly one leading BOM is removed; it may arrive split.
@@ -198,11 +207,11 @@ impl Parser {
             } else {
                 // Not a BOM after all: what looked like one is content.
                 self.start = Start::Body;
-                self.feed_body(&BOM[..matched], &mut on);
+                self.feed_body(&BOM[..matched], on);
                 rest = &rest[taken..];
             }
         }
-        self.feed_body(rest, &mut on);
+        self.feed_body(rest, on);
     }
 
     /// Ends the stream (P12): an unterminated block and an unterminated
@@ -227,10 +236,7 @@ impl Parser {
         cut
     }
 
-    fn feed_body<F>(&mut self, mut rest: &[u8], on: &mut F)
-    where
-        F: FnMut(Result<Item<'_>, ParseError>),
-    {
+    fn feed_body(&mut self, mut rest: &[u8], on: &mut On<'_>) {
         if rest.is_empty() {
             return;
         }
@@ -266,10 +272,7 @@ impl Parser {
     }
 
     /// Keeps the start of a line that continues in the next chunk.
-    fn keep_open_line<F>(&mut self, bytes: &[u8], on: &mut F)
-    where
-        F: FnMut(Result<Item<'_>, ParseError>),
-    {
+    fn keep_open_line(&mut self, bytes: &[u8], on: &mut On<'_>) {
         if bytes.is_empty() {
             return;
         }
@@ -286,10 +289,7 @@ impl Parser {
     }
 
     /// A line ending was found; `tail` is the part of the line in this chunk.
-    fn end_line<F>(&mut self, tail: &[u8], on: &mut F)
-    where
-        F: FnMut(Result<Item<'_>, ParseError>),
-    {
+    fn end_line(&mut self, tail: &[u8], on: &mut On<'_>) {
         if self.discarding {
             let blank = tail.is_empty() && !self.discarded_line_open;
             self.discarded_line_open = false;
@@ -317,10 +317,7 @@ impl Parser {
     }
 
     /// Processes one complete line (without its line ending).
-    fn interpret_line<F>(&mut self, line: &[u8], on: &mut F)
-    where
-        F: FnMut(Result<Item<'_>, ParseError>),
-    {
+    fn interpret_line(&mut self, line: &[u8], on: &mut On<'_>) {
         // P3: "If the line is empty (a blank line), dispatch the event."
         if line.is_empty() {
             self.dispatch(on);
@@ -387,10 +384,7 @@ impl Parser {
 
     /// P9: "Append the field value to the data buffer, then append a single
     /// U+000A LINE FEED (LF) character to the data buffer."
-    fn append_data<F>(&mut self, value: &[u8], on: &mut F)
-    where
-        F: FnMut(Result<Item<'_>, ParseError>),
-    {
+    fn append_data(&mut self, value: &[u8], on: &mut On<'_>) {
         let max_len = self.allowance(self.data.len());
         if !(utf8::push_lossy_within(&mut self.data, value, max_len)
             && utf8::push_within(&mut self.data, "\n", max_len))
@@ -401,10 +395,7 @@ impl Parser {
 
     /// The spec's "dispatch the event", minus what belongs to the
     /// [`Dispatcher`](crate::Dispatcher).
-    fn dispatch<F>(&mut self, on: &mut F)
-    where
-        F: FnMut(Result<Item<'_>, ParseError>),
-    {
+    fn dispatch(&mut self, on: &mut On<'_>) {
         // D2: "If the data buffer is an empty string, set the data buffer
         // and the event type buffer to the empty string and return." The id
         // still counts (D1), so it is reported on its own.
@@ -435,10 +426,7 @@ impl Parser {
             .saturating_sub(self.buffered_bytes() - own_len)
     }
 
-    fn start_discarding<F>(&mut self, on: &mut F)
-    where
-        F: FnMut(Result<Item<'_>, ParseError>),
-    {
+    fn start_discarding(&mut self, on: &mut On<'_>) {
         self.line.clear();
         self.clear_block();
         self.discarding = true;

@@ -136,6 +136,7 @@ const RETRY = 3;
 const TOO_LARGE = 4;
 const CUSTOM_TYPE = 1;
 const OWN_ID = 2;
+const NEW_LAST_ID = 4;
 // Flags of a new stream: which optional records the wasm writes.
 const WANT_COMMENTS = 1;
 const WANT_RETRY = 2;
@@ -204,13 +205,15 @@ function feed(handle, bytes, on, now) {
 // `length` units of `text`.
 function walk(records, words, text, on) {
   let at = 0;
+  let lastEventId = ""; // every feed's first message carries it
+
   for (let i = 0; i < words; ) {
     switch (records[i]) {
       case MESSAGE: {
         const flags = records[i + 1];
         const type = flags & CUSTOM_TYPE ? text.slice(at, (at += records[i + 2])) : "message";
         const data = text.slice(at, (at += records[i + 3]));
-        const lastEventId = text.slice(at, (at += records[i + 4]));
+        if (flags & NEW_LAST_ID) lastEventId = text.slice(at, (at += records[i + 4]));
         i += 5;
         if (on.message(type, data, lastEventId, flags & OWN_ID ? lastEventId : undefined) === false) return false;
         break;

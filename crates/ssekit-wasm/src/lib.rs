@@ -301,42 +301,63 @@ fn last_event_id(h: u32) -> &'static str {
     }
 }
 
-/// The layout of the configuration record `source_new` reads from the
-/// input area: the one definition, which js/ssekit.js spells with the same
-/// names (`C_INITIAL_MS`, …; a test checks that they agree). Numbers are
-/// little-endian; milliseconds are `f64`s (JavaScript numbers), each `u32`
-/// is a count. JavaScript checked every value at construction (it must
-/// throw before the wasm is loaded); a value the core refuses keeps the
-/// default.
+/// The configuration record `source_new` reads from the input area, as
+/// js/ssekit.js writes it: little-endian, at the offsets [`config`] names.
+/// Milliseconds are `f64`s (JavaScript numbers). JavaScript checked every
+/// value at construction (it must throw before the wasm is loaded); a value
+/// the core refuses keeps the default.
+#[repr(C)]
+#[derive(Clone, Copy)]
+struct ConfigRecord {
+    initial_ms: f64,
+    max_ms: f64,
+    multiplier: f64,
+    jitter: f64,
+    reset_after_ms: f64,
+    idle_ms: f64,
+    max_event_bytes: f64,
+    max_attempts: u32,
+    flags: u32,
+    id_len: u32,
+    statuses: u32,
+}
+
+/// Where each field of the configuration record is: the one definition of
+/// its layout (the offsets of `ConfigRecord`), which js/ssekit.js spells
+/// with the same names (`C_INITIAL_MS`, …; a test checks that they agree).
+/// The initial last event ID's UTF-8 follows the record, then the retry
+/// statuses as `u16`s.
 pub mod config {
+    use super::ConfigRecord;
+    use core::mem::{offset_of, size_of};
+
     /// `f64`: the policy's initial delay.
-    pub const C_INITIAL_MS: u32 = 0;
+    pub const C_INITIAL_MS: u32 = offset_of!(ConfigRecord, initial_ms) as u32;
     /// `f64`: the cap on the delay, read with [`C_HAS_MAX_MS`].
-    pub const C_MAX_MS: u32 = 8;
+    pub const C_MAX_MS: u32 = offset_of!(ConfigRecord, max_ms) as u32;
     /// `f64`: the growth per consecutive failed attempt.
-    pub const C_MULTIPLIER: u32 = 16;
+    pub const C_MULTIPLIER: u32 = offset_of!(ConfigRecord, multiplier) as u32;
     /// `f64`: the jitter, a fraction.
-    pub const C_JITTER: u32 = 24;
+    pub const C_JITTER: u32 = offset_of!(ConfigRecord, jitter) as u32;
     /// `f64`: how long a connection must stay open for the count of failed
     /// attempts to start over.
-    pub const C_RESET_AFTER_MS: u32 = 32;
+    pub const C_RESET_AFTER_MS: u32 = offset_of!(ConfigRecord, reset_after_ms) as u32;
     /// `f64`: the idle timeout, read with [`C_HAS_IDLE`].
-    pub const C_IDLE_MS: u32 = 40;
+    pub const C_IDLE_MS: u32 = offset_of!(ConfigRecord, idle_ms) as u32;
     /// `f64`: the most one event may buffer, in bytes.
-    pub const C_MAX_EVENT_BYTES: u32 = 48;
+    pub const C_MAX_EVENT_BYTES: u32 = offset_of!(ConfigRecord, max_event_bytes) as u32;
     /// `u32`: consecutive reconnects allowed, read with
     /// [`C_HAS_MAX_ATTEMPTS`].
-    pub const C_MAX_ATTEMPTS: u32 = 56;
+    pub const C_MAX_ATTEMPTS: u32 = offset_of!(ConfigRecord, max_attempts) as u32;
     /// `u32`: the `C_HAS_*`, [`C_CLOSE_ON_END`] and
     /// [`record::WANT_COMMENTS`](crate::record::WANT_COMMENTS) bits.
-    pub const C_FLAGS: u32 = 60;
-    /// `u32`: the initial last event ID's length in bytes; its UTF-8
-    /// follows the record.
-    pub const C_ID_LEN: u32 = 64;
-    /// `u32`: how many retry statuses follow the ID, as `u16`s.
-    pub const C_STATUSES: u32 = 68;
+    pub const C_FLAGS: u32 = offset_of!(ConfigRecord, flags) as u32;
+    /// `u32`: the initial last event ID's length in bytes.
+    pub const C_ID_LEN: u32 = offset_of!(ConfigRecord, id_len) as u32;
+    /// `u32`: how many retry statuses follow the ID.
+    pub const C_STATUSES: u32 = offset_of!(ConfigRecord, statuses) as u32;
     /// The record's size; the ID starts here.
-    pub const C_SIZE: u32 = 72;
+    pub const C_SIZE: u32 = size_of::<ConfigRecord>() as u32;
     /// Flag: the policy has a cap.
     pub const C_HAS_MAX_MS: u32 = 1 << 8;
     /// Flag: the policy gives up after [`C_MAX_ATTEMPTS`].
@@ -347,51 +368,43 @@ pub mod config {
     pub const C_CLOSE_ON_END: u32 = 1 << 11;
 }
 
-/// A new `EventSource`, as the configuration record in the input area says
-/// (see [`config`]).
+/// A new `EventSource`, as the configuration record in the input area says.
 #[wasm_bindgen]
 pub fn source_new() -> u32 {
     use config::*;
-    let record = &shared().input;
-    let bytes = |at: u32, n: usize| record.get(at as usize..).and_then(|rest| rest.get(..n));
-    let f64_at = |at| {
-        bytes(at, 8).map_or(0.0, |b| {
-            f64::from_le_bytes(b.try_into().unwrap_or_default())
-        })
-    };
-    let u32_at =
-        |at| bytes(at, 4).map_or(0, |b| u32::from_le_bytes(b.try_into().unwrap_or_default()));
-    let flags = u32_at(C_FLAGS);
-    let id_len = u32_at(C_ID_LEN) as usize;
-    let id = bytes(C_SIZE, id_len).unwrap_or_default();
-    let retry_statuses = record
-        .get(C_SIZE as usize + id_len..)
-        .unwrap_or_default()
+    let input = &shared().input;
+    if input.len() < C_SIZE as usize {
+        return 0;
+    }
+    // SAFETY: the input area holds at least a record's bytes (checked just
+    // above), and every bit pattern is a valid f64 or u32.
+    let c = unsafe { core::ptr::read_unaligned(input.as_ptr().cast::<ConfigRecord>()) };
+    let rest = input.get(C_SIZE as usize..).unwrap_or_default();
+    let (id, statuses) = rest.split_at((c.id_len as usize).min(rest.len()));
+    let retry_statuses = statuses
         .chunks_exact(2)
-        .take(u32_at(C_STATUSES) as usize)
+        .take(c.statuses as usize)
         .map(|pair| u16::from_le_bytes([pair[0], pair[1]]))
         .collect();
     let mut retry = RetryPolicy::default()
-        .with_initial_ms(ms(f64_at(C_INITIAL_MS)))
-        .with_reset_after_ms(ms(f64_at(C_RESET_AFTER_MS)))
-        .with_max_attempts((flags & C_HAS_MAX_ATTEMPTS != 0).then(|| u32_at(C_MAX_ATTEMPTS)));
-    if flags & C_HAS_MAX_MS != 0 {
-        retry = retry.with_max_ms(ms(f64_at(C_MAX_MS)));
+        .with_initial_ms(ms(c.initial_ms))
+        .with_reset_after_ms(ms(c.reset_after_ms))
+        .with_max_attempts((c.flags & C_HAS_MAX_ATTEMPTS != 0).then_some(c.max_attempts));
+    if c.flags & C_HAS_MAX_MS != 0 {
+        retry = retry.with_max_ms(ms(c.max_ms));
     }
-    retry = retry
-        .try_with_multiplier(f64_at(C_MULTIPLIER))
-        .unwrap_or(retry);
-    retry = retry.try_with_jitter(f64_at(C_JITTER)).unwrap_or(retry);
+    retry = retry.try_with_multiplier(c.multiplier).unwrap_or(retry);
+    retry = retry.try_with_jitter(c.jitter).unwrap_or(retry);
     boxed(Handle::Source {
         connection: Connection::new(Config {
             retry,
             retry_statuses,
             last_event_id: String::from(text(id)),
-            max_event_bytes: f64_at(C_MAX_EVENT_BYTES) as usize,
-            idle_timeout_ms: (flags & C_HAS_IDLE != 0).then(|| ms(f64_at(C_IDLE_MS))),
-            close_on_end: flags & C_CLOSE_ON_END != 0,
+            max_event_bytes: c.max_event_bytes as usize,
+            idle_timeout_ms: (c.flags & C_HAS_IDLE != 0).then(|| ms(c.idle_ms)),
+            close_on_end: c.flags & C_CLOSE_ON_END != 0,
         }),
-        wanted: flags & record::WANT_COMMENTS,
+        wanted: c.flags & record::WANT_COMMENTS,
     })
 }
 

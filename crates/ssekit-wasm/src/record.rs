@@ -11,13 +11,14 @@
 //!
 //! | record | words | strings taken from `T`, in order |
 //! |---|---|---|
-//! | [`MESSAGE`]` flags type data last_id` | 5 | the event type (only with [`CUSTOM_TYPE`]; otherwise it is `"message"`), the data, the last event ID |
+//! | [`MESSAGE`]` flags type data last_id` | 5 | the event type (only with [`CUSTOM_TYPE`]; otherwise it is `"message"`), the data, the last event ID (only with [`NEW_LAST_ID`]; otherwise it is the previous message's in this feed) |
 //! | [`COMMENT`]` len` | 2 | the comment's text (only with [`WANT_COMMENTS`]) |
 //! | [`RETRY`]` lo hi` | 3 | none: `lo + hi * 2**32` milliseconds (an `SseParser` with [`WANT_RETRY`]) |
 //! | [`TOO_LARGE`] | 1 | none: an event went over the size limit and was dropped |
 //!
 //! A [`MESSAGE`] with [`OWN_ID`] had an `id` field of its own (its `id` is
-//! then the last event ID).
+//! then the last event ID). The first message of every feed has
+//! [`NEW_LAST_ID`], so the shell needs nothing from an earlier feed.
 
 use alloc::vec::Vec;
 
@@ -38,6 +39,9 @@ pub const TOO_LARGE: u32 = 4;
 pub const CUSTOM_TYPE: u32 = 1;
 /// [`MESSAGE`] flag: the event had an `id` field.
 pub const OWN_ID: u32 = 2;
+/// [`MESSAGE`] flag: the last event ID's text follows the data (it is not
+/// the previous message's).
+pub const NEW_LAST_ID: u32 = 4;
 
 /// Stream flag: write [`COMMENT`] records.
 pub const WANT_COMMENTS: u32 = 1;
@@ -56,6 +60,10 @@ pub struct Out {
     pub text: Vec<u8>,
     /// `text`'s length in UTF-16 units.
     pub units: u32,
+    /// The last event ID the records last carried...
+    last_id: Vec<u8>,
+    /// ...unless no message of this feed carried one yet.
+    fresh: bool,
 }
 
 impl Out {
@@ -65,6 +73,8 @@ impl Out {
             records: Vec::new(),
             text: Vec::new(),
             units: 0,
+            last_id: Vec::new(),
+            fresh: true,
         }
     }
 
@@ -73,6 +83,7 @@ impl Out {
         self.records.clear();
         self.text.clear();
         self.units = 0;
+        self.fresh = true;
         if self.text.capacity() > KEEP {
             self.text.shrink_to(KEEP);
         }
@@ -101,7 +112,15 @@ impl Out {
             flags |= OWN_ID;
         }
         let data = self.string(message.data);
-        let last_id = self.string(message.last_event_id);
+        let mut last_id = 0;
+        let id = message.last_event_id.as_bytes();
+        if self.fresh || self.last_id != id {
+            flags |= NEW_LAST_ID;
+            last_id = self.string(message.last_event_id);
+            self.last_id.clear();
+            self.last_id.extend_from_slice(id);
+            self.fresh = false;
+        }
         self.records
             .extend_from_slice(&[MESSAGE, flags, event_type, data, last_id]);
     }

@@ -21,6 +21,7 @@ fn read_back(out: &Out) -> Vec<String> {
         text
     };
     let mut lines = Vec::new();
+    let mut last = None;
     let mut i = 0;
     while i < out.records.len() {
         let r = &out.records[i..];
@@ -32,7 +33,10 @@ fn read_back(out: &Out) -> Vec<String> {
                     "message".into()
                 };
                 let data = take(r[3]);
-                let last = take(r[4]);
+                if r[1] & record::NEW_LAST_ID != 0 {
+                    last = Some(take(r[4]));
+                }
+                let last = last.clone().expect("the feed's first message carries it");
                 let own = r[1] & record::OWN_ID != 0;
                 lines.push(format!("{event_type} {data:?} last={last:?} own={own}"));
                 i += 5;
@@ -174,6 +178,7 @@ fn the_shell_reads_the_same_constants() {
         ("TOO_LARGE", record::TOO_LARGE),
         ("CUSTOM_TYPE", record::CUSTOM_TYPE),
         ("OWN_ID", record::OWN_ID),
+        ("NEW_LAST_ID", record::NEW_LAST_ID),
         ("WANT_COMMENTS", record::WANT_COMMENTS),
         ("WANT_RETRY", record::WANT_RETRY),
         ("T_OPEN", T_OPEN),
