@@ -78,7 +78,7 @@ async function receiveInPage(url, channel) {
     await page.waitForFunction(() => window.received.events.length >= 3, null, { timeout: 10_000 });
     return await page.evaluate(() => {
       window.source.close();
-      return window.received;
+      return { ...window.received, fetches: window.fetches };
     });
   } finally {
     await page.close();
@@ -112,6 +112,10 @@ test("a plain <script type=module> page imports the web entry and receives event
   const origin = await serve(dir);
   const received = await receiveInPage(`${origin}/`, `plain-${process.pid}`);
   assert.deepEqual(received.events, [["1", "alpha"], ["2", "beta"], ["3", "gamma"]]);
+  // The first request leaves while the wasm is still loading, and it is the
+  // one the source reads: one request for the stream, no second.
+  const streams = received.fetches.filter((f) => f.url.includes("/events"));
+  assert.deepEqual(streams.map((f) => f.wasmLoaded), [false], JSON.stringify(received.fetches));
 });
 
 test("a dedicated module Worker imports the web entry and receives events", async () => {

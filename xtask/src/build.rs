@@ -90,18 +90,31 @@ pub fn web(out: &str) -> Result<String> {
         .args(["--target=es2022", "--log-level=warning"])
         .arg(format!("--outfile={out}/ssekit.js"))
         .run()?;
+    // The browser entry carries the shell in the same file: a page then
+    // waits for two files one after the other (the entry, the wasm), not
+    // three. Node and workerd read files locally and share ssekit.js.
     for entry in ["index", "node", "workerd"] {
+        // The entry is bundled from beside the minified shell it imports.
+        let (source, bundle): (String, &[&str]) = if entry == "index" {
+            copy("pkg-template/index.js", &format!("{out}/index.js"))?;
+            (
+                format!("{out}/index.js"),
+                &["--bundle", "--target=es2022", "--allow-overwrite"],
+            )
+        } else {
+            (format!("pkg-template/{entry}.js"), &[])
+        };
         Cmd::new(ESBUILD)
-            .arg(format!("pkg-template/{entry}.js"))
+            .arg(source)
             .args(["--minify", "--format=esm", "--log-level=warning"])
+            .args(bundle)
             .arg(format!("--outfile={out}/{entry}.js"))
             .run()?;
     }
     copy("pkg-template/index.d.ts", &format!("{out}/index.d.ts"))?;
     let wasm_file = read(&format!("{out}/ssekit.wasm"))?;
     let wasm_bytes = wasm_file.len();
-    let mut js = read(&format!("{out}/index.js"))?;
-    js.extend(read(&format!("{out}/ssekit.js"))?);
+    let js = read(&format!("{out}/index.js"))?;
     let wasm = gzip_size(&wasm_file)?;
     let js = gzip_size(&js)?;
     Ok(format!(

@@ -873,13 +873,26 @@ export const { EventSource } = {
     }
 
     async #run() {
+      const options = this.#options;
+      // The first request is due at once (C2): while the wasm loads, it is
+      // on its way already, and the machine takes it as its first attempt
+      // (a page on a slow link waits for both at the same time). Not when
+      // the machine would not make it: a URL that is not http(s), a hidden
+      // page with pauseWhenHidden.
+      let early = null;
+      if (!wasm && /^https?:$/.test(new URL(this.#url).protocol) && !(options.pauseWhenHidden && hidden())) {
+        const controller = new AbortController();
+        this.#attempt = controller; // close() aborts it
+        const id = options.lastEventId;
+        early = { controller, sent: this.#send(controller, id === "" ? null : encoder.encode(id)) };
+      }
       try {
         await engine();
       } catch (cause) {
+        early?.controller.abort();
         throw this.#error(`ssekit's wasm core did not load: ${cause?.message ?? cause}`, "load", { cause });
       }
       if (this.#state === CLOSED) return;
-      const options = this.#options;
       const handle = startSource(options);
       this.#machine = handle;
       const closed = this.#closed.signal;
@@ -911,8 +924,15 @@ export const { EventSource } = {
         }
         // The machine says what to do; this loop only does it.
         for (let next; !closed.aborted && (next = wasm.source_poll(handle, now())) !== P_CLOSED; ) {
-          if (next === P_REQUEST) await this.#connect();
-          else if (next === P_IO) throw new Error("the machine waits for a request that was never made");
+          const sent = early;
+          early = null;
+          if (next === P_REQUEST) {
+            await this.#connect(sent);
+            continue;
+          }
+          // The machine did not want the early request (a pause): it goes.
+          sent?.controller.abort();
+          if (next === P_IO) throw new Error("the machine waits for a request that was never made");
           else await this.#wait(next === P_PAUSED ? Infinity : next - now());
         }
       } catch (cause) {
@@ -921,6 +941,7 @@ export const { EventSource } = {
         this.#attempt?.abort();
         this.#apply(wasm.source_reject(handle), { error });
       } finally {
+        early?.controller.abort(); // paused before the machine asked for it
         // The machine's last word: CLOSED. The handle goes; #state keeps it.
         this.#state = CLOSED;
         this.#machine = 0;
@@ -973,23 +994,24 @@ export const { EventSource } = {
     }
 
     // One request: fetch, C4, stream the body until it ends.
-    async #connect() {
-      const controller = new AbortController();
+    // `early`: the first request, sent while the wasm loaded.
+    async #connect(early) {
+      const controller = early?.controller ?? new AbortController();
       this.#attempt = controller;
       const stopIdle = this.#options.idleTimeoutMs === undefined ? null : this.#watchIdle(controller);
       try {
-        await this.#request(controller);
+        await this.#request(controller, early?.sent);
       } finally {
         stopIdle?.();
         if (this.#attempt === controller) this.#attempt = null;
       }
     }
 
-    async #request(controller) {
+    // Builds and sends one request; resolves to what came of it: `{ response }`,
+    // `{ failed }` (fetch rejected) or `{ thrown }` (a headers or body
+    // function threw). `idBytes`: the last event ID's UTF-8, or null.
+    async #send(controller, idBytes) {
       const options = this.#options;
-      const handle = this.#machine;
-      const random = Math.random;
-      const gone = () => controller.signal.aborted || this.readyState === CLOSED;
       const headers = { accept: "text/event-stream" };
       let body = options.body;
       try {
@@ -997,27 +1019,19 @@ export const { EventSource } = {
         for (const [name, value] of list) headers[name] = value;
         if (typeof body === "function") body = replayableBody(await body());
       } catch (error) {
-        // The caller's function failed: this attempt fails with its error,
-        // and the retry policy counts it like a network error.
-        if (gone()) return;
-        return this.#apply(wasm.source_network_error(handle, now(), random()), { error });
+        return { thrown: { error } };
       }
-      if (gone()) return;
       // C6: the last event ID when not empty: its UTF-8 bytes as a byte string
       // in Last-Event-ID, or in a query parameter (lastEventIdParam), which a
       // cross-origin server can read without allowing the header in a
       // preflight.
       let url = this.#url;
-      const idLength = wasm.stream_last_event_id_len(handle);
-      if (idLength > 0) {
-        memory();
-        const at = wasm.stream_last_event_id(handle);
-        const bytes = u8.subarray(at, at + idLength);
+      if (idBytes !== null) {
         if (options.lastEventIdParam === undefined) {
-          headers["last-event-id"] = byteString(bytes);
+          headers["last-event-id"] = byteString(idBytes);
         } else {
           const withId = new URL(url);
-          withId.searchParams.set(options.lastEventIdParam, decoder.decode(bytes));
+          withId.searchParams.set(options.lastEventIdParam, decoder.decode(idBytes));
           url = withId.href;
         }
       }
@@ -1030,19 +1044,40 @@ export const { EventSource } = {
         init.cache = "no-store";
         init.credentials = options.credentials;
       }
-      let response;
       try {
-        response = await untilAborted((options.fetch ?? globalThis.fetch)(url, init), controller.signal);
+        return { response: await untilAborted((options.fetch ?? globalThis.fetch)(url, init), controller.signal) };
       } catch (cause) {
+        return { failed: { cause, url, init } };
+      }
+    }
+
+    // One attempt: send (unless `sent` already did), C4, stream the body
+    // until it ends.
+    async #request(controller, sent) {
+      const options = this.#options;
+      const handle = this.#machine;
+      const random = Math.random;
+      const gone = () => controller.signal.aborted || this.readyState === CLOSED;
+      if (!sent) {
+        const length = wasm.stream_last_event_id_len(handle);
+        memory();
+        const at = wasm.stream_last_event_id(handle);
+        sent = this.#send(controller, length === 0 ? null : u8.slice(at, at + length));
+      }
+      const { response, thrown, failed } = await sent;
+      if (gone()) return response?.body?.cancel?.().catch(() => {});
+      // The caller's function failed: this attempt fails with its error, and
+      // the retry policy counts it like a network error.
+      if (thrown) return this.#apply(wasm.source_network_error(handle, now(), random()), thrown);
+      if (failed) {
         // A rejected fetch is a network error, a CORS refusal or our own abort.
-        if (gone()) return;
+        const { cause, url, init } = failed;
         const refusal = options.fetch ? null : await this.#corsRefusal(url, init, cause);
         if (gone()) return;
         if (refusal) return this.#apply(wasm.source_reject(handle), { error: refusal });
         const error = this.#error(`the request failed: ${cause?.message ?? cause}`, "network", { cause });
         return this.#apply(wasm.source_network_error(handle, now(), random()), { error });
       }
-      if (controller.signal.aborted) return response?.body?.cancel?.().catch(() => {});
       if (!response || typeof response.status !== "number" || !response.headers) {
         return this.#apply(wasm.source_reject(handle), { error: this.#error("fetch did not return a Response", "rejected") });
       }
