@@ -18,7 +18,7 @@ use core::ops::ControlFlow;
 
 use ssekit::connection::{
     Cause, Config, Connection, Dispatch, Failure, Poll, ReadyState, Request, ResponseHead,
-    Transition, ACCEPT,
+    Transition,
 };
 use ssekit::{ParseError, RetryPolicy};
 
@@ -130,11 +130,6 @@ fn c2_first_request_is_due_at_once_and_only_once() {
 }
 
 // ---- C3: the request ----
-
-#[test]
-fn c3_accept_is_text_event_stream() {
-    assert_eq!(ACCEPT, "text/event-stream");
-}
 
 // ---- C4: which responses open ----
 
@@ -1126,10 +1121,6 @@ fn ext_close_on_end_ends_for_good_at_a_clean_end() {
     assert_eq!(connection.ready_state(), ReadyState::Closed);
     assert_eq!(connection.poll_timeout(), None);
     assert_eq!(connection.poll_request(u64::MAX), None);
-    assert!(
-        feed(&mut connection, b"\n\n").is_empty(),
-        "the cut-off event is gone"
-    );
 }
 
 #[test]

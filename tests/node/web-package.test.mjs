@@ -282,6 +282,7 @@ test("EventSource shell: open, messages, clean end, reconnect with the UTF-8 Las
   const bytes = [...new TextEncoder().encode("caf\u00e9\u2026")].map((b) => String.fromCharCode(b)).join("");
   assert.equal(second.headers["last-event-id"], bytes);
   assert.equal(first.cache, "no-store");
+  assert.equal(first.headers["cache-control"], undefined, "no Cache-Control header: it would force a CORS preflight");
   assert.equal(first.credentials, "same-origin", "credentials are always passed to a custom fetch");
   assert.equal(typeof first.headers, "object", "headers are a plain object a wrapper can spread");
   assert.ok(!(first.headers instanceof Headers));

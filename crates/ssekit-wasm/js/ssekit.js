@@ -770,6 +770,33 @@ function crossOrigin(url) {
   return typeof origin === "string" && origin !== "null" && new URL(url).origin !== origin;
 }
 
+// The text of every EventSourceError, one per failure, here and nowhere else.
+// The key is the error's `code`, or `code/variant`; `f` holds the facts.
+const describe = (f) => f.cause?.message ?? f.cause;
+const TEXTS = {
+  reconnect: () => "reconnect() was called",
+  internal: (f) => `failed inside ssekit: ${describe(f)}`,
+  load: (f) => `ssekit's wasm core did not load: ${describe(f)}`,
+  "unsupported-url": () => "only http: and https: URLs can be fetched",
+  "idle-timeout": (f) => `no byte arrived for ${f.ms} ms (idleTimeoutMs); reconnecting`,
+  network: (f) => `the request failed: ${describe(f)}`,
+  "network/read": (f) => `reading the response failed: ${describe(f)}`,
+  rejected: () => "fetch did not return a Response",
+  "rejected/threw": (f) => `onResponse threw: ${describe(f)}`,
+  "rejected/refused": (f) => `onResponse refused the response (${statusLine(f.response)})`,
+  "http-status": (f) => `the server answered ${statusLine(f.response)}, not 200`,
+  "http-status/retry": (f) => `the server answered ${statusLine(f.response)}`,
+  "content-type": (f) => `the response's Content-Type is ${f.contentType === null ? "missing" : JSON.stringify(f.contentType)}, not text/event-stream`,
+  cors: (f) =>
+    `the server answered, but CORS refused the request (no or a wrong Access-Control-Allow-Origin${f.credentials ? ", or no Access-Control-Allow-Credentials" : ""}${f.preflighted.length > 0 ? `, or its preflight does not allow ${f.preflighted.join(", ")}` : ""})` +
+    (f.preflighted.includes("last-event-id")
+      ? "; to resume without the Last-Event-ID header, which needs a preflight cross-origin, send the ID in the URL with the lastEventIdParam option"
+      : ""),
+  "gave-up": (f) =>
+    (f.attempts === 0 ? "the connection failed and retry.maxAttempts allows no reconnection" : `gave up after ${f.attempts} failed reconnection attempt${f.attempts === 1 ? "" : "s"}`) +
+    (f.cause ? `; the last: ${describe(f)}` : ""),
+};
+
 // Per-instance private state lives in fields; `events()` taps an instance
 // through this module-private hook.
 let tap;
@@ -849,7 +876,7 @@ export const { EventSource } = {
       const verdict = wasm.source_reconnect(this.#machine, now());
       if ((verdict & 7) !== T_RECONNECT) return;
       this.#attempt?.abort();
-      this.#apply(verdict, { error: this.#error("reconnect() was called", "reconnect") });
+      this.#apply(verdict, { error: this.#error("reconnect") });
       this.#wake?.();
     }
 
@@ -858,16 +885,20 @@ export const { EventSource } = {
       this.dispatchEvent(event);
     }
 
-    #error(message, code, fields) {
+    // The error of a failure (see TEXTS); `facts` fill its text, and its
+    // `cause`, `status` and `response` are the error's fields too.
+    #error(key, facts = {}) {
       const attempts = this.#machine ? wasm.source_failed_attempts(this.#machine) : 0;
-      return new EventSourceError(`EventSource ${this.#url}: ${message}`, { code, attempts, ...fields });
+      const text = TEXTS[key]({ attempts, ...facts });
+      const { cause, response } = facts;
+      return new EventSourceError(`EventSource ${this.#url}: ${text}`, { code: key.split("/")[0], attempts, cause, status: response?.status, response });
     }
 
     // C7 outside the machine's knowledge: the wasm did not load, or this file
     // failed. CLOSED, `error`.
     #fail(cause) {
       if (this.readyState === CLOSED) return;
-      const error = cause instanceof EventSourceError ? cause : this.#error(`failed inside ssekit: ${cause?.message ?? cause}`, "internal", { cause });
+      const error = cause instanceof EventSourceError ? cause : this.#error("internal", { cause });
       this.close();
       this.#dispatch(plainEvent("error", { error }));
     }
@@ -890,7 +921,7 @@ export const { EventSource } = {
         await engine();
       } catch (cause) {
         early?.controller.abort();
-        throw this.#error(`ssekit's wasm core did not load: ${cause?.message ?? cause}`, "load", { cause });
+        throw this.#error("load", { cause });
       }
       if (this.#state === CLOSED) return;
       const handle = startSource(options);
@@ -902,7 +933,7 @@ export const { EventSource } = {
         // class (a rejected fetch would otherwise look like a network error
         // and be retried forever).
         if (!/^https?:$/.test(new URL(this.#url).protocol)) {
-          const error = this.#error("only http: and https: URLs can be fetched", "unsupported-url");
+          const error = this.#error("unsupported-url");
           this.#apply(wasm.source_reject(handle), { error });
           return;
         }
@@ -937,7 +968,7 @@ export const { EventSource } = {
         }
       } catch (cause) {
         // A fault in this file: fail for good, with it as the cause.
-        const error = this.#error(`failed inside ssekit: ${cause?.message ?? cause}`, "internal", { cause });
+        const error = this.#error("internal", { cause });
         this.#attempt?.abort();
         this.#apply(wasm.source_reject(handle), { error });
       } finally {
@@ -987,7 +1018,7 @@ export const { EventSource } = {
         const verdict = wasm.source_timeout(handle, now(), Math.random());
         if ((verdict & 7) === 0) return arm();
         controller.abort();
-        this.#apply(verdict, { error: this.#error(`no byte arrived for ${ms} ms (idleTimeoutMs); reconnecting`, "idle-timeout") });
+        this.#apply(verdict, { error: this.#error("idle-timeout", { ms }) });
       };
       arm();
       return () => clearTimeout(timer);
@@ -1075,23 +1106,23 @@ export const { EventSource } = {
         const refusal = options.fetch ? null : await this.#corsRefusal(url, init, cause);
         if (gone()) return;
         if (refusal) return this.#apply(wasm.source_reject(handle), { error: refusal });
-        const error = this.#error(`the request failed: ${cause?.message ?? cause}`, "network", { cause });
+        const error = this.#error("network", { cause });
         return this.#apply(wasm.source_network_error(handle, now(), random()), { error });
       }
       if (!response || typeof response.status !== "number" || !response.headers) {
-        return this.#apply(wasm.source_reject(handle), { error: this.#error("fetch did not return a Response", "rejected") });
+        return this.#apply(wasm.source_reject(handle), { error: this.#error("rejected") });
       }
       if (options.onResponse) {
         let verdict;
         try {
           verdict = await options.onResponse(response);
         } catch (cause) {
-          const error = this.#error(`onResponse threw: ${cause?.message ?? cause}`, "rejected", { cause, status: response.status, response });
+          const error = this.#error("rejected/threw", { cause, response });
           return this.#apply(wasm.source_reject(handle), { ...responseDetails(response), error });
         }
         if (controller.signal.aborted) return;
         if (verdict === false) {
-          const error = this.#error(`onResponse refused the response (${statusLine(response)})`, "rejected", { status: response.status, response });
+          const error = this.#error("rejected/refused", { response });
           return this.#apply(wasm.source_reject(handle), { ...responseDetails(response), error });
         }
       }
@@ -1114,8 +1145,10 @@ export const { EventSource } = {
       } catch {}
       const tap = this.#tap;
       // Whether to go on after a handler: not once it called close() or
-      // reconnect() (D6), or the page was hidden.
-      const going = () => this.readyState === OPEN && !controller.signal.aborted;
+      // reconnect() (D6), or the page was hidden. Each of them aborts this
+      // attempt, so its signal says it without asking the machine (a wasm
+      // call per message).
+      const going = () => !controller.signal.aborted;
       // The last event ID of the last message delivered (see below).
       let delivered = null;
       const dispatch = tap
@@ -1181,7 +1214,7 @@ export const { EventSource } = {
       // C5: any end that is not an abort re-establishes the connection,
       // unless closeOnEnd makes a clean end final.
       if (ended) return this.#apply(wasm.source_end(handle, now(), random()));
-      const error = this.#error(`reading the response failed: ${failure?.message ?? failure}`, "network", { cause: failure });
+      const error = this.#error("network/read", { cause: failure });
       this.#apply(wasm.source_network_error(handle, now(), random()), { error });
     }
 
@@ -1189,17 +1222,10 @@ export const { EventSource } = {
     #refusal(verdict, response, contentType) {
       const kind = verdict & 7;
       const detail = (verdict >>> 3) & 31;
-      const fields = { status: response.status, response };
       // A retry status: reconnecting, or the last straw for the retry policy.
-      if ((kind === T_RECONNECT && detail === CAUSE_STATUS) || (kind === T_FAIL && detail === FAIL_GAVE_UP)) {
-        return this.#error(`the server answered ${statusLine(response)}`, "http-status", fields);
-      }
-      if (kind === T_FAIL && detail === FAIL_STATUS) {
-        return this.#error(`the server answered ${statusLine(response)}, not 200`, "http-status", fields);
-      }
-      if (kind === T_FAIL && detail === FAIL_CONTENT_TYPE) {
-        return this.#error(`the response's Content-Type is ${contentType === null ? "missing" : JSON.stringify(contentType)}, not text/event-stream`, "content-type", fields);
-      }
+      if ((kind === T_RECONNECT && detail === CAUSE_STATUS) || (kind === T_FAIL && detail === FAIL_GAVE_UP)) return this.#error("http-status/retry", { response });
+      if (kind === T_FAIL && detail === FAIL_STATUS) return this.#error("http-status", { response });
+      if (kind === T_FAIL && detail === FAIL_CONTENT_TYPE) return this.#error("content-type", { response, contentType });
       return undefined;
     }
 
@@ -1232,11 +1258,7 @@ export const { EventSource } = {
         .filter(([name, value]) => !SAFELISTED.has(name) || (name === "content-type" && !SIMPLE_TYPE.test(value)))
         .map(([name]) => name);
       const simple = /^(GET|HEAD|POST)$/i.test(init.method);
-      let message = `the server answered, but CORS refused the request (no or a wrong Access-Control-Allow-Origin${this.#withCredentials ? ", or no Access-Control-Allow-Credentials" : ""}${unsafe.length > 0 || !simple ? `, or its preflight does not allow ${[...(simple ? [] : [init.method]), ...unsafe].join(", ")}` : ""})`;
-      if (unsafe.includes("last-event-id")) {
-        message += "; to resume without the Last-Event-ID header, which needs a preflight cross-origin, send the ID in the URL with the lastEventIdParam option";
-      }
-      return this.#error(message, "cors", { cause });
+      return this.#error("cors", { cause, credentials: this.#withCredentials, preflighted: [...(simple ? [] : [init.method]), ...unsafe] });
     }
 
     // Fires what a transition asks for (the machine already moved readyState).
@@ -1246,13 +1268,8 @@ export const { EventSource } = {
         this.#dispatch(plainEvent("error", details));
       } else if (kind === T_FAIL) {
         if (((verdict >>> 3) & 31) === FAIL_GAVE_UP) {
-          const attempts = wasm.source_failed_attempts(this.#machine);
           const last = details?.error;
-          const message =
-            attempts === 0
-              ? "the connection failed and retry.maxAttempts allows no reconnection"
-              : `gave up after ${attempts} failed reconnection attempt${attempts === 1 ? "" : "s"}`;
-          details = { ...details, error: this.#error(last ? `${message}; the last: ${last.message ?? last}` : message, "gave-up", { cause: last, status: last?.status, response: last?.response }) };
+          details = { ...details, error: this.#error("gave-up", { cause: last, response: last?.response }) };
         }
         this.#closed.abort();
         this.#dispatch(plainEvent("error", details));
