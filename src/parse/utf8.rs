@@ -13,6 +13,10 @@
 use alloc::borrow::Cow;
 use alloc::string::String;
 use alloc::vec::Vec;
+#[cfg(not(feature = "simdutf8"))]
+use core::str::from_utf8;
+#[cfg(feature = "simdutf8")]
+use simdutf8::basic::from_utf8;
 
 /// The capacity to reserve so that `len + additional` bytes fit: doubling, as
 /// usual, but never past `max_len` (which the caller has checked covers
@@ -45,9 +49,9 @@ fn grow_string_within(out: &mut String, additional: usize, max_len: usize) {
 /// does — unless `out` would grow past `max_len` bytes: then it returns
 /// `false`, having appended part or none of it.
 pub(super) fn push_lossy_within(out: &mut String, bytes: &[u8], max_len: usize) -> bool {
-    // Valid input is the rule: check it with SIMD, and only decode by hand
-    // when it fails.
-    if let Ok(text) = simdutf8::basic::from_utf8(bytes) {
+    // Valid input is the rule: check it (with SIMD where the feature is on),
+    // and only decode by hand when it fails.
+    if let Ok(text) = from_utf8(bytes) {
         return push_within(out, text, max_len);
     }
     // Decoded, the bytes take at most 3x their length (one U+FFFD per
@@ -81,7 +85,7 @@ pub(super) fn push_within(out: &mut String, text: &str, max_len: usize) -> bool 
 /// `bytes` as text: borrowed when valid; decoded as [`push_lossy_within`]
 /// otherwise, or `None` if that takes more than `max_len` bytes.
 pub(super) fn decode_within(bytes: &[u8], max_len: usize) -> Option<Cow<'_, str>> {
-    if let Ok(text) = simdutf8::basic::from_utf8(bytes) {
+    if let Ok(text) = from_utf8(bytes) {
         return Some(Cow::Borrowed(text));
     }
     let mut text = String::new();
