@@ -530,7 +530,7 @@ const CONNECTING = 0;
 const OPEN = 1;
 const CLOSED = 2;
 
-// Transitions as the wasm packs them: kind | detail << 3 | status << 8
+// Transitions as the wasm packs them: kind | detail << 3
 // (defined in crates/ssekit-wasm/src/lib.rs `transition`; a test there checks
 // these values).
 const T_OPEN = 1;

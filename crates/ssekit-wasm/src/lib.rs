@@ -415,10 +415,10 @@ fn connection(h: u32) -> Option<&'static mut Connection> {
     }
 }
 
-/// How a transition is packed for JavaScript: `kind | detail << 3 |
-/// status << 8`. The one definition of this format; js/ssekit.js reads the
-/// values it needs under the same names (`T_OPEN`, …), and a test checks
-/// that they agree.
+/// How a transition is packed for JavaScript: `kind | detail << 3`. The
+/// one definition of this format; js/ssekit.js reads the values it needs
+/// under the same names (`T_OPEN`, …), and a test checks that they agree.
+/// (The status of a response is the shell's: it holds the response.)
 pub mod transition {
     /// Nothing to do.
     pub const T_NONE: u32 = 0;
@@ -436,13 +436,13 @@ pub mod transition {
     pub const CAUSE_ENDED: u32 = 0;
     /// [`T_RECONNECT`] detail: the request or the body failed.
     pub const CAUSE_NETWORK: u32 = 1;
-    /// [`T_RECONNECT`] detail: a retry status (in the status bits).
+    /// [`T_RECONNECT`] detail: a retry status.
     pub const CAUSE_STATUS: u32 = 2;
     /// [`T_RECONNECT`] detail: the idle timeout ran out.
     pub const CAUSE_IDLE: u32 = 3;
     /// [`T_RECONNECT`] detail: `reconnect()` asked for it.
     pub const CAUSE_REQUESTED: u32 = 4;
-    /// [`T_FAIL`] detail: a status that is not 200 (in the status bits).
+    /// [`T_FAIL`] detail: a status that is not 200.
     pub const FAIL_STATUS: u32 = 0;
     /// [`T_FAIL`] detail: not `text/event-stream`.
     pub const FAIL_CONTENT_TYPE: u32 = 1;
@@ -454,25 +454,25 @@ pub mod transition {
 
 fn pack(transition: Transition) -> u32 {
     use transition::*;
-    let (kind, detail, status) = match transition {
-        Transition::None => (T_NONE, 0, 0),
-        Transition::Open => (T_OPEN, 0, 0),
+    let (kind, detail) = match transition {
+        Transition::None => (T_NONE, 0),
+        Transition::Open => (T_OPEN, 0),
         Transition::Reconnecting { cause, .. } => match cause {
-            Cause::Ended => (T_RECONNECT, CAUSE_ENDED, 0),
-            Cause::NetworkError => (T_RECONNECT, CAUSE_NETWORK, 0),
-            Cause::Status(status) => (T_RECONNECT, CAUSE_STATUS, status),
-            Cause::IdleTimeout => (T_RECONNECT, CAUSE_IDLE, 0),
-            Cause::Requested => (T_RECONNECT, CAUSE_REQUESTED, 0),
+            Cause::Ended => (T_RECONNECT, CAUSE_ENDED),
+            Cause::NetworkError => (T_RECONNECT, CAUSE_NETWORK),
+            Cause::Status(_) => (T_RECONNECT, CAUSE_STATUS),
+            Cause::IdleTimeout => (T_RECONNECT, CAUSE_IDLE),
+            Cause::Requested => (T_RECONNECT, CAUSE_REQUESTED),
         },
         Transition::Failed(failure) => match failure {
-            Failure::Status(status) => (T_FAIL, FAIL_STATUS, status),
-            Failure::ContentType => (T_FAIL, FAIL_CONTENT_TYPE, 0),
-            Failure::GaveUp { .. } => (T_FAIL, FAIL_GAVE_UP, 0),
-            Failure::Rejected => (T_FAIL, FAIL_REJECTED, 0),
+            Failure::Status(_) => (T_FAIL, FAIL_STATUS),
+            Failure::ContentType => (T_FAIL, FAIL_CONTENT_TYPE),
+            Failure::GaveUp { .. } => (T_FAIL, FAIL_GAVE_UP),
+            Failure::Rejected => (T_FAIL, FAIL_REJECTED),
         },
-        Transition::Ended => (T_ENDED, 0, 0),
+        Transition::Ended => (T_ENDED, 0),
     };
-    kind | detail << 3 | u32::from(status) << 8
+    kind | detail << 3
 }
 
 fn apply(h: u32, step: impl FnOnce(&mut Connection) -> Transition) -> u32 {

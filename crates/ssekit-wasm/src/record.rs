@@ -153,7 +153,7 @@ impl Default for Out {
 /// The length of `text` in UTF-16 code units: one per character, two for
 /// one outside the Basic Multilingual Plane (a 4-byte sequence).
 pub fn utf16_len(text: &str) -> u32 {
-    let units = if text.is_ascii() {
+    let units = if is_ascii(text.as_bytes()) {
         text.len()
     } else {
         text.bytes()
@@ -161,4 +161,21 @@ pub fn utf16_len(text: &str) -> u32 {
             .sum()
     };
     u32::try_from(units).unwrap_or(u32::MAX)
+}
+
+/// Whether every byte is ASCII: 16 bytes a step, OR-ed together. `[u8]::is_ascii`
+/// goes a byte at a time in this size-optimised build, and this check runs
+/// over every string a feed writes (measured: a quarter of the records'
+/// cost on small events).
+fn is_ascii(bytes: &[u8]) -> bool {
+    const HIGH: u128 = u128::from_ne_bytes([0x80; 16]);
+    let mut chunks = bytes.chunks_exact(16);
+    let mut any = 0u128;
+    for chunk in &mut chunks {
+        let mut word = [0; 16];
+        word.copy_from_slice(chunk);
+        any |= u128::from_ne_bytes(word);
+    }
+    let rest = chunks.remainder().iter().fold(0, |any, &b| any | b);
+    any & HIGH == 0 && rest < 0x80
 }

@@ -129,6 +129,20 @@ fn utf16_len_counts_as_javascript_does() {
 }
 
 #[test]
+fn utf16_len_of_long_strings_with_a_non_ascii_byte_anywhere() {
+    for len in [15, 16, 17, 31, 32, 33, 100] {
+        for at in 0..len {
+            let mut text: Vec<char> = vec!['a'; len];
+            text[at] = '\u{e9}';
+            let text: String = text.into_iter().collect();
+            assert_eq!(utf16_len(&text) as usize, len, "{len} {at}");
+            let emoji = text.replace('\u{e9}', "\u{1f600}");
+            assert_eq!(utf16_len(&emoji) as usize, len + 1, "{len} {at}");
+        }
+    }
+}
+
+#[test]
 fn a_big_feed_gives_its_memory_back_at_the_next() {
     let mut out = Out::new();
     out.comment(&"x".repeat(1 << 20));
