@@ -1,5 +1,7 @@
 // Serves the browser benchmark: static files from the repository (the
-// package, node_modules, the bench page, the fixtures) and SSE endpoints:
+// package, node_modules, the bench page, the fixtures), gzip-compressed for
+// a client that accepts it, as a production server sends them; and SSE
+// endpoints:
 // /sse?n&size streams events as fast as the socket takes them (then ends, so
 // a client reconnects); /steady?rate&seconds at a steady rate.
 //
@@ -7,6 +9,7 @@
 import http from "node:http";
 import { readFile, stat } from "node:fs/promises";
 import path from "node:path";
+import { gzipSync } from "node:zlib";
 
 const root = path.resolve(new URL("../..", import.meta.url).pathname);
 const types = {
@@ -85,8 +88,14 @@ const server = http.createServer(async (req, res) => {
     res.writeHead(404);
     return res.end("not found");
   }
-  res.writeHead(200, { "Content-Type": types[path.extname(file)] ?? "application/octet-stream" });
-  res.end(await readFile(file));
+  const type = types[path.extname(file)] ?? "application/octet-stream";
+  const body = await readFile(file);
+  if (type !== "application/octet-stream" && /\bgzip\b/.test(req.headers["accept-encoding"] ?? "")) {
+    res.writeHead(200, { "Content-Type": type, "Content-Encoding": "gzip", Vary: "Accept-Encoding" });
+    return res.end(gzipSync(body, { level: 9 }));
+  }
+  res.writeHead(200, { "Content-Type": type });
+  res.end(body);
 });
 
 server.listen(Number(process.argv[2] ?? 0), "127.0.0.1", () => console.log(`listening ${server.address().port}`));

@@ -411,9 +411,10 @@ pub fn soak_report(paths: &Paths) -> Result<()> {
         "(data = the id the hub assigns) every 4 ms. The proxy breaks streams after 1–3 whole events: a clean".into(),
         "end of the body (eof), a socket destroyed between events (cut-between) or halfway through one".into(),
         "(cut-mid-event), headers then a destroyed socket (drop), or runs of 1–5 503s instead of the stream".into(),
-        "(status-503, listed in `retry.statuses`). Policy: `initialMs` 20, `multiplier` 2, `maxMs` 160, no jitter. A reconnect's".into(),
-        "expected delay is `initialMs × multiplier^(n−1)` capped at `maxMs`, n = failed attempts since the last".into(),
-        "open; it is measured from the moment the proxy struck to the next request's arrival.".into(),
+        "(status-503, listed in `retry.statuses`). Policy: `initialMs` 20, `multiplier` 2, `maxMs` 160, no jitter,".into(),
+        "`resetAfterMs` 0 (every open starts the count over; these streams last well under the default 60 s). A".into(),
+        "reconnect's expected delay is `initialMs × multiplier^(n−1)` capped at `maxMs`, n = failed attempts since".into(),
+        "the last open; it is measured from the moment the proxy struck to the next request's arrival.".into(),
         "".into(),
         format!(
             "{} forced disconnects ({kinds}) in {} s; {} cycles (16 at a time, each waits for the first bytes then aborts) in {} s,",
