@@ -654,84 +654,20 @@ async fn backoff_resets_after_a_connection_that_stayed_open_reset_after_ms() {
 
 #[test]
 async fn a_server_sending_retry_0_and_hanging_up_gets_the_backoff_not_a_tight_loop() {
-    let key = unique_key("hot-loop");
-    // Every connection delivers an event and ends at once, asking for 0 ms.
-    let source = open_source(
-        &format!("/stream?n=1&retry=0&key={key}"),
-        object(&[("retry", object(&[("initialMs", 300.into())]))]),
-    );
-    let log = record(&source, &Array::new());
-    wait_log(&log, 9).await; // (open, message, error) x 3
-    close(&source);
-    let seen = requests(&key).await;
-    let at = |i: usize| seen[i]["at"].as_f64().unwrap();
-    assert!(at(1) - at(0) < 250.0, "the server's 0 ms once");
-    assert!(
-        at(2) - at(1) >= 290.0,
-        "then the policy's 300 ms: {} ms",
-        at(2) - at(1)
-    );
+    scenarios::a_server_sending_retry_0_and_hanging_up_gets_the_backoff_not_a_tight_loop().await;
 }
-
 #[test]
 async fn comments_true_delivers_comment_events_in_stream_order() {
-    let source = open_source(
-        "/stream?n=2&comments=1&end=hold",
-        object(&[("comments", true.into())]),
-    );
-    let log = record(&source, &Array::of1(&"comment".into()));
-    wait_log(&log, 5).await;
-    close(&source);
-    assert_eq!(
-        strings(&log),
-        [
-            "open@1",
-            "comment@1 ping 0#",
-            "message@1 0#0",
-            "comment@1 ping 1#",
-            "message@1 1#1"
-        ]
-    );
+    scenarios::comments_true_delivers_comment_events_in_stream_order().await;
 }
-
 #[test]
 async fn dispatch_on_end_delivers_the_last_event_without_its_blank_line() {
-    let init = object(&[("closeOnEnd", true.into()), ("dispatchOnEnd", true.into())]);
-    let source = open_source("/stream?n=1&tail=data:%20last", init);
-    let log = record(&source, &Array::of1(&"end".into()));
-    wait_log(&log, 4).await;
-    assert_eq!(
-        strings(&log),
-        ["open@1", "message@1 0#0", "message@1 last#0", "end@2"]
-    );
+    scenarios::dispatch_on_end_delivers_the_last_event_without_its_blank_line().await;
 }
-
 #[test]
 async fn reconnect_drops_the_response_and_reconnects_at_once() {
-    let key = unique_key("reconnect");
-    // The policy's first delay is a minute: only reconnect() is this fast.
-    let source = open_source(
-        &format!("/stream?n=1&end=hold&key={key}"),
-        object(&[("retry", object(&[("initialMs", 60_000.into())]))]),
-    );
-    let log = record(&source, &Array::new());
-    wait_log(&log, 2).await;
-    call(&source, "reconnect");
-    wait_log(&log, 5).await;
-    close(&source);
-    assert_eq!(
-        strings(&log),
-        [
-            "open@1",
-            "message@1 0#0",
-            "error@0 reconnect",
-            "open@1",
-            "message@1 0#0"
-        ]
-    );
-    assert_eq!(requests(&key).await[1]["lastEventId"], "0");
+    scenarios::reconnect_drops_the_response_and_reconnects_at_once().await;
 }
-
 #[test]
 async fn events_ends_when_its_signal_aborts() {
     let controller = web_sys::AbortController::new().unwrap();

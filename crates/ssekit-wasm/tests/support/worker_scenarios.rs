@@ -85,3 +85,23 @@ async fn worker_a_cors_refusal_fails_for_good_after_one_request() {
 async fn worker_last_event_id_param_resumes_without_a_preflight() {
     scenarios::last_event_id_param_resumes_cross_origin_without_a_preflight().await;
 }
+
+#[test]
+async fn worker_a_server_sending_retry_0_and_hanging_up_gets_the_backoff_not_a_tight_loop() {
+    scenarios::a_server_sending_retry_0_and_hanging_up_gets_the_backoff_not_a_tight_loop().await;
+}
+
+#[test]
+async fn worker_comments_true_delivers_comment_events_in_stream_order() {
+    scenarios::comments_true_delivers_comment_events_in_stream_order().await;
+}
+
+#[test]
+async fn worker_dispatch_on_end_delivers_the_last_event_without_its_blank_line() {
+    scenarios::dispatch_on_end_delivers_the_last_event_without_its_blank_line().await;
+}
+
+#[test]
+async fn worker_reconnect_drops_the_response_and_reconnects_at_once() {
+    scenarios::reconnect_drops_the_response_and_reconnects_at_once().await;
+}
