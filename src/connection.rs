@@ -740,8 +740,18 @@ impl Connection {
     }
 }
 
-/// C4: the MIME type's essence, whatever its parameters and case.
-fn is_event_stream(content_type: Option<&str>) -> bool {
+/// C4: whether a `Content-Type` header value is `text/event-stream`: the
+/// MIME type's essence, whatever its parameters and case. The one test of it
+/// in ssekit (the Workers relay uses it too).
+///
+/// ```
+/// use ssekit::connection::is_event_stream;
+///
+/// assert!(is_event_stream(Some(" Text/Event-Stream ; charset=utf-8")));
+/// assert!(!is_event_stream(Some("text/plain")));
+/// assert!(!is_event_stream(None));
+/// ```
+pub fn is_event_stream(content_type: Option<&str>) -> bool {
     content_type.is_some_and(|value| {
         // The essence: up to the first `;`, without HTTP whitespace. Bytes,
         // not chars: the wasm build has no use for Unicode tables here.

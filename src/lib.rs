@@ -58,14 +58,14 @@ extern crate std;
 
 pub mod connection;
 mod dispatch;
-pub mod encode;
-pub mod parse;
+mod encode;
+mod parse;
 mod retry;
 #[cfg(feature = "stream")]
 mod stream;
 
 pub use dispatch::{Dispatcher, Message, OwnedMessage, DEFAULT_EVENT_TYPE};
-pub use encode::{EncodeError, EncodedEvent, Event, Field, KEEP_ALIVE};
+pub use encode::{Buffer, EncodeError, EncodedEvent, Event, Field, KEEP_ALIVE};
 pub use retry::{RetryPolicy, RetryPolicyError, DEFAULT_RECONNECTION_MS, DEFAULT_RESET_AFTER_MS};
 #[cfg(feature = "stream")]
 pub use stream::{MessageStream, StreamError, StreamItem, WithComments};

@@ -162,6 +162,24 @@ const STEPS: &[Step] = &[
         },
     },
     Step {
+        name: "publish",
+        title: "packaging as published: cargo publish --dry-run (ssekit, ssekit-workers), npm publish --dry-run (pkg/)",
+        needs: &[Needs::Package],
+        run: |_| {
+            // Both crates at once: ssekit-workers is verified against the
+            // ssekit about to be published, not one from crates.io.
+            Cmd::new("cargo")
+                .args(["publish", "--dry-run", "--locked", "--allow-dirty"])
+                .args(["-p", "ssekit", "-p", "ssekit-workers"])
+                .run()?;
+            Cmd::new("npm")
+                .args(["publish", "--dry-run"])
+                .dir("pkg")
+                .run()
+                .map(passed)
+        },
+    },
+    Step {
         name: "types",
         title: "TypeScript declarations of the package (tsc -p tests/types)",
         needs: &[Needs::Package],

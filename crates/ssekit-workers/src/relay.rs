@@ -17,6 +17,7 @@ use futures_util::future::LocalBoxFuture;
 use futures_util::{FutureExt, Stream};
 use worker::{AbortController, ByteStream, Fetch, Response};
 
+use ssekit::connection::is_event_stream;
 use ssekit::{
     Dispatcher, EncodeError, EncodedEvent, Event, MessageStream, OwnedMessage, ParseError, Parser,
     StreamError, DEFAULT_EVENT_TYPE, DEFAULT_MAX_EVENT_BYTES,
@@ -437,15 +438,6 @@ fn checked_event_type(event_type: &str) -> Result<String, String> {
         Ok(()) => Ok(event_type.into()),
         Err(e) => Err(e.to_string()),
     }
-}
-
-/// Whether a `Content-Type` value is `text/event-stream` (any parameters,
-/// any case).
-fn is_event_stream(content_type: Option<&str>) -> bool {
-    content_type.is_some_and(|value| {
-        let essence = value.split(';').next().unwrap_or_default().trim();
-        essence.eq_ignore_ascii_case("text/event-stream")
-    })
 }
 
 #[cfg(test)]
