@@ -270,7 +270,7 @@ export type EventSourceErrorCode =
   | "cors"
   /** For good: not an http: or https: URL. */
   | "unsupported-url"
-  /** For good: `onResponse` refused or threw, or `fetch` returned no Response. */
+  /** For good: `onResponse` refused or threw, `fetch` returned no Response, or a redirect met `redirect: "error"`. */
   | "rejected"
   /** For good: the wasm core did not load. */
   | "load"

@@ -829,3 +829,18 @@ test("ready and load resolve to undefined: no raw wasm exports in the public API
   assert.equal(await load("unused: already loaded"), undefined);
   assert.equal(loadSync(new Uint8Array()), undefined);
 });
+
+test("EventSource over Node's fetch: redirect \"error\" fails for good on a redirect, where the default follows it", {
+  skip: process.env.SSEKIT_TEST_SERVER ? false : "SSEKIT_TEST_SERVER not set",
+}, async () => {
+  const url = `${process.env.SSEKIT_TEST_SERVER}/redirect/307`;
+  const refused = new EventSource(url, { redirect: "error", retry: { initialMs: 10 } });
+  const log = observe(refused);
+  await until(() => refused.readyState === EventSource.CLOSED, "the refusal");
+  assert.deepEqual(log, ["error 2 EventSourceError"]);
+  const followed = new EventSource(url, { retry: { initialMs: 10 } });
+  const followedLog = observe(followed);
+  await until(() => followedLog.length >= 2, "the redirected stream's first message");
+  followed.close();
+  assert.deepEqual(followedLog.slice(0, 2), ["open 1", "message 0 id=0 1"]);
+});

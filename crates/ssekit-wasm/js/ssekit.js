@@ -784,6 +784,7 @@ const TEXTS = {
   rejected: () => "fetch did not return a Response",
   "rejected/threw": (f) => `onResponse threw: ${describe(f)}`,
   "rejected/refused": (f) => `onResponse refused the response (${statusLine(f.response)})`,
+  "rejected/redirect": () => 'the server redirected the request, and redirect is "error"',
   "http-status": (f) => `the server answered ${statusLine(f.response)}, not 200`,
   "http-status/retry": (f) => `the server answered ${statusLine(f.response)}`,
   "content-type": (f) => `the response's Content-Type is ${f.contentType === null ? "missing" : JSON.stringify(f.contentType)}, not text/event-stream`,
@@ -1101,9 +1102,10 @@ export const { EventSource } = {
       // the retry policy counts it like a network error.
       if (thrown) return this.#apply(wasm.source_network_error(handle, now(), random()), thrown);
       if (failed) {
-        // A rejected fetch is a network error, a CORS refusal or our own abort.
+        // A rejected fetch is a network error, a redirect that `redirect:
+        // "error"` refused, a CORS refusal or our own abort.
         const { cause, url, init } = failed;
-        const refusal = options.fetch ? null : await this.#corsRefusal(url, init, cause);
+        const refusal = options.fetch ? null : ((await this.#redirectRefusal(url, init, cause)) ?? (await this.#corsRefusal(url, init, cause)));
         if (gone()) return;
         if (refusal) return this.#apply(wasm.source_reject(handle), { error: refusal });
         const error = this.#error("network", { cause });
@@ -1229,6 +1231,39 @@ export const { EventSource } = {
       return undefined;
     }
 
+    // With `redirect: "error"`, a redirect rejects the fetch as a network
+    // error would: a HEAD that does not follow redirects tells them apart
+    // (a browser answers an opaque redirect, Node the 3xx itself). A refused
+    // redirect fails for good: it will not stop redirecting. Returns the
+    // EventSourceError, or null.
+    async #redirectRefusal(url, init, cause) {
+      if (init.redirect !== "error") return null;
+      const response = await this.#probe(url, init, { redirect: "manual" });
+      const redirected = response !== null && (response.type === "opaqueredirect" || (response.status >= 300 && response.status < 400));
+      return redirected ? this.#error("rejected/redirect", { cause }) : null;
+    }
+
+    // A HEAD request to `url` with `extra` fetch options, given up after
+    // PROBE_MS or when the attempt is aborted: its response (body
+    // cancelled), or null if it failed.
+    async #probe(url, init, extra) {
+      const probe = new AbortController();
+      const stop = () => probe.abort();
+      init.signal.addEventListener("abort", stop, { once: true });
+      const timer = setTimeout(stop, PROBE_MS);
+      try {
+        const response = await globalThis.fetch(url, { method: "HEAD", cache: "no-store", credentials: init.credentials, signal: probe.signal, ...extra });
+        response.body?.cancel?.().catch(() => {});
+        return response;
+      } catch {
+        return null;
+      } finally {
+        clearTimeout(timer);
+        init.signal.removeEventListener("abort", stop);
+        probe.abort();
+      }
+    }
+
     // After a cross-origin fetch rejected: did CORS refuse it, or is the
     // server unreachable? fetch() rejects both with the same TypeError. A
     // no-cors HEAD needs no CORS permission and resolves (opaque) whenever the
@@ -1237,21 +1272,7 @@ export const { EventSource } = {
     // the network is to blame and the attempt is retried. Returns the
     // EventSourceError of a refusal, or null.
     async #corsRefusal(url, init, cause) {
-      if (!crossOrigin(url)) return null;
-      const probe = new AbortController();
-      const stop = () => probe.abort();
-      init.signal.addEventListener("abort", stop, { once: true });
-      const timer = setTimeout(stop, PROBE_MS);
-      try {
-        const response = await globalThis.fetch(url, { method: "HEAD", mode: "no-cors", cache: "no-store", credentials: init.credentials, signal: probe.signal });
-        response.body?.cancel?.().catch(() => {});
-      } catch {
-        return null;
-      } finally {
-        clearTimeout(timer);
-        init.signal.removeEventListener("abort", stop);
-        probe.abort();
-      }
+      if (!crossOrigin(url) || (await this.#probe(url, init, { mode: "no-cors" })) === null) return null;
       // What needed a preflight, if anything: the preflight may be what the
       // server refused.
       const unsafe = Object.entries(init.headers)

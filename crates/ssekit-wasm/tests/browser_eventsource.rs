@@ -815,3 +815,8 @@ async fn events_throws_the_status_and_the_readable_response() {
         "done"
     );
 }
+
+#[test]
+async fn redirect_error_fails_for_good_on_a_redirect() {
+    scenarios::redirect_error_fails_for_good_on_a_redirect().await;
+}

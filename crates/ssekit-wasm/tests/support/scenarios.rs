@@ -153,3 +153,20 @@ pub async fn reconnect_drops_the_response_and_reconnects_at_once() {
     );
     assert_eq!(requests(&key).await[1]["lastEventId"], "0");
 }
+
+/// `redirect: "error"`: a redirect fails the source for good, after one
+/// request (and the probe that tells it from a network error), where the
+/// default follows it.
+pub async fn redirect_error_fails_for_good_on_a_redirect() {
+    let key = unique_key("redirect-error");
+    let init = object(&[fast_retry(), ("redirect", "error".into())]);
+    let source = open_source(&format!("/redirect/307?key={key}"), init);
+    let log = record(&source, &Array::new());
+    wait_log(&log, 1).await;
+    assert_eq!(strings(&log), ["error@2 rejected"]);
+    let followed = open_source("/redirect/307", object(&[fast_retry()]));
+    let log = record(&followed, &Array::new());
+    wait_log(&log, 2).await;
+    close(&followed);
+    assert_eq!(strings(&log)[..2], ["open@1", "message@1 0#0"]);
+}

@@ -105,3 +105,8 @@ async fn worker_dispatch_on_end_delivers_the_last_event_without_its_blank_line()
 async fn worker_reconnect_drops_the_response_and_reconnects_at_once() {
     scenarios::reconnect_drops_the_response_and_reconnects_at_once().await;
 }
+
+#[test]
+async fn worker_redirect_error_fails_for_good_on_a_redirect() {
+    scenarios::redirect_error_fails_for_good_on_a_redirect().await;
+}
