@@ -650,43 +650,45 @@ fn ext_backoff_grows_by_the_multiplier_up_to_the_cap() {
     assert_eq!(connection.failed_attempts(), 6);
 }
 
+/// The delays of three reconnects in a row under `policy(1_000, 60_000,
+/// 3.0)` after the server sent `retry: server_ms`: the end of the body, then
+/// two failed requests.
+fn delays_after_a_server_retry(server_ms: u64) -> Vec<Transition> {
+    let mut connection = opened(with_retry(policy(1_000, 60_000, 3.0)));
+    let _ = feed(&mut connection, format!("retry: {server_ms}\n").as_bytes());
+    let mut now = 0;
+    let mut delays = vec![connection.handle_end(now, 0.5)];
+    for _ in 0..2 {
+        if let Some(Transition::Reconnecting { delay_ms, .. }) = delays.last() {
+            now += delay_ms;
+        }
+        assert!(connection.poll_request(now).is_some());
+        delays.push(connection.handle_network_error(now, 0.5));
+    }
+    delays
+}
+
 #[test]
 fn ext_backoff_grows_from_the_server_retry() {
-    let mut connection = opened(with_retry(policy(1_000, 60_000, 3.0)));
-    let _ = feed(&mut connection, b"retry: 2000\n");
     assert_eq!(
-        connection.handle_end(0, 0.5),
-        reconnecting(2_000, Cause::Ended)
-    );
-    let _ = connection.poll_request(2_000);
-    assert_eq!(
-        connection.handle_network_error(2_000, 0.5),
-        reconnecting(6_000, Cause::NetworkError)
-    );
-    let _ = connection.poll_request(8_000);
-    assert_eq!(
-        connection.handle_network_error(8_000, 0.5),
-        reconnecting(18_000, Cause::NetworkError)
+        delays_after_a_server_retry(2_000),
+        [
+            reconnecting(2_000, Cause::Ended),
+            reconnecting(6_000, Cause::NetworkError),
+            reconnecting(18_000, Cause::NetworkError)
+        ]
     );
 }
 
 #[test]
 fn ext_a_server_retry_below_the_initial_delay_holds_once_then_the_backoff_grows_from_initial() {
-    let mut connection = opened(with_retry(policy(1_000, 60_000, 3.0)));
-    let _ = feed(&mut connection, b"retry: 100\n");
     assert_eq!(
-        connection.handle_end(0, 0.5),
-        reconnecting(100, Cause::Ended)
-    );
-    let _ = connection.poll_request(100);
-    assert_eq!(
-        connection.handle_network_error(100, 0.5),
-        reconnecting(1_000, Cause::NetworkError)
-    );
-    let _ = connection.poll_request(1_100);
-    assert_eq!(
-        connection.handle_network_error(1_100, 0.5),
-        reconnecting(3_000, Cause::NetworkError)
+        delays_after_a_server_retry(100),
+        [
+            reconnecting(100, Cause::Ended),
+            reconnecting(1_000, Cause::NetworkError),
+            reconnecting(3_000, Cause::NetworkError)
+        ]
     );
 }
 
