@@ -589,14 +589,16 @@ test("EventSource shell: idleTimeoutMs reconnects with Last-Event-ID when no byt
       { status: 200, headers: { "content-type": "text/event-stream" } },
     );
   const { fetch, requests } = scripted([live, () => sseOpen("data: second\n\n")]);
-  const source = new EventSource("http://example.test/", { fetch, idleTimeoutMs: 150, retry: { initialMs: 1 } });
+  // Heartbeats 50 ms apart against a 600 ms timeout: a margin a loaded
+  // 2-core machine cannot eat (each gap would have to stall 550 ms).
+  const source = new EventSource("http://example.test/", { fetch, idleTimeoutMs: 600, retry: { initialMs: 1 } });
   const log = observe(source);
   const errors = [];
   source.addEventListener("error", (e) => errors.push(e.error));
   await until(() => log.length === 1, "open");
   push("id: 7\ndata: first\n\n");
-  // Heartbeat comments every 50 ms for 400 ms: far past the timeout, no reconnect.
-  for (let i = 0; i < 8; i++) {
+  // Heartbeat comments every 50 ms for 800 ms: past the timeout, no reconnect.
+  for (let i = 0; i < 16; i++) {
     await new Promise((r) => setTimeout(r, 50));
     push(":\n");
   }
@@ -606,7 +608,7 @@ test("EventSource shell: idleTimeoutMs reconnects with Last-Event-ID when no byt
   source.close();
   assert.deepEqual(log, ["open 1", "message first id=7 1", "error 0 EventSourceError", "open 1", "message second id=7 1"]);
   assert.equal(errors[0].code, "idle-timeout");
-  assert.equal(errors[0].message, "EventSource http://example.test/: no byte arrived for 150 ms (idleTimeoutMs); reconnecting");
+  assert.equal(errors[0].message, "EventSource http://example.test/: no byte arrived for 600 ms (idleTimeoutMs); reconnecting");
   assert.equal(requests[0].init.signal.aborted, true, "the silent request was aborted");
   assert.equal(requests[1].init.headers["last-event-id"], "7");
 
