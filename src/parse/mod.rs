@@ -406,7 +406,7 @@ impl Parser {
         } else {
             // D3: "If the data buffer's last character is a U+000A LINE FEED
             // (LF) character, then remove the last character."
-            let data = &self.data[..self.data.len() - 1];
+            let data = self.data.strip_suffix('\n').unwrap_or(&self.data);
             on(Ok(Item::Block(Block {
                 event_type: &self.event_type,
                 data,
