@@ -75,7 +75,7 @@ impl DurableObject for Limiter {
         }
     }
 
-    /// `POST /take` with a [`Rate`]: `{"ok": true}` or `{"ok": false,
+    /// `POST /take` with a `Rate`: `{"ok": true}` or `{"ok": false,
     /// "retry_after_ms": n}`.
     async fn fetch(&self, mut req: Request) -> Result<Response> {
         let rate: Rate = req.json().await?;

@@ -73,6 +73,18 @@ const STEPS: &[Step] = &[
         },
     },
     Step {
+        name: "docs",
+        title: "rustdoc, warnings denied (every crate but xtask: no link to an item that does not exist or is private)",
+        needs: &[],
+        run: |_| {
+            Cmd::new("cargo")
+                .env("RUSTDOCFLAGS", "-D warnings")
+                .args(["doc", "--locked", "--no-deps", "--workspace", "--exclude", "xtask"])
+                .run()
+                .map(passed)
+        },
+    },
+    Step {
         name: "clippy-wasm",
         title: "clippy, warnings denied (wasm32: the core, the Workers adapters, the hub worker; the npm package's no_std crate on its own)",
         needs: &[Needs::Tools],
