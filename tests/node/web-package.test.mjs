@@ -846,3 +846,16 @@ test("EventSource over Node's fetch: redirect \"error\" fails for good on a redi
   followed.close();
   assert.deepEqual(followedLog.slice(0, 2), ["open 1", "message 0 id=0 1"]);
 });
+
+test("EventSource shell: malformed values of the new options throw from the constructor, before any request", () => {
+  const fetch = () => assert.fail("no request for a refused option");
+  for (const [init, error] of [
+    [{ redirect: "sometimes" }, TypeError],
+    [{ redirect: 1 }, TypeError],
+    [{ retry: { resetAfterMs: -1 } }, RangeError],
+    [{ retry: { resetAfterMs: 1.5 } }, RangeError],
+    [{ retry: { resetAfterMs: "60s" } }, RangeError],
+  ]) {
+    assert.throws(() => new EventSource("http://example.test/", { fetch, ...init }), error, JSON.stringify(init));
+  }
+});

@@ -709,7 +709,8 @@ function readOptions(init) {
 // Writes the configuration record (lib.rs `config`); returns the new
 // machine's handle.
 function startSource({ policy, idleTimeoutMs, closeOnEnd, comments, maxEventBytes, lastEventId, statuses }) {
-  const idLength = encoder.encode(lastEventId).length;
+  const id = encoder.encode(lastEventId);
+  const idLength = id.length;
   const at = wasm.input(C_SIZE + idLength + 2 * statuses.length);
   memory();
   const record = new DataView(wasm.memory.buffer, at);
@@ -730,7 +731,7 @@ function startSource({ policy, idleTimeoutMs, closeOnEnd, comments, maxEventByte
   record.setUint32(C_FLAGS, flags, true);
   record.setUint32(C_ID_LEN, idLength, true);
   record.setUint32(C_STATUSES, statuses.length, true);
-  encoder.encodeInto(lastEventId, u8.subarray(at + C_SIZE, at + C_SIZE + idLength));
+  u8.set(id, at + C_SIZE);
   statuses.forEach((status, i) => record.setUint16(C_SIZE + idLength + 2 * i, status, true));
   return wasm.source_new();
 }
