@@ -18,11 +18,11 @@ import { eventually } from "../worker/sse-client.mjs";
 
 const root = resolve(import.meta.dirname, "../..");
 
-/** The README's shell block that runs `scripts/wrangler.sh dev`, line by line. */
-function readmeCommands() {
+/** The README's shell block that contains `marker`, line by line. */
+function readmeBlock(marker) {
   const readme = readFileSync(join(root, "README.md"), "utf8");
-  const block = [...readme.matchAll(/```sh\n([\s\S]*?)```/g)].map((m) => m[1]).find((b) => b.includes("scripts/wrangler.sh dev"));
-  assert.ok(block, "README has a block with ./scripts/wrangler.sh dev");
+  const block = [...readme.matchAll(/```sh\n([\s\S]*?)```/g)].map((m) => m[1]).find((b) => b.includes(marker));
+  assert.ok(block, `README has a block with ${marker}`);
   return block
     .split("\n")
     .map((line) => line.replace(/\s+#.*$/, "").trim())
@@ -39,7 +39,7 @@ function freePort() {
 }
 
 test("the README's wrangler commands work from a clean clone", { timeout: 20 * 60_000 }, async () => {
-  const commands = readmeCommands();
+  const commands = readmeBlock("scripts/wrangler.sh dev");
   assert.equal(commands.length, 5, commands.join("\n"));
   const port = await freePort();
   const local = (line) => line.replaceAll("8787", String(port)).replace(/\s*&$/, "");
@@ -57,6 +57,7 @@ test("the README's wrangler commands work from a clean clone", { timeout: 20 * 6
   const sh = (line) => execFileSync("bash", ["-c", line], { cwd: clone, env, encoding: "utf8", stdio: ["ignore", "pipe", "pipe"] });
   let dev;
   let subscriber;
+  let listener;
   try {
     execFileSync("git", ["clone", "--quiet", root, clone]);
     symlinkSync(join(root, "node_modules"), join(clone, "node_modules"));
@@ -92,12 +93,27 @@ test("the README's wrangler commands work from a clean clone", { timeout: 20 * 6
     assert.equal(published.id, "1", JSON.stringify(published));
     await eventually(() => received.includes("data: hello"), 10_000, `the event at the subscriber: ${received}`);
 
+    // The command line on the same hub: a listener, then a publish.
+    const cli = readmeBlock("ssekit-cli -- listen");
+    assert.equal(cli.length, 2, cli.join("\n"));
+    let listened = "";
+    listener = spawn("bash", ["-c", local(cli[0])], { cwd: clone, env, detached: true });
+    listener.stdout.on("data", (d) => (listened += d));
+    listener.stderr.on("data", (d) => (listened += d));
+    const listenerExit = new Promise((ok) => listener.on("exit", ok));
+    await eventually(async () => (await (await fetch(`${base}/channels/demo/stats`)).json()).subscribers === 2, 10 * 60_000, `the ssekit listener: ${listened}`);
+    const cliPublished = JSON.parse(sh(local(cli[1])));
+    assert.equal(cliPublished.id, "2", JSON.stringify(cliPublished));
+    assert.equal(await listenerExit, 0, listened);
+    const line = JSON.parse(listened.trim());
+    assert.deepEqual([line.event, line.data, line.id], ["message", "hello from the command line", "2"]);
+
     // 5. The deploy, without an account: a dry run of the same build and config.
     assert.match(commands[4], /scripts\/wrangler\.sh deploy$/);
     const dry = sh("./scripts/wrangler.sh deploy --dry-run --outdir target/deploy-dry 2>&1");
     assert.match(dry, /--dry-run: exiting now/);
   } finally {
-    for (const child of [subscriber, dev]) {
+    for (const child of [listener, subscriber, dev]) {
       if (child?.pid && child.exitCode === null) {
         try {
           process.kill(-child.pid, "SIGTERM");

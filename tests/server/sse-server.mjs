@@ -20,6 +20,11 @@
 //                                (or the lastEventId query parameter);
 //                                drop=K cuts the connection after K events (mid-event)
 //   /split                       hostile chunk boundaries: CR|LF, inside UTF-8 characters
+//   /chunks [b64 cuts end=eof|hold]  the base64url body `b64`, one HTTP chunk per piece between
+//                                the byte offsets `cuts` (e.g. cuts=1,5,9): exact chunking
+//   /once  [key]                 one event with the Authorization header as its data, then EOF;
+//                                401 for an Authorization already seen with that key (a token
+//                                that is valid once, as an expiring one is)
 //   /cut                         one event, then half an event, then a dropped socket
 //   /status/<code>               that status, with an SSE content type
 //   /type/<essence>              200 with that content type (e.g. text/plain)
@@ -33,7 +38,11 @@
 //                                no blank line), invalid (4 KiB events of invalid UTF-8),
 //                                tiny ("data:x" events)
 //   /flaky [key fail=1]          503 for the first `fail` requests with that key, then one event, then EOF
-//   /stats [key]                 JSON: requests (and preflights) seen with ?key=, in order
+//   /stats [key]                 JSON: requests (and preflights) seen with ?key=, in order; each
+//                                with `closed: true` once its connection is gone
+//
+// With SSE_SERVER_EXIT_ON_STDIN_END=1 the server exits when its stdin closes, so a test
+// process that spawned it cannot leave it behind.
 //   /pkg/<file>                  the built npm package ($SSEKIT_PKG, default pkg/): the browser
 //                                tests load its ssekit.wasm from here
 import http from "node:http";
@@ -137,6 +146,30 @@ const routes = {
       await sleep(5);
     }
     res.end();
+  },
+
+  async chunks(req, res, q) {
+    const bytes = Buffer.from(q.get("b64") ?? "", "base64url");
+    const cuts = (q.get("cuts") ?? "").split(",").filter(Boolean).map(Number);
+    sse(res);
+    let start = 0;
+    for (const cut of [...cuts, bytes.length]) {
+      if (cut > start) res.write(bytes.subarray(start, cut));
+      start = Math.max(start, cut);
+    }
+    if (q.get("end") === "hold") return;
+    res.end();
+  },
+
+  async once(req, res, q) {
+    const auth = req.headers.authorization ?? "";
+    const seen = requests.get(q.get("key")) ?? [];
+    if (seen.slice(0, -1).some((r) => r.authorization === auth)) {
+      res.writeHead(401, { "Content-Type": "application/json" });
+      return res.end(JSON.stringify({ error: "token already used" }));
+    }
+    sse(res);
+    res.end(`data: ${auth}\n\n`);
   },
 
   async cut(req, res) {
@@ -265,8 +298,11 @@ const server = http.createServer(async (req, res) => {
       method: req.method,
       lastEventId: req.headers["last-event-id"] ?? null,
       requestHeaders: req.headers["access-control-request-headers"] ?? null,
+      authorization: req.headers.authorization ?? null,
       at: Date.now(),
     });
+    const entry = seen.at(-1);
+    res.on("close", () => (entry.closed = true));
     requests.set(q.get("key"), seen);
   }
   if (req.method === "OPTIONS") {
@@ -295,4 +331,8 @@ const port = Number(process.argv[2] ?? process.env.PORT ?? 0);
 server.listen(port, "127.0.0.1", () => {
   console.log(`listening ${server.address().port}`);
 });
+if (process.env.SSE_SERVER_EXIT_ON_STDIN_END === "1") {
+  process.stdin.on("end", () => process.exit(0));
+  process.stdin.resume();
+}
 for (const signal of ["SIGINT", "SIGTERM"]) process.on(signal, () => server.close(() => process.exit(0)));

@@ -94,7 +94,7 @@ const STEPS: &[Step] = &[
             // xtask is a native program, never built for wasm32.
             Cmd::new("cargo")
                 .args(["clippy", "--locked", "--workspace", "--exclude", "ssekit-wasm"])
-                .args(["--exclude", "xtask", "--target", "wasm32-unknown-unknown"])
+                .args(["--exclude", "xtask", "--exclude", "ssekit-cli", "--target", "wasm32-unknown-unknown"])
                 .args(["--lib", "--all-features", "--", "-D", "warnings"])
                 .run()?;
             Cmd::new("cargo")
@@ -106,7 +106,7 @@ const STEPS: &[Step] = &[
     },
     Step {
         name: "native",
-        title: "native tests (unit, spec, oracle, encoder, property, stream adapter, sse2json, fuzz regressions, doc; Workers adapters and hub unit tests; xtask's report writers)",
+        title: "native tests (unit, spec, oracle, encoder, property, stream adapter, sse2json, fuzz regressions, doc; Workers adapters and hub unit tests; the Rust client and the ssekit command line against the test server; xtask's report writers)",
         needs: &[],
         run: |_| {
             Cmd::new("cargo")
@@ -175,14 +175,14 @@ const STEPS: &[Step] = &[
     },
     Step {
         name: "publish",
-        title: "packaging as published: cargo publish --dry-run (ssekit, ssekit-workers), npm publish --dry-run (pkg/)",
+        title: "packaging as published: cargo publish --dry-run (ssekit, ssekit-workers, ssekit-client, ssekit-cli), npm publish --dry-run (pkg/)",
         needs: &[Needs::Package],
         run: |_| {
-            // Both crates at once: ssekit-workers is verified against the
-            // ssekit about to be published, not one from crates.io.
+            // All crates at once: each is verified against the workspace
+            // crates about to be published, not ones from crates.io.
             Cmd::new("cargo")
                 .args(["publish", "--dry-run", "--locked", "--allow-dirty"])
-                .args(["-p", "ssekit", "-p", "ssekit-workers"])
+                .args(["-p", "ssekit", "-p", "ssekit-workers", "-p", "ssekit-client", "-p", "ssekit-cli"])
                 .run()?;
             Cmd::new("npm")
                 .args(["publish", "--dry-run"])

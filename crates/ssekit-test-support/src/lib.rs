@@ -12,6 +12,8 @@
 //! - [`parse_chunks`], [`observe_chunks`] and [`assert_observed`]: ssekit's
 //!   parser (and dispatcher) run over chunks, reported as this crate's
 //!   [`Item`]s and [`Seen`]s;
+//! - `server` (natively): the project's fault-injecting SSE server
+//!   (tests/server), started once per test process, for HTTP clients' tests;
 //! - [`checks`]: the properties that the proptests, the fuzz targets and the
 //!   replay of fuzz regressions all check (chunked = whole, the encoder's
 //!   round trip, ssekit = the reference), and the fuzz targets' input
@@ -53,6 +55,8 @@ pub mod pieces;
 mod record;
 pub mod reference;
 mod run;
+#[cfg(not(target_arch = "wasm32"))]
+pub mod server;
 
 pub use record::{comment, msg, Item, Observation, Seen};
 pub use run::{
