@@ -296,7 +296,7 @@ const STEPS: &[Step] = &[
     },
     Step {
         name: "browser",
-        title: "browser tests: headless Chromium (the core's spec, oracle and encoder tests; the package's EventSource, SseParser, encodeEvent, dedicated worker)",
+        title: "browser tests: headless Chromium (the core's spec, oracle and encoder tests; the package's EventSource, SseParser, encodeEvent, dedicated worker; the Rust client on wasm32)",
         needs: &[Needs::Package, Needs::Server],
         run: |_| browser_tests("chrome").map(passed),
     },
@@ -426,6 +426,11 @@ fn browser_tests(browser: &str) -> Result<()> {
             "crates/ssekit-wasm",
         ])
         .args(&package_tests)
+        .run()?;
+    // The Rust client compiled to wasm32: reqwest over the page's fetch.
+    Cmd::new("wasm-pack")
+        .args(["test", "--headless", &format!("--{browser}")])
+        .args(["crates/ssekit-client", "--test", "browser"])
         .run()
 }
 

@@ -475,6 +475,7 @@ impl RequestTemplate {
             .client
             .request(self.method.clone(), self.url.clone())
             .headers(headers);
+        request = platform::no_store(request);
         if let Some(body) = &self.body {
             request = request.body(body.clone());
         }

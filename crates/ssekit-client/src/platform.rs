@@ -56,6 +56,11 @@ mod imp {
     pub fn random() -> f64 {
         fastrand::f64()
     }
+
+    /// No HTTP cache natively.
+    pub fn no_store(request: reqwest::RequestBuilder) -> reqwest::RequestBuilder {
+        request
+    }
 }
 
 #[cfg(target_arch = "wasm32")]
@@ -108,6 +113,21 @@ mod imp {
 
     pub fn random() -> f64 {
         js_sys::Math::random()
+    }
+
+    /// Cache mode `no-store` (C3) without a `Cache-Control` header, which
+    /// would cost a CORS preflight; except in Cloudflare Workers, whose
+    /// `fetch` refuses a `cache` field unless a compatibility flag is on
+    /// (and has no HTTP cache on that path).
+    pub fn no_store(request: reqwest::RequestBuilder) -> reqwest::RequestBuilder {
+        let user_agent = js_sys::Reflect::get(&js_sys::global(), &"navigator".into())
+            .and_then(|navigator| js_sys::Reflect::get(&navigator, &"userAgent".into()))
+            .ok()
+            .and_then(|agent| agent.as_string());
+        match user_agent.as_deref() {
+            Some("Cloudflare-Workers") => request,
+            _ => request.fetch_cache_no_store(),
+        }
     }
 }
 
