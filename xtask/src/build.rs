@@ -230,6 +230,11 @@ fn wasm_crate_version() -> Result<String> {
 /// the pinned wasm-bindgen CLI, npm's esbuild (from wrangler) and npm's
 /// binaryen wasm-opt. wrangler.toml runs this as its build command.
 pub fn worker(dev: bool) -> Result<()> {
+    worker_in("hub", dev)
+}
+
+/// Builds the worker crate in `dir` with worker-build into `dir`/build.
+pub fn worker_in(dir: &str, dev: bool) -> Result<()> {
     setup::ensure_build_tools()?;
     npm_install_unless(&[ESBUILD, WASM_OPT])?;
     let root = std::env::current_dir().context(|| "the current directory".to_string())?;
@@ -249,9 +254,9 @@ pub fn worker(dev: bool) -> Result<()> {
         .env("ESBUILD_BIN", tool("ESBUILD_BIN", root.join(ESBUILD)))
         .env("WASM_OPT_BIN", tool("WASM_OPT_BIN", root.join(WASM_OPT)))
         .arg(if dev { "--dev" } else { "--release" })
-        .dir("hub")
+        .dir(dir)
         .run()?;
-    Cmd::new("ls").args(["-la", "build"]).dir("hub").run()
+    Cmd::new("ls").args(["-la", "build"]).dir(dir).run()
 }
 
 /// Assembles the demo site the worker serves as static assets

@@ -212,13 +212,16 @@ const STEPS: &[Step] = &[
     },
     Step {
         name: "worker-build",
-        title: "build the hub worker (cargo xtask build worker: worker-build, release)",
+        title: "build the hub worker (cargo xtask build worker: worker-build, release) and the Rust client's test worker (tests/client-worker)",
         needs: &[Needs::Tools],
-        run: |_| build::worker(false).map(passed),
+        run: |_| {
+            build::worker(false)?;
+            build::worker_in("tests/client-worker", false).map(passed)
+        },
     },
     Step {
         name: "worker",
-        title: "hub worker in workerd (Miniflare, Node 22): raw readers, eventsource package, headless Chromium",
+        title: "hub worker in workerd (Miniflare, Node 22): raw readers, eventsource package, headless Chromium; the Rust client and the ssekit command line against it",
         needs: &[Needs::Package, Needs::Worker],
         run: |_| {
             Cmd::new(NODE22)
