@@ -43,3 +43,15 @@ fn a_streaming_body_cannot_be_replayed() {
         .unwrap();
     assert!(EventSource::from_request(client, request).is_ok());
 }
+
+#[test]
+fn a_stream_and_its_handle_can_move_between_threads() {
+    // Natively a stream may be polled on any of tokio's threads, and a
+    // handle used from another (a compile-time check).
+    fn send<T: Send>() {}
+    fn sync<T: Sync>() {}
+    send::<ssekit_client::EventStream>();
+    send::<ssekit_client::Handle>();
+    sync::<ssekit_client::Handle>();
+    send::<Error>();
+}
