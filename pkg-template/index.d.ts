@@ -64,6 +64,17 @@ export interface SsekitEventSourceInit {
   onResponse?: (response: Response) => boolean | void | Promise<boolean | void>;
   /** Drop the connection while the page is hidden; reconnect when visible. */
   pauseWhenHidden?: boolean;
+  /**
+   * Share one connection with every page of this origin (tabs, windows,
+   * iframes) that opens the same URL with the same request and options: one
+   * page holds it (Web Locks), the others get its events (BroadcastChannel);
+   * when that page goes, another resumes with `Last-Event-ID`. Each source
+   * still has its own events, readyState and close(). Off (with a console
+   * warning) with function options or pauseWhenHidden, a Blob or FormData
+   * body, or where Web Locks are missing (an http: page that is not
+   * localhost). Default: false.
+   */
+  share?: boolean;
   /** Per-event buffering limit in bytes (default 16 MiB). */
   maxEventBytes?: number;
   /**

@@ -16,9 +16,14 @@
 //                                n events "0".."n-1" (idtext: every event's id is that text;
 //                                comments=1: a comment ": ping <i>" before each; tail: written
 //                                as it is after the events, e.g. a last event with no blank line)
-//   /seq    [key n=5 drop=0]     resumable: ids 1..n continuing after Last-Event-ID
-//                                (or the lastEventId query parameter);
-//                                drop=K cuts the connection after K events (mid-event)
+//   /seq    [key n=5 drop=0 interval=0 gate overlap=0]  resumable: ids 1..n continuing
+//                                after Last-Event-ID (or the lastEventId query parameter;
+//                                overlap=K: from K events before it, as an at-least-once
+//                                server replays);
+//                                drop=K cuts the connection after K events (mid-event);
+//                                interval: ms between events; gate: the first event waits
+//                                until /open?gate= names that gate
+//   /open  [gate]                opens a gate (see /seq)
 //   /split                       hostile chunk boundaries: CR|LF, inside UTF-8 characters
 //   /chunks [b64 cuts end=eof|hold]  the base64url body `b64`, one HTTP chunk per piece between
 //                                the byte offsets `cuts` (e.g. cuts=1,5,9): exact chunking
@@ -82,6 +87,16 @@ function sse(res, status = 200) {
 
 const sleep = (ms) => new Promise((resolve) => setTimeout(resolve, ms));
 
+const gates = new Map(); // name -> { promise, open }
+function gate(name) {
+  if (!gates.has(name)) {
+    let open;
+    const promise = new Promise((resolve) => (open = resolve));
+    gates.set(name, { promise, open });
+  }
+  return gates.get(name);
+}
+
 async function readBody(req) {
   const chunks = [];
   for await (const chunk of req) chunks.push(chunk);
@@ -111,10 +126,14 @@ const routes = {
   async seq(req, res, q) {
     const n = Number(q.get("n") ?? 5);
     const drop = Number(q.get("drop") ?? 0);
-    const last = Number(req.headers["last-event-id"] ?? q.get("lastEventId") ?? 0);
+    const interval = Number(q.get("interval") ?? 0);
+    const asked = Number(req.headers["last-event-id"] ?? q.get("lastEventId") ?? 0);
+    const last = asked ? Math.max(0, asked - Number(q.get("overlap") ?? 0)) : 0;
     sse(res);
+    if (q.has("gate")) await gate(q.get("gate")).promise;
     let sent = 0;
-    for (let id = last + 1; id <= n; id++) {
+    for (let id = last + 1; id <= n && !res.destroyed; id++) {
+      if (interval && id > last + 1) await sleep(interval);
       if (drop && sent === drop) {
         // Let the whole events reach the client first: bytes in flight when
         // a connection breaks may be dropped by the browser's network stack.
@@ -128,6 +147,11 @@ const routes = {
       sent++;
     }
     res.end();
+  },
+
+  async open(req, res, q) {
+    gate(q.get("gate")).open();
+    res.writeHead(204).end();
   },
 
   async split(req, res) {

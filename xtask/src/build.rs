@@ -81,15 +81,16 @@ pub fn web(out: &str) -> Result<String> {
     // instantiates the module itself (its exports take and return numbers
     // only). No --keep-names: the exported classes are named by object keys
     // (see js/ssekit.js).
-    Cmd::new(ESBUILD)
-        .args([
-            "crates/ssekit-wasm/js/ssekit.js",
-            "--minify",
-            "--format=esm",
-        ])
-        .args(["--target=es2022", "--log-level=warning"])
-        .arg(format!("--outfile={out}/ssekit.js"))
-        .run()?;
+    // share.js (the `share` option) is a file of its own, loaded only by a
+    // source that shares.
+    for file in ["ssekit", "share"] {
+        Cmd::new(ESBUILD)
+            .arg(format!("crates/ssekit-wasm/js/{file}.js"))
+            .args(["--minify", "--format=esm"])
+            .args(["--target=es2022", "--log-level=warning"])
+            .arg(format!("--outfile={out}/{file}.js"))
+            .run()?;
+    }
     // The browser entry carries the shell in the same file: a page then
     // waits for two files one after the other (the entry, the wasm), not
     // three. Node and workerd read files locally and share ssekit.js.
@@ -99,7 +100,12 @@ pub fn web(out: &str) -> Result<String> {
             copy("pkg-template/index.js", &format!("{out}/index.js"))?;
             (
                 format!("{out}/index.js"),
-                &["--bundle", "--target=es2022", "--allow-overwrite"],
+                &[
+                    "--bundle",
+                    "--target=es2022",
+                    "--allow-overwrite",
+                    "--external:./share.js",
+                ],
             )
         } else {
             (format!("pkg-template/{entry}.js"), &[])

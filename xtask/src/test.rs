@@ -251,6 +251,18 @@ const STEPS: &[Step] = &[
         },
     },
     Step {
+        name: "share",
+        title: "share: true in headless Chromium: five tabs on one connection, different requests apart, the holding tab closed mid-stream (resume, no gap or duplicate), close() per tab",
+        needs: &[Needs::Package],
+        run: |_| {
+            Cmd::new(NODE22)
+                .env("SSEKIT_PKG", "pkg")
+                .args(["--test", "tests/share/share.test.mjs"])
+                .run()
+                .map(passed)
+        },
+    },
+    Step {
         name: "soak",
         title: "reconnect soak, bounded: Chromium client, hub in workerd, 200 mixed faults, 2,000 cycles (full: cargo xtask soak)",
         needs: &[Needs::Package, Needs::Worker],

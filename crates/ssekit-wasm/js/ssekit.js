@@ -703,7 +703,30 @@ function readOptions(init) {
     onResponse: fn("onResponse"),
     pauseWhenHidden: Boolean(init.pauseWhenHidden),
     maxEventBytes: maxEventBytes(init, owner),
+    share: Boolean(init.share),
   };
+}
+
+// share: the name every page gives the same request and stream options, or
+// null (said on the console) when this source cannot share.
+function shareKey(url, o) {
+  const why =
+    typeof globalThis.navigator?.locks?.request !== "function" || typeof BroadcastChannel !== "function"
+      ? "no Web Locks or BroadcastChannel here (an http: page that is not localhost, or an old browser)"
+      : [o.headers, o.body, o.fetch, o.onResponse].some((v) => typeof v === "function")
+        ? "functions (headers, body, fetch, onResponse) cannot run in another page"
+        : o.pauseWhenHidden
+          ? "pauseWhenHidden would pause every page with the holder's"
+          : o.body !== undefined && typeof o.body !== "string" && !(o.body instanceof Uint8Array) && !(o.body instanceof URLSearchParams)
+            ? "a Blob or FormData body cannot name the stream"
+            : null;
+  if (why) {
+    console.warn(`EventSource ${url}: share is off: ${why}`);
+    return null;
+  }
+  const body = o.body instanceof Uint8Array ? byteString(o.body) : o.body?.toString();
+  const { method, credentials, headers, lastEventId, lastEventIdParam, redirect, comments, dispatchOnEnd, closeOnEnd, policy, statuses, idleTimeoutMs, maxEventBytes } = o;
+  return JSON.stringify([url, method, credentials, headers, body, lastEventId, lastEventIdParam, redirect, comments, dispatchOnEnd, closeOnEnd, policy, statuses, idleTimeoutMs, maxEventBytes]);
 }
 
 // Writes the configuration record (lib.rs `config`); returns the new
@@ -825,6 +848,7 @@ export const { EventSource } = {
     #wake = null; // resolves the current wait early (close, visible again)
     #handlers = { open: null, message: null, error: null };
     #tap = null; // events(): { message(plain), control(event) }
+    #leave = null; // share: leaves the shared stream (close)
 
     constructor(url, init = undefined) {
       super();
@@ -843,7 +867,8 @@ export const { EventSource } = {
         return;
       }
       signal?.addEventListener("abort", () => this.close(), { once: true, signal: this.#closed.signal });
-      this.#run().catch((cause) => this.#fail(cause));
+      const key = this.#options.share && shareKey(this.#url, this.#options);
+      (key ? this.#runShared(key, init) : this.#run()).catch((cause) => this.#fail(cause));
     }
 
     get url() {
@@ -863,6 +888,8 @@ export const { EventSource } = {
     close() {
       if (this.#machine) wasm.source_close(this.#machine);
       else this.#state = CLOSED;
+      this.#leave?.();
+      this.#leave = null;
       this.#closed.abort();
       this.#attempt?.abort();
       this.#wake?.();
@@ -871,7 +898,8 @@ export const { EventSource } = {
     /**
      * Drops the current response, if any, and reconnects at once with the
      * last event ID: `error` (code "reconnect"), CONNECTING, then a new
-     * request. Nothing while paused (the resume reconnects) or closed.
+     * request. Nothing while paused (the resume reconnects) or closed, nor
+     * on a shared source (other pages read the same connection).
      */
     reconnect() {
       if (!this.#machine) return;
@@ -903,6 +931,46 @@ export const { EventSource } = {
       const error = cause instanceof EventSourceError ? cause : this.#error("internal", { cause });
       this.close();
       this.#dispatch(plainEvent("error", { error }));
+    }
+
+    // share: this source is a view of a stream one page of the origin holds
+    // (share.js). Its readyState and events are the holder's, as posted.
+    async #runShared(key, init) {
+      const { join } = await import("./share.js");
+      if (this.#state === CLOSED) return;
+      const url = this.#url;
+      // Nothing reaches a view after its close() (C8).
+      const live = (fn) => (...args) => this.#state !== CLOSED && fn(...args);
+      this.#leave = join(
+        key,
+        {
+          state: live((state) => (this.#state = state)),
+          open: live(() => {
+            this.#state = OPEN;
+            this.#dispatch(plainEvent("open"));
+          }),
+          message: live((m) => {
+            if (this.#tap) this.#tap.message(m);
+            else this.dispatchEvent(new MessageEvent(m.type, { data: m.data, lastEventId: m.lastEventId, origin: m.origin }));
+          }),
+          error: live(({ message, code, status }, state) => {
+            if (state === CLOSED) this.close();
+            else this.#state = state;
+            this.#dispatch(plainEvent("error", { status, error: new EventSourceError(message, { code, status }) }));
+          }),
+          end: live(() => {
+            this.close();
+            this.#dispatch(plainEvent("end"));
+          }),
+        },
+        // This page holds the stream: an unshared source, from the last ID
+        // the page saw (or the one asked for).
+        (lastEventId, sink) => {
+          const source = new EventSource(url, { ...init, share: false, signal: undefined, lastEventId: lastEventId || this.#options.lastEventId });
+          tap(source, { ...sink, full: () => false });
+          return source;
+        },
+      );
     }
 
     async #run() {

