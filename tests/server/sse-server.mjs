@@ -130,7 +130,11 @@ const routes = {
     const asked = Number(req.headers["last-event-id"] ?? q.get("lastEventId") ?? 0);
     const last = asked ? Math.max(0, asked - Number(q.get("overlap") ?? 0)) : 0;
     sse(res);
-    if (q.has("gate")) await gate(q.get("gate")).promise;
+    // A comment first: Firefox's fetch answers only once body bytes come.
+    if (q.has("gate")) {
+      res.write(": waiting at the gate\n\n");
+      await gate(q.get("gate")).promise;
+    }
     let sent = 0;
     for (let id = last + 1; id <= n && !res.destroyed; id++) {
       if (interval && id > last + 1) await sleep(interval);

@@ -252,12 +252,13 @@ const STEPS: &[Step] = &[
     },
     Step {
         name: "share",
-        title: "share: true in headless Chromium: five tabs on one connection, different requests apart, the holding tab closed mid-stream (resume, no gap or duplicate), close() per tab",
+        title: "share: true: five tabs on one connection, different requests apart, the holding tab closed mid-stream (resume, no gap or duplicate), close() per tab; in Chromium tabs (Playwright), and in Firefox and Chromium frames (WebDriver)",
         needs: &[Needs::Package],
         run: |_| {
             Cmd::new(NODE22)
                 .env("SSEKIT_PKG", "pkg")
-                .args(["--test", "tests/share/share.test.mjs"])
+                .arg("--test")
+                .args(files_in("tests/share", ".test.mjs")?)
                 .run()
                 .map(passed)
         },

@@ -953,10 +953,12 @@ export const { EventSource } = {
             if (this.#tap) this.#tap.message(m);
             else this.dispatchEvent(new MessageEvent(m.type, { data: m.data, lastEventId: m.lastEventId, origin: m.origin }));
           }),
-          error: live(({ message, code, status }, state) => {
+          // `e`: the holder's error's text, code and status (none for a
+          // clean end that reconnects).
+          error: live((e, state) => {
             if (state === CLOSED) this.close();
             else this.#state = state;
-            this.#dispatch(plainEvent("error", { status, error: new EventSourceError(message, { code, status }) }));
+            this.#dispatch(plainEvent("error", e && { status: e.status, error: new EventSourceError(e.message, e) }));
           }),
           end: live(() => {
             this.close();
