@@ -13,8 +13,11 @@ ready.then(() => {
   received.parserCheck = `${roundTrip.type}:${roundTrip.data}`;
 });
 
+// share: true loads the package's share.js on demand: the bundler must have
+// split it out and served it for any event to arrive.
 const source = new EventSource(`${params.get("hub")}/channels/${params.get("channel")}/events`, {
   headers: { Authorization: `Bearer ${params.get("token")}` },
+  share: true,
 });
 source.onopen = () => (received.opened = true);
 source.onmessage = (event) => {
