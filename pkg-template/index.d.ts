@@ -66,15 +66,16 @@ export interface SsekitEventSourceInit {
   pauseWhenHidden?: boolean;
   /**
    * Share one connection with every page of this origin (tabs, windows,
-   * iframes) that opens the same URL with the same request and options: one
-   * page holds it (Web Locks), the others get its events (BroadcastChannel);
-   * when that page goes, another resumes with `Last-Event-ID`. Each source
-   * still has its own events, readyState and close(). Off (with a console
-   * warning) with function options or pauseWhenHidden, a Blob or FormData
-   * body, or where Web Locks are missing (an http: page that is not
-   * localhost). Default: false.
+   * iframes) that opens the same URL with the same request and options. With
+   * `true` it lives in a SharedWorker (the package's share-worker.js) where
+   * there is one, else in one page elected with Web Locks; `"page"` forces
+   * the elected page. When the worker or page that holds it goes, another
+   * resumes with `Last-Event-ID`. Each source still has its own events,
+   * readyState and close(). Off (with a console warning) with function
+   * options or pauseWhenHidden, a Blob or FormData body, or where Web Locks
+   * are missing (an http: page that is not localhost). Default: false.
    */
-  share?: boolean;
+  share?: boolean | "page";
   /** Per-event buffering limit in bytes (default 16 MiB). */
   maxEventBytes?: number;
   /**

@@ -36,7 +36,7 @@ async function run(share) {
   const path = `/seq?key=${key}&n=${EVENTS}&interval=${Math.round(1000 / RATE)}&gate=${gate}`;
   const tabs = [];
   for (let i = 0; i < TABS; i++) {
-    const url = `${servers[share ? 0 : i % 2].url}${path}`;
+    const url = `${servers[share === false ? i % 2 : 0].url}${path}`;
     const page = await browser.newPage();
     const cdp = await page.context().newCDPSession(page);
     await cdp.send("Performance.enable");
@@ -71,17 +71,23 @@ async function run(share) {
 }
 
 // Alternate, and keep each mode's median of three.
-const results = { false: [], true: [] };
+const MODES = [
+  ["unshared", false],
+  ["`share: \"page\"` (an elected tab)", "page"],
+  ["`share: true` (a shared worker)", true],
+];
+const results = MODES.map(() => []);
 for (let round = 0; round < 3; round++) {
-  for (const share of [false, true]) results[share].push(await run(share));
+  for (const [i, [, share]] of MODES.entries()) results[i].push(await run(share));
 }
 const median = (runs) => runs.map((r) => r.microsPerEvent).sort((a, b) => a - b)[1];
-const unshared = median(results.false);
-const shared = median(results.true);
+const unshared = median(results[0]);
 console.log(`| ${TABS} tabs, ${EVENTS.toLocaleString("en")} events at ${RATE}/s | connections | main-thread time per event, all tabs | ratio |`);
 console.log("|---|---:|---:|---:|");
-console.log(`| unshared | ${results.false[0].connections} | ${unshared.toFixed(1)} µs | 1.00x |`);
-console.log(`| \`share: true\` | ${results.true[0].connections} | ${shared.toFixed(1)} µs | ${(shared / unshared).toFixed(2)}x |`);
+for (const [i, [name]] of MODES.entries()) {
+  const micros = median(results[i]);
+  console.log(`| ${name} | ${results[i][0].connections} | ${micros.toFixed(1)} µs | ${(micros / unshared).toFixed(2)}x |`);
+}
 console.log(`\n${browser.version}; medians of 3 alternating runs each.`);
 
 await browser.close();

@@ -151,7 +151,8 @@ for (const [name, spec] of Object.entries(BROWSERS)) {
       }
       await setUp(browser);
 
-      // Five frames, one request, every event in every frame in order.
+      // Five frames, one request (the shared worker's), every event in every
+      // frame in order.
       const k1 = key(`${name}-five`);
       const gate = key("gate");
       const five = await browser.run(
@@ -177,7 +178,8 @@ for (const [name, spec] of Object.entries(BROWSERS)) {
       const k2 = key(`${name}-takeover`);
       const takeover = await browser.run(
         async (url) => {
-          const init = { share: true, closeOnEnd: true };
+          // The elected page (forced): removing the holder's frame hands over.
+          const init = { share: "page", closeOnEnd: true };
           const holder = await openFrame(url, init);
           await until(() => seen(holder).includes("open"), 10_000, "the holder open");
           const others = [await openFrame(url, init), await openFrame(url, init)];

@@ -67,11 +67,14 @@ const seen = (page) => page.evaluate(() => window.seen);
 const messages = async (page) => (await seen(page)).filter((s) => s.startsWith("event "));
 const numbers = (n, from = 1) => Array.from({ length: n }, (_, i) => `event ${from + i}`);
 
-test("five pages on the same stream: one request, every event in every page, in order", async () => {
+const MODES = { "shared worker": true, "elected page": "page" };
+
+for (const [mode, share] of Object.entries(MODES)) {
+test(`${mode}: five pages on the same stream: one request, every event in every page, in order`, async () => {
   const k = key("five");
   const gate = key("gate");
   const url = `${sse.url}/seq?key=${k}&n=20&interval=10&gate=${gate}`;
-  const init = { share: true, closeOnEnd: true };
+  const init = { share, closeOnEnd: true };
   const pages = [];
   for (let i = 0; i < 5; i++) pages.push(await openPage(url, init));
   // Every page is a view of the one connection, which waits at the gate.
@@ -86,16 +89,16 @@ test("five pages on the same stream: one request, every event in every page, in 
   for (const page of pages) await page.close();
 });
 
-test("different requests never share", async () => {
+test(`${mode}: different requests never share`, async () => {
   const k = key("different");
   const gate = key("gate");
   const url = `${sse.url}/seq?key=${k}&n=3&gate=${gate}`;
   const pages = [
-    await openPage(url, { share: true, closeOnEnd: true, headers: { "x-v": "1" } }),
-    await openPage(url, { share: true, closeOnEnd: true, headers: { "x-v": "2" } }),
-    await openPage(url, { share: true, closeOnEnd: true, headers: { "x-v": "1" } }),
-    await openPage(url, { share: true, closeOnEnd: true, method: "POST", body: "a" }),
-    await openPage(url, { share: true, closeOnEnd: true, method: "POST", body: "b" }),
+    await openPage(url, { share, closeOnEnd: true, headers: { "x-v": "1" } }),
+    await openPage(url, { share, closeOnEnd: true, headers: { "x-v": "2" } }),
+    await openPage(url, { share, closeOnEnd: true, headers: { "x-v": "1" } }),
+    await openPage(url, { share, closeOnEnd: true, method: "POST", body: "a" }),
+    await openPage(url, { share, closeOnEnd: true, method: "POST", body: "b" }),
   ];
   for (const page of pages) await eventually(async () => (await seen(page)).includes("open"), 10_000, "every page open");
   await fetch(`${sse.url}/open?gate=${gate}`);
@@ -108,12 +111,36 @@ test("different requests never share", async () => {
   for (const page of pages) await page.close();
 });
 
-test("the holder's page goes away: another resumes with Last-Event-ID, no gap, no duplicate", async () => {
+test(`${mode}: close() in one page leaves the others; the last close() ends the request`, async () => {
+  const k = key("close");
+  const url = `${sse.url}/seq?key=${k}&n=1000&interval=20`;
+  const a = await openPage(url, { share });
+  await eventually(async () => (await messages(a)).length >= 2, 10_000, "events in a");
+  const b = await openPage(url, { share });
+  await eventually(async () => (await messages(b)).length >= 2, 10_000, "events in b");
+  // Closing b changes nothing for a (with an elected page, a holds).
+  await b.evaluate(() => window.source.close());
+  assert.equal(await b.evaluate(() => window.source.readyState), 2);
+  const before = (await messages(a)).length;
+  await eventually(async () => (await messages(a)).length >= before + 3, 10_000, "a goes on");
+  const frozen = (await messages(b)).length;
+  // a's close ends the only request.
+  await a.evaluate(() => window.source.close());
+  await eventually(async () => (await requests(k))[0].closed === true, 5_000, "the request closed");
+  assert.equal((await requests(k)).length, 1);
+  assert.equal((await messages(b)).length, frozen, "nothing after close()");
+  await a.close();
+  await b.close();
+});
+
+}
+
+test("elected page: the holder's page goes away: another resumes with Last-Event-ID, no gap, no duplicate", async () => {
   const k = key("takeover");
   // The server replays 5 events before the resume point (at least once):
   // every page drops the ones it had.
   const url = `${sse.url}/seq?key=${k}&n=60&interval=25&overlap=5`;
-  const init = { share: true, closeOnEnd: true };
+  const init = { share: "page", closeOnEnd: true };
   const holder = await openPage(url, init);
   await eventually(async () => (await seen(holder)).includes("open"), 10_000, "the holder open");
   const others = [await openPage(url, init), await openPage(url, init)];
@@ -136,26 +163,33 @@ test("the holder's page goes away: another resumes with Last-Event-ID, no gap, n
   for (const page of others) await page.close();
 });
 
-test("close() in one page leaves the others; the last close() ends the request", async () => {
-  const k = key("close");
-  const url = `${sse.url}/seq?key=${k}&n=1000&interval=20`;
-  const a = await openPage(url);
-  await eventually(async () => (await messages(a)).length >= 2, 10_000, "events in a");
-  const b = await openPage(url);
-  await eventually(async () => (await messages(b)).length >= 2, 10_000, "events in b");
-  // b is a view, a the holder: closing b changes nothing for a.
-  await b.evaluate(() => window.source.close());
-  assert.equal(await b.evaluate(() => window.source.readyState), 2);
-  const before = (await messages(a)).length;
-  await eventually(async () => (await messages(a)).length >= before + 3, 10_000, "a goes on");
-  const frozen = (await messages(b)).length;
-  // a's close ends the only request.
-  await a.evaluate(() => window.source.close());
-  await eventually(async () => (await requests(k))[0].closed === true, 5_000, "the request closed");
-  assert.equal((await requests(k)).length, 1);
-  assert.equal((await messages(b)).length, frozen, "nothing after close()");
-  await a.close();
-  await b.close();
+test("shared worker: the worker is terminated: the pages start another, which resumes with Last-Event-ID, no gap, no duplicate", async () => {
+  const k = key("worker-gone");
+  // The server replays 5 events before the resume point (at least once).
+  const url = `${sse.url}/seq?key=${k}&n=60&interval=25&overlap=5`;
+  const init = { share: true, closeOnEnd: true };
+  const pages = [await openPage(url, init), await openPage(url, init), await openPage(url, init)];
+  await eventually(async () => (await messages(pages[2])).length >= 5, 10_000, "events in the last page");
+  // Chromium lets a test close the shared worker's target (DevTools).
+  const cdp = await pages[0].context().newCDPSession(pages[0]);
+  const { targetInfos } = await cdp.send("Target.getTargets");
+  const worker = targetInfos.find((t) => t.type === "shared_worker" && t.url.endsWith("/pkg/share-worker.js"));
+  assert.ok(worker, JSON.stringify(targetInfos));
+  await cdp.send("Target.closeTarget", { targetId: worker.targetId });
+  const closedAt = Date.now();
+  await eventually(async () => (await requests(k)).length === 2, 5_000, "a second request");
+  const [first, second] = await requests(k);
+  assert.equal(first.lastEventId, null);
+  assert.ok(second.at - closedAt < 1_000, `the new worker asked ${second.at - closedAt} ms after the old one went`);
+  assert.ok(Number(second.lastEventId) >= 5, JSON.stringify(second));
+  for (const page of pages) {
+    await eventually(async () => (await seen(page)).includes("end"), 10_000, "the end");
+    const got = await messages(page);
+    const from = Number(got[0].slice(6));
+    assert.deepEqual(got, numbers(61 - from, from));
+    assert.ok((await seen(page)).includes("error:network"), "each page heard of the reconnect");
+  }
+  for (const page of pages) await page.close();
 });
 
 test("options that cannot cross pages turn sharing off, with a console warning", async () => {

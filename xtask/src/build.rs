@@ -117,6 +117,15 @@ pub fn web(out: &str) -> Result<String> {
             .arg(format!("--outfile={out}/{entry}.js"))
             .run()?;
     }
+    // The shared worker of `share: true` carries its own shell, built never
+    // to share: no dynamic import in it for a bundler to split (Vite's
+    // default worker format cannot).
+    Cmd::new(ESBUILD)
+        .arg("crates/ssekit-wasm/js/share-worker.js")
+        .args(["--bundle", "--minify", "--format=esm", "--target=es2022"])
+        .args(["--define:__SHARE__=false", "--log-level=warning"])
+        .arg(format!("--outfile={out}/share-worker.js"))
+        .run()?;
     copy("pkg-template/index.d.ts", &format!("{out}/index.d.ts"))?;
     let wasm_file = read(&format!("{out}/ssekit.wasm"))?;
     let wasm_bytes = wasm_file.len();

@@ -682,6 +682,7 @@ function readOptions(init) {
   };
   const signal = init.signal ?? undefined;
   if (signal !== undefined && !(signal instanceof AbortSignal)) throw new TypeError("EventSource: signal must be an AbortSignal");
+  if (![undefined, null, true, false, "page"].includes(init.share)) throw new TypeError('EventSource: share must be true, false or "page"');
   const redirect = init.redirect ?? undefined;
   if (redirect !== undefined && !["follow", "error", "manual"].includes(redirect)) throw new TypeError('EventSource: redirect must be "follow", "error" or "manual"');
   return {
@@ -703,9 +704,16 @@ function readOptions(init) {
     onResponse: fn("onResponse"),
     pauseWhenHidden: Boolean(init.pauseWhenHidden),
     maxEventBytes: maxEventBytes(init, owner),
-    share: Boolean(init.share),
+    share: init.share === "page" ? "page" : Boolean(init.share),
   };
 }
+
+// share.js, loaded when a source shares. The shared worker's own copy of
+// this file is built with __SHARE__ false: it never shares (its sources are
+// the connections), and a bundler then sees no dynamic import in the worker
+// (Vite's default worker format cannot split one out). Without the build,
+// __SHARE__ is undefined and sharing is on.
+const shareModule = typeof __SHARE__ === "undefined" || __SHARE__ ? () => import("./share.js") : null;
 
 // share: the name every page gives the same request and stream options, or
 // null (said on the console) when this source cannot share.
@@ -725,8 +733,8 @@ function shareKey(url, o) {
     return null;
   }
   const body = o.body instanceof Uint8Array ? byteString(o.body) : o.body?.toString();
-  const { method, credentials, headers, lastEventId, lastEventIdParam, redirect, comments, dispatchOnEnd, closeOnEnd, policy, statuses, idleTimeoutMs, maxEventBytes } = o;
-  return JSON.stringify([url, method, credentials, headers, body, lastEventId, lastEventIdParam, redirect, comments, dispatchOnEnd, closeOnEnd, policy, statuses, idleTimeoutMs, maxEventBytes]);
+  const { share, method, credentials, headers, lastEventId, lastEventIdParam, redirect, comments, dispatchOnEnd, closeOnEnd, policy, statuses, idleTimeoutMs, maxEventBytes } = o;
+  return JSON.stringify([share, url, method, credentials, headers, body, lastEventId, lastEventIdParam, redirect, comments, dispatchOnEnd, closeOnEnd, policy, statuses, idleTimeoutMs, maxEventBytes]);
 }
 
 // Writes the configuration record (lib.rs `config`); returns the new
@@ -867,7 +875,7 @@ export const { EventSource } = {
         return;
       }
       signal?.addEventListener("abort", () => this.close(), { once: true, signal: this.#closed.signal });
-      const key = this.#options.share && shareKey(this.#url, this.#options);
+      const key = shareModule && this.#options.share && shareKey(this.#url, this.#options);
       (key ? this.#runShared(key, init) : this.#run()).catch((cause) => this.#fail(cause));
     }
 
@@ -936,9 +944,11 @@ export const { EventSource } = {
     // share: this source is a view of a stream one page of the origin holds
     // (share.js). Its readyState and events are the holder's, as posted.
     async #runShared(key, init) {
-      const { join } = await import("./share.js");
+      const { join } = await shareModule();
       if (this.#state === CLOSED) return;
       const url = this.#url;
+      const { headers, body, lastEventId } = this.#options;
+      const plain = { ...init, share: false, signal: undefined, headers, body: body instanceof URLSearchParams ? `${body}` : body, lastEventId };
       // Nothing reaches a view after its close() (C8).
       const live = (fn) => (...args) => this.#state !== CLOSED && fn(...args);
       this.#leave = join(
@@ -968,10 +978,13 @@ export const { EventSource } = {
         // This page holds the stream: an unshared source, from the last ID
         // the page saw (or the one asked for).
         (lastEventId, sink) => {
-          const source = new EventSource(url, { ...init, share: false, signal: undefined, lastEventId: lastEventId || this.#options.lastEventId });
+          const source = new EventSource(url, { ...plain, lastEventId: lastEventId || plain.lastEventId });
           tap(source, { ...sink, full: () => false });
           return source;
         },
+        // Or a shared worker holds it (share: true, where there is one):
+        // what it needs to open the same stream, as cloneable data.
+        this.#options.share === true && { url, init: plain },
       );
     }
 
