@@ -192,6 +192,35 @@ test("shared worker: the worker is terminated: the pages start another, which re
   for (const page of pages) await page.close();
 });
 
+test("events() shares too: two pages iterate one connection", async () => {
+  const k = key("events");
+  const gate = key("gate");
+  const url = `${sse.url}/seq?key=${k}&n=5&gate=${gate}`;
+  const pages = [];
+  for (let i = 0; i < 2; i++) {
+    const page = await browser.newPage();
+    await page.goto(`${site.origin}/`);
+    await page.evaluate(async (url) => {
+      const { events } = await import("/pkg/index.js");
+      window.got = [];
+      const iterator = events(url, { share: true, closeOnEnd: true });
+      window.opened = new Promise((resolve) => iterator.source.addEventListener("open", resolve));
+      window.done = (async () => {
+        for await (const message of iterator) window.got.push(`${message.lastEventId}:${message.data}`);
+      })();
+      await window.opened;
+    }, url);
+    pages.push(page);
+  }
+  await fetch(`${sse.url}/open?gate=${gate}`);
+  for (const page of pages) {
+    await page.evaluate(() => window.done);
+    assert.deepEqual(await page.evaluate(() => window.got), ["1:event 1", "2:event 2", "3:event 3", "4:event 4", "5:event 5"]);
+    await page.close();
+  }
+  assert.equal((await requests(k)).length, 1);
+});
+
 test("options that cannot cross pages turn sharing off, with a console warning", async () => {
   const k = key("off");
   const page = await browser.newPage({ quiet: /share is off/ });
