@@ -119,6 +119,15 @@ pub async fn stats(key: &str) -> Vec<serde_json::Value> {
         .collect()
 }
 
+/// The `Last-Event-ID` of each request the server saw with `key`.
+pub async fn sent_ids(key: &str) -> Vec<serde_json::Value> {
+    stats(key)
+        .await
+        .iter()
+        .map(|r| r["lastEventId"].clone())
+        .collect()
+}
+
 /// Fast retries, so that reconnects take milliseconds.
 pub fn fast() -> RetryPolicy {
     RetryPolicy::default().with_initial_ms(10).with_max_ms(50)
@@ -259,11 +268,7 @@ pub async fn an_initial_last_event_id_resumes_and_a_cut_event_is_never_delivered
             "message:event 6#6"
         ]
     );
-    let sent: Vec<_> = stats(&key)
-        .await
-        .iter()
-        .map(|r| r["lastEventId"].clone())
-        .collect();
+    let sent = sent_ids(&key).await;
     assert_eq!(sent, ["1", "3", "5"]);
 }
 
@@ -285,11 +290,7 @@ pub async fn a_header_last_event_id_is_where_it_starts_and_the_machine_takes_ove
             "message:event 4#4"
         ]
     );
-    let sent: Vec<_> = stats(&key)
-        .await
-        .iter()
-        .map(|r| r["lastEventId"].clone())
-        .collect();
+    let sent = sent_ids(&key).await;
     assert_eq!(sent, ["2", "3"]);
 }
 
@@ -397,11 +398,7 @@ pub async fn a_clean_end_reconnects_unless_the_stream_is_finite() {
         drain(events, 5).await,
         ["open", "message:0#0", "ended", "open", "message:0#0"]
     );
-    let sent: Vec<_> = stats(&key)
-        .await
-        .iter()
-        .map(|r| r["lastEventId"].clone())
-        .collect();
+    let sent = sent_ids(&key).await;
     assert_eq!(
         sent[..2],
         ["null".parse::<serde_json::Value>().unwrap(), "0".into()]
@@ -428,11 +425,7 @@ pub async fn the_idle_timeout_reconnects_a_silent_connection() {
         drain(events, 5).await,
         ["open", "message:0#0", "idle timeout", "open", "message:0#0"]
     );
-    let sent: Vec<_> = stats(&key)
-        .await
-        .iter()
-        .map(|r| r["lastEventId"].clone())
-        .collect();
+    let sent = sent_ids(&key).await;
     assert_eq!(sent[1], "0");
 }
 
@@ -457,11 +450,7 @@ pub async fn reconnect_resumes_after_the_last_message_yielded_not_the_last_parse
     assert_eq!(events.last_event_id(), "2");
     assert_eq!(describe(events.next().await.unwrap()), "open");
     assert_eq!(describe(events.next().await.unwrap()), "message:a#1");
-    let sent: Vec<_> = stats(&key)
-        .await
-        .iter()
-        .map(|r| r["lastEventId"].clone())
-        .collect();
+    let sent = sent_ids(&key).await;
     assert_eq!(sent, [serde_json::Value::Null, "2".into()]);
 }
 
