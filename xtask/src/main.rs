@@ -107,7 +107,21 @@ fn run(args: &[String]) -> Result<()> {
             no_arguments("hostile", rest)?;
             reliability::hostile()
         }
-        "report" => report::command(rest),
+        "report" => {
+            let (name, paths) = report::arguments(rest)?;
+            match name.as_str() {
+                "core" => bench::core_report(&paths),
+                "browser" => bench::browser_report(&paths),
+                "runtime" => bench::runtime_report(&paths),
+                "edge" => bench::edge_report(&paths),
+                "shards" => bench::shards_report(&paths),
+                "package" => bench::package_report(&paths),
+                "fuzz" => reliability::fuzz_report(&paths),
+                "hostile" => reliability::hostile_report(&paths),
+                "soak" => reliability::soak_report(&paths),
+                other => Err(Error::usage(format!("no report named `{other}`"))),
+            }
+        }
         other => Err(Error::usage(format!("unknown command `{other}`"))),
     }
 }

@@ -8,7 +8,7 @@ use std::time::{SystemTime, UNIX_EPOCH};
 
 use crate::cmd::{read_text, say, write_text, Cmd};
 use crate::json::{float_repr, Json};
-use crate::{bench, reliability, Error, Result};
+use crate::{Error, Result};
 
 pub const BENCHMARKS: &str = "BENCHMARKS.md";
 pub const RELIABILITY: &str = "RELIABILITY.md";
@@ -38,7 +38,11 @@ impl Paths {
     }
 }
 
-pub fn command(args: &[String]) -> Result<()> {
+/// `report NAME [--in DIR] [--out FILE]`: the name of the section to write
+/// and where its figures are. The caller (main.rs) hands them to the bench
+/// or reliability module that knows the section, so this module, which
+/// they both use, uses neither.
+pub fn arguments(args: &[String]) -> Result<(String, Paths)> {
     let mut name = None;
     let mut paths = Paths::default_results();
     let mut args = args.iter();
@@ -63,18 +67,7 @@ pub fn command(args: &[String]) -> Result<()> {
     let name = name.ok_or_else(|| {
         Error::usage("`report` needs a name: core, browser, runtime, edge, shards, package, fuzz, hostile or soak")
     })?;
-    match name.as_str() {
-        "core" => bench::core_report(&paths),
-        "browser" => bench::browser_report(&paths),
-        "runtime" => bench::runtime_report(&paths),
-        "edge" => bench::edge_report(&paths),
-        "shards" => bench::shards_report(&paths),
-        "package" => bench::package_report(&paths),
-        "fuzz" => reliability::fuzz_report(&paths),
-        "hostile" => reliability::hostile_report(&paths),
-        "soak" => reliability::soak_report(&paths),
-        other => Err(Error::usage(format!("no report named `{other}`"))),
-    }
+    Ok((name, paths))
 }
 
 /// Replaces the text from `start` to the next `end` (every such span) in
