@@ -221,6 +221,49 @@ test("events() shares too: two pages iterate one connection", async () => {
   assert.equal((await requests(k)).length, 1);
 });
 
+test("under a strict Content-Security-Policy: what the package README says a deployer allows is enough", async () => {
+  const k = key("csp");
+  const gate = key("gate");
+  const url = `${sse.url}/seq?key=${k}&n=3&gate=${gate}`;
+  // No inline script, no eval: only this origin's scripts (and so workers),
+  // wasm compilation (without it the test fails), and fetches to this origin
+  // (the wasm) and the stream's.
+  const csp = `default-src 'none'; script-src 'self' 'wasm-unsafe-eval'; connect-src 'self' ${sse.url}`;
+  const strict = await servePackage(process.env.SSEKIT_PKG ?? "pkg", {
+    headers: { "Content-Security-Policy": csp },
+    pages: {
+      "/csp.html": '<!doctype html><title>strict</title><script type="module" src="/csp.js"></script>',
+      "/csp.js": `import { EventSource } from "/pkg/index.js";
+        window.seen = [];
+        const source = new EventSource(new URLSearchParams(location.search).get("url"), { share: true, closeOnEnd: true });
+        source.onopen = () => window.seen.push("open");
+        source.onmessage = (event) => window.seen.push(event.data);
+        source.addEventListener("end", () => window.seen.push("end"));`,
+    },
+  });
+  const violations = [];
+  const pages = [];
+  try {
+    for (let i = 0; i < 2; i++) {
+      const page = await browser.newPage();
+      page.on("console", (message) => /Content Security Policy|Refused/.test(message.text()) && violations.push(message.text()));
+      await page.goto(`${strict.origin}/csp.html?url=${encodeURIComponent(url)}`);
+      await eventually(async () => (await seen(page)).includes("open"), 10_000, "open under the CSP");
+      pages.push(page);
+    }
+    await fetch(`${sse.url}/open?gate=${gate}`);
+    for (const page of pages) {
+      await eventually(async () => (await seen(page)).includes("end"), 10_000, "the end under the CSP");
+      assert.deepEqual(await seen(page), ["open", ...numbers(3), "end"]);
+    }
+    assert.equal((await requests(k)).length, 1, "one shared connection");
+    assert.deepEqual(violations, []);
+  } finally {
+    for (const page of pages) await page.close();
+    strict.close();
+  }
+});
+
 test("options that cannot cross pages turn sharing off, with a console warning", async () => {
   const k = key("off");
   const page = await browser.newPage({ quiet: /share is off/ });
