@@ -25,6 +25,43 @@
 //! # }
 //! ```
 //!
+//! A whole session against a server on this machine (this one runs in
+//! `cargo test`):
+//!
+//! ```
+//! # #[tokio::main(flavor = "current_thread")]
+//! # async fn main() -> Result<(), Box<dyn std::error::Error>> {
+//! use futures_util::StreamExt;
+//! use ssekit_client::{Event, EventSource};
+//! use tokio::io::{AsyncReadExt, AsyncWriteExt};
+//!
+//! // A server that answers one request with two events, then ends.
+//! let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await?;
+//! let url = format!("http://{}/events", listener.local_addr()?);
+//! tokio::spawn(async move {
+//!     let (mut socket, _) = listener.accept().await.unwrap();
+//!     let _ = socket.read(&mut [0; 4096]).await; // the request
+//!     let body = "id: 1\ndata: hello\n\nevent: bye\ndata: world\n\n";
+//!     let head = format!(
+//!         "HTTP/1.1 200 OK\r\ncontent-type: text/event-stream\r\ncontent-length: {}\r\n\r\n",
+//!         body.len()
+//!     );
+//!     socket.write_all((head + body).as_bytes()).await.unwrap();
+//! });
+//!
+//! // A finite stream: its clean end ends the loop instead of reconnecting.
+//! let mut events = EventSource::get(&url).close_on_end(true).connect()?;
+//! let mut seen = Vec::new();
+//! while let Some(item) = events.next().await {
+//!     if let Event::Message(message) = item? {
+//!         seen.push(format!("{} {} #{}", message.event_type, message.data, message.last_event_id));
+//!     }
+//! }
+//! assert_eq!(seen, ["message hello #1", "bye world #1"]);
+//! # Ok(())
+//! # }
+//! ```
+//!
 //! # What it does, and where each rule lives
 //!
 //! - Every request sends `Accept: text/event-stream` and, once there is
