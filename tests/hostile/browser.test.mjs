@@ -9,9 +9,9 @@
 // SSEKIT_HOSTILE_JSON=path also writes the figures (`cargo xtask hostile`).
 import { test, before, after } from "node:test";
 import assert from "node:assert/strict";
-import { spawn } from "node:child_process";
 import { writeFileSync } from "node:fs";
 import { launchChromium } from "../support/chromium.mjs";
+import { startSseServer } from "../support/sse-server.mjs";
 import { servePackage } from "../support/package-server.mjs";
 
 const MIB = 1 << 20;
@@ -19,18 +19,6 @@ const LIMIT = 16 * MIB; // the default
 const figures = { parser: [], eventSource: [] };
 let browser, page, tab, server, serverUrl;
 
-async function startSseServer() {
-  if (process.env.SSEKIT_TEST_SERVER) return { url: process.env.SSEKIT_TEST_SERVER, stop() {} };
-  const child = spawn(process.execPath, ["tests/server/sse-server.mjs", "0"], { stdio: ["ignore", "pipe", "inherit"] });
-  const port = await new Promise((ok, fail) => {
-    child.stdout.on("data", (text) => {
-      const match = /listening (\d+)/.exec(String(text));
-      if (match) ok(match[1]);
-    });
-    child.on("exit", () => fail(new Error("the SSE test server exited")));
-  });
-  return { url: `http://127.0.0.1:${port}`, stop: () => child.kill() };
-}
 
 before(async () => {
   server = await startSseServer();

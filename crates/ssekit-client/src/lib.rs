@@ -743,7 +743,8 @@ impl Stream for EventStream {
                 this.reconnect();
             }
             if let Some(item) = this.queue.pop_front() {
-                if let Ok(Event::Message(message)) = &item {
+                // Only a reconnect with messages still queued needs it.
+                if let (Ok(Event::Message(message)), false) = (&item, this.queue.is_empty()) {
                     this.resume_id.clone_from(&message.last_event_id);
                 }
                 return TaskPoll::Ready(Some(item));
