@@ -10,7 +10,7 @@ import { spawn, execFileSync } from "node:child_process";
 import { once } from "node:events";
 import { fileURLToPath } from "node:url";
 import { Miniflare, convertV4MiniflareOptions } from "miniflare";
-import { startHub, PUBLISH_TOKEN, channelStats } from "./hub.mjs";
+import { startHub, PUBLISH_TOKEN, channelStats, workerBuild } from "./hub.mjs";
 import { eventually } from "./sse-client.mjs";
 import { requestsSeen, startSseServer } from "../support/sse-server.mjs";
 
@@ -21,16 +21,7 @@ let hub;
 
 before(async () => {
   server = await startSseServer();
-  worker = new Miniflare(convertV4MiniflareOptions({
-    rootPath: root,
-    modulesRoot: "tests/client-worker/build",
-    modules: [
-      { type: "ESModule", path: "tests/client-worker/build/index.js" },
-      { type: "CompiledWasm", path: "tests/client-worker/build/index_bg.wasm" },
-    ],
-    compatibilityDate: "2026-11-01",
-    cf: false,
-  }));
+  worker = new Miniflare(convertV4MiniflareOptions(workerBuild("tests/client-worker/build")));
   await worker.ready;
 });
 

@@ -12,6 +12,24 @@ const root = fileURLToPath(new URL("../..", import.meta.url));
 export const PUBLISH_TOKEN = "test-publish-token";
 
 /**
+ * Miniflare's options for a worker that worker-build wrote into `dir`
+ * (relative to the repository): its module, its wasm, the date the tests
+ * pin, and no `request.cf` (which Miniflare would fetch from the network).
+ */
+export function workerBuild(dir) {
+  return {
+    rootPath: root,
+    modulesRoot: dir,
+    modules: [
+      { type: "ESModule", path: `${dir}/index.js` },
+      { type: "CompiledWasm", path: `${dir}/index_bg.wasm` },
+    ],
+    compatibilityDate: "2026-11-01",
+    cf: false,
+  };
+}
+
+/**
  * Starts the hub. `vars` are its vars and secrets, over these defaults:
  * PUBLISH_TOKEN, ALLOWED_ORIGINS "*", HEARTBEAT_MS "15000", FANOUT from
  * $SSEKIT_FANOUT, and two that suit tests rather than production:
@@ -35,13 +53,7 @@ export async function startHub({ persistDir, vars = {} } = {}) {
     if (value === null || value === undefined) delete bindings[name];
   }
   const options = convertV4MiniflareOptions({
-    rootPath: root,
-    modulesRoot: "hub/build",
-    modules: [
-      { type: "ESModule", path: "hub/build/index.js" },
-      { type: "CompiledWasm", path: "hub/build/index_bg.wasm" },
-    ],
-    compatibilityDate: "2026-11-01",
+    ...workerBuild("hub/build"),
     durableObjects: {
       CHANNELS: { className: "Channel", useSQLite: true },
       // Rate-limit counters (STATS_RATE, RELAY_<NAME>_RATE).
@@ -50,7 +62,6 @@ export async function startHub({ persistDir, vars = {} } = {}) {
     // Miniflare 5: storage lives under this directory (in memory without it).
     ...(persistDir ? { resourcePersistencePath: persistDir } : {}),
     bindings,
-    cf: false,
     host: "127.0.0.1",
     port: 0,
   });

@@ -9,7 +9,6 @@ mod bench;
 mod build;
 mod cmd;
 mod demo;
-mod json;
 mod reliability;
 mod report;
 mod setup;
@@ -107,21 +106,7 @@ fn run(args: &[String]) -> Result<()> {
             no_arguments("hostile", rest)?;
             reliability::hostile()
         }
-        "report" => {
-            let (name, paths) = report::arguments(rest)?;
-            match name.as_str() {
-                "core" => bench::core_report(&paths),
-                "browser" => bench::browser_report(&paths),
-                "runtime" => bench::runtime_report(&paths),
-                "edge" => bench::edge_report(&paths),
-                "shards" => bench::shards_report(&paths),
-                "package" => bench::package_report(&paths),
-                "fuzz" => reliability::fuzz_report(&paths),
-                "hostile" => reliability::hostile_report(&paths),
-                "soak" => reliability::soak_report(&paths),
-                other => Err(Error::usage(format!("no report named `{other}`"))),
-            }
-        }
+        "report" => report::command(rest),
         other => Err(Error::usage(format!("unknown command `{other}`"))),
     }
 }

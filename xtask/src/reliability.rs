@@ -1,16 +1,12 @@
-//! Fuzzing, the full reconnect soak and the hostile streams with figures,
-//! and the RELIABILITY.md sections they write.
+//! Fuzzing, the full reconnect soak and the hostile streams with figures;
+//! the script beside each run writes its section of RELIABILITY.md.
 
 use std::fs;
 use std::path::Path;
 
 use crate::build;
-use crate::cmd::{create_dir, npm_install, npm_script, read_text, say, write_text, Cmd, NODE22};
-use crate::json::{self, Json};
-use crate::report::{
-    chromium_version, fixed, grouped, grouped_json, rustc_version, today, workerd_version,
-    write_section, Paths, RELIABILITY,
-};
+use crate::cmd::{create_dir, npm_install, npm_script, say, write_text, Cmd, NODE22};
+use crate::report;
 use crate::setup;
 use crate::{Error, Result};
 
@@ -35,7 +31,7 @@ pub fn fuzz_command(args: &[String]) -> Result<()> {
     setup::ensure_build_tools()?;
     fuzz(seconds)?;
     if report {
-        fuzz_report(&Paths::default_results())?;
+        report::write("fuzz", &[])?;
     }
     Ok(())
 }
@@ -201,70 +197,6 @@ fn count_files(dir: &Path) -> usize {
         .sum()
 }
 
-pub fn fuzz_report(paths: &Paths) -> Result<()> {
-    const START: &str = "<!-- fuzz:start -->";
-    const END: &str = "<!-- fuzz:end -->";
-    let summary = read_text(paths.result("fuzz/summary.tsv"))?;
-    let rows: Vec<Vec<&str>> = summary
-        .split_inclusive('\n')
-        .filter(|line| !line.trim().is_empty())
-        .map(|line| line.trim_end_matches('\n').split('\t').collect())
-        .collect();
-    let seconds = rows
-        .first()
-        .and_then(|row| row.get(1))
-        .copied()
-        .unwrap_or("?");
-    let rustc = rustc_version();
-    let mut lines: Vec<String> = vec![
-        START.into(),
-        "## Fuzzing (`fuzz/`)".into(),
-        "".into(),
-        format!(
-            "Command: `cargo xtask fuzz {seconds} --report` (cargo-fuzz 0.13.2, libFuzzer, {rustc} with"
-        ),
-        "`RUSTC_BOOTSTRAP=1`, no sanitizer: the crate forbids unsafe code). The test command runs".into(),
-        "`cargo xtask fuzz 30`. Seeds: `fuzz/src/bin/seed_corpus.rs` writes them from the test fixtures".into(),
-        "(the benchmark-shaped streams, `tests/fixtures/mixed.sse`, spec corner cases) under several chunkings".into(),
-        "and limits, and the events in them plus field-injection attempts for the encoder. Crashes are moved to".into(),
-        "`fuzz/regressions/`, which `tests/fuzz_regressions.rs` replays in `cargo test`.".into(),
-        "".into(),
-        format!("Run on {} on this 2-core machine, one target after the other.", today()),
-        "".into(),
-        "| target | checks | seconds | executions | executions/s | crashes | corpus after |".into(),
-        "|---|---|---:|---:|---:|---:|---:|".into(),
-    ];
-    for row in &rows {
-        let [target, secs, execs, crashes, corpus] = row[..] else {
-            return Err(Error::new(format!(
-                "{}: a row of {} fields, not 5: {row:?}",
-                paths.result("fuzz/summary.tsv").display(),
-                row.len()
-            )));
-        };
-        let number = |field: &str| -> Result<i64> {
-            field
-                .trim()
-                .parse()
-                .map_err(|_| Error::new(format!("fuzz summary: `{field}` is not a number")))
-        };
-        let executions = number(execs)?;
-        let rate = executions as f64 / number(secs)?.max(1) as f64;
-        let checks = match target {
-            "parse_chunked" => "any bytes, chunking, limit: no panic, never over the limit, chunked = whole = the reference parser",
-            "encode_roundtrip" => "any field strings: round-trip, or refused for a CR/LF/NUL really in them",
-            _ => "",
-        };
-        lines.push(format!(
-            "| `{target}` | {checks} | {secs} | {} | {} | {crashes} | {corpus} |",
-            crate::report::grouped_int(executions),
-            grouped(rate, 0)
-        ));
-    }
-    lines.extend(["".into(), END.into()]);
-    write_section(&paths.out(RELIABILITY), START, END, &lines.join("\n"))
-}
-
 // ---------------------------------------------------------------- soak
 
 /// The full reconnect soak (a report, not part of the test command, which
@@ -286,172 +218,7 @@ pub fn soak() -> Result<()> {
         .arg(knob("SOAK_SEED", "1"))
         .stdout_to("target/soak/report.json")?
         .run()?;
-    soak_report(&Paths::default_results())
-}
-
-pub fn soak_report(paths: &Paths) -> Result<()> {
-    const START: &str = "<!-- soak:start -->";
-    const END: &str = "<!-- soak:end -->";
-    let r = json::read(paths.result("soak/report.json"))?;
-    let workerd = workerd_version();
-    let chromium = chromium_version();
-    let d = r.get("delays")?;
-    let num = |value: &Json, key: &str| -> Result<f64> { value.get(key)?.num() };
-    let yes_no = |flag: &Json| if flag.truthy() { "yes" } else { "no" };
-    let mut by_expected: Vec<(i64, &Json)> = Vec::new();
-    for (ms, n) in d.get("byExpectedMs")?.entries()? {
-        let ms_number = ms
-            .parse()
-            .map_err(|_| Error::new(format!("soak report: delay `{ms}` is not a number of ms")))?;
-        by_expected.push((ms_number, n));
-    }
-    by_expected.sort_by_key(|(ms, _)| *ms);
-    let by_expected = by_expected
-        .iter()
-        .map(|(ms, n)| format!("{ms} ms: {n}"))
-        .collect::<Vec<_>>()
-        .join(", ");
-    let checks: Vec<(String, String, bool)> = vec![
-        (
-            "events lost".into(),
-            r.get("lost")?.to_string(),
-            num(&r, "lost")? == 0.0,
-        ),
-        (
-            "events duplicated".into(),
-            r.get("duplicates")?.to_string(),
-            num(&r, "duplicates")? == 0.0,
-        ),
-        (
-            "partial events dispatched (data not matching the id)".into(),
-            r.get("partial")?.to_string(),
-            num(&r, "partial")? == 0.0,
-        ),
-        (
-            "received in publish order".into(),
-            yes_no(r.get("inOrder")?).into(),
-            r.get("inOrder")?.truthy(),
-        ),
-        (
-            "received / published".into(),
-            format!(
-                "{} / {}",
-                grouped_json(r.get("received")?)?,
-                grouped_json(r.get("published")?)?
-            ),
-            num(&r, "received")? == num(&r, "published")?,
-        ),
-        (
-            "every reconnect sent Last-Event-ID".into(),
-            yes_no(r.get("resumedWithLastEventId")?).into(),
-            r.get("resumedWithLastEventId")?.truthy(),
-        ),
-        (
-            "reconnects earlier than the policy's delay".into(),
-            format!("{} of {}", d.get("early")?, d.get("checked")?),
-            num(d, "early")? == 0.0,
-        ),
-        (
-            "reconnects checked per expected delay".into(),
-            by_expected,
-            true,
-        ),
-        (
-            "reconnect lateness over the policy, p50 / p99".into(),
-            format!(
-                "{} ms / {} ms",
-                d.get("latenessP50")?,
-                d.get("latenessP99")?
-            ),
-            num(d, "latenessP99")? < 1000.0,
-        ),
-        (
-            "hub subscribers after the soak".into(),
-            r.get("subscribersAfterSoak")?.to_string(),
-            num(&r, "subscribersAfterSoak")? == 0.0,
-        ),
-        (
-            "hub subscribers while 16 are held (the count is live)".into(),
-            r.get("subscribersWhileHeld")?.to_string(),
-            num(&r, "subscribersWhileHeld")? == 16.0,
-        ),
-        (
-            format!(
-                "hub subscribers after {} connect/disconnect cycles",
-                grouped_json(r.get("cycles")?)?
-            ),
-            r.get("subscribersAfterCycles")?.to_string(),
-            num(&r, "subscribersAfterCycles")? == 0.0,
-        ),
-    ];
-    let kinds = r
-        .get("byKind")?
-        .entries()?
-        .iter()
-        .map(|(kind, n)| format!("{kind} {n}"))
-        .collect::<Vec<_>>()
-        .join(", ");
-
-    let mut lines: Vec<String> = vec![
-        START.into(),
-        "## Reconnect soak (`tests/soak/`)".into(),
-        "".into(),
-        "Command: `cargo xtask soak` (builds the web package and the hub worker, runs `tests/soak/run.mjs`".into(),
-        "under Node 22, writes this section). The test command runs the same soak".into(),
-        "bounded (`tests/soak/soak.test.mjs`: 200 disconnects, 2,000 cycles).".into(),
-        "".into(),
-        format!(
-            "Run on {} with {chromium} and {workerd} (Miniflare), seed {}.",
-            today(),
-            r.get("seed")?
-        ),
-        "".into(),
-        "Setup: the ssekit `EventSource` in headless Chromium subscribes to a channel of the hub's Durable Object".into(),
-        "through a fault-injecting proxy (`tests/soak/fault-proxy.mjs`) while a publisher POSTs numbered events".into(),
-        "(data = the id the hub assigns) every 4 ms. The proxy breaks streams after 1–3 whole events: a clean".into(),
-        "end of the body (eof), a socket destroyed between events (cut-between) or halfway through one".into(),
-        "(cut-mid-event), headers then a destroyed socket (drop), or runs of 1–5 503s instead of the stream".into(),
-        "(status-503, listed in `retry.statuses`). Policy: `initialMs` 20, `multiplier` 2, `maxMs` 160, no jitter,".into(),
-        "`resetAfterMs` 0 (every open starts the count over; these streams last well under the default 60 s). A".into(),
-        "reconnect's expected delay is `initialMs × multiplier^(n−1)` capped at `maxMs`, n = failed attempts since".into(),
-        "the last open; it is measured from the moment the proxy struck to the next request's arrival.".into(),
-        "".into(),
-        format!(
-            "{} forced disconnects ({kinds}) in {} s; {} cycles (16 at a time, each waits for the first bytes then aborts) in {} s,",
-            grouped_json(r.get("disconnects")?)?,
-            fixed(num(&r, "soakSeconds")?, 0),
-            grouped_json(r.get("cycles")?)?,
-            fixed(num(&r, "cyclesSeconds")?, 1),
-        ),
-        format!(
-            "subscriber count back to zero {} ms after the last one.",
-            r.get("settleMs")?
-        ),
-        "".into(),
-        "| check | result | |".into(),
-        "|---|---|---|".into(),
-    ];
-    for (name, value, passed) in &checks {
-        lines.push(format!(
-            "| {name} | {value} | {} |",
-            if *passed { "ok" } else { "**FAILED**" }
-        ));
-    }
-    lines.extend(["".into(), END.into()]);
-    write_section(&paths.out(RELIABILITY), START, END, &lines.join("\n"))?;
-    let failed: Vec<&str> = checks
-        .iter()
-        .filter(|(_, _, passed)| !passed)
-        .map(|(name, _, _)| name.as_str())
-        .collect();
-    if failed.is_empty() {
-        Ok(())
-    } else {
-        Err(Error::new(format!(
-            "the soak failed: {}",
-            failed.join("; ")
-        )))
-    }
+    report::write("soak", &[])
 }
 
 // ---------------------------------------------------------------- hostile
@@ -475,132 +242,7 @@ pub fn hostile() -> Result<()> {
         .env("SSEKIT_PKG", "pkg")
         .args(["--test", "tests/hostile/browser.test.mjs"])
         .run()?;
-    hostile_report(&Paths::default_results())
-}
-
-const MIB: f64 = (1 << 20) as f64;
-
-fn mib(bytes: f64) -> String {
-    format!("{} MiB", grouped(bytes / MIB, 1))
-}
-
-pub fn hostile_report(paths: &Paths) -> Result<()> {
-    const START: &str = "<!-- hostile:start -->";
-    const END: &str = "<!-- hostile:end -->";
-    let native = json::read(paths.result("hostile/native.json"))?;
-    let browser = json::read(paths.result("hostile/browser.json"))?;
-    let native = native.array()?;
-    let rustc = rustc_version();
-    let chromium = chromium_version();
-    let limit = native
-        .first()
-        .ok_or_else(|| Error::new("no native hostile-stream figures"))?
-        .get("limitBytes")?
-        .num()?;
-    let mut lines: Vec<String> = vec![
-        START.into(),
-        "## Hostile streams (`tests/hostile/`)".into(),
-        "".into(),
-        "Command: `cargo xtask hostile` (runs `cargo test --release --test hostile` and".into(),
-        "`tests/hostile/browser.test.mjs`, as the test command does, with figures written out, then writes".into(),
-        "this section).".into(),
-        "".into(),
-        format!("Run on {} on this 2-core machine; {rustc}; {chromium}.", today()),
-        format!(
-            "Event size limit: {} (the default). Each stream ends with a blank line and `data: after`,",
-            mib(limit)
-        ),
-        "so recovering means: exactly one `EventTooLarge`/`SseParseError`, then the `after` event.".into(),
-        "".into(),
-        "### Native (`tests/hostile/main.rs`, 64 KiB chunks)".into(),
-        "".into(),
-        "Peak heap: a counting global allocator's high-water mark over the scenario, counting every".into(),
-        "reallocation as if it moved (old and new block both live). Peak RSS: growth of VmHWM after resetting".into(),
-        "it (`/proc/self/clear_refs`); glibc reuses pages freed by earlier scenarios, so later rows can show 0.".into(),
-        "".into(),
-        "| stream | fed | time | events | errors | retries | peak heap | × limit | peak RSS |".into(),
-        "|---|---:|---:|---:|---:|---:|---:|---:|---:|".into(),
-    ];
-    let mut worst = f64::MIN;
-    for r in native {
-        let peak = r.get("peakHeapBytes")?.num()?;
-        worst = worst.max(peak);
-        let rss = match r.find("peakRssBytes") {
-            Some(Json::Null) | None => "n/a".to_owned(),
-            Some(bytes) => mib(bytes.num()?),
-        };
-        lines.push(format!(
-            "| {} | {} | {} s | {} | {} | {} | {} | {} | {rss} |",
-            r.get("name")?,
-            mib(r.get("fedBytes")?.num()?),
-            fixed(r.get("seconds")?.num()?, 2),
-            grouped_json(r.get("events")?)?,
-            r.get("errors")?,
-            grouped_json(r.get("retries")?)?,
-            mib(peak),
-            fixed(peak / limit, 2),
-        ));
-    }
-    lines.extend([
-        "".into(),
-        format!(
-            "Worst peak heap: {} = {}× the limit; the test fails above 3×. Why it can go",
-            mib(worst),
-            fixed(worst / limit, 2)
-        ),
-        "over 1×: a line split across chunks is held raw while it is decoded into a field buffer (both up to the".into(),
-        "limit), and a growing buffer's old block is live during a moving reallocation. Buffer capacity never".into(),
-        "exceeds the limit, and buffers give back anything over 64 KiB when an event ends.".into(),
-        "".into(),
-        "### Browser (`tests/hostile/browser.test.mjs`, headless Chromium, the web build)".into(),
-        "".into(),
-        "Wasm memory never shrinks, so its size after a scenario is the peak so far (the instance is shared by".into(),
-        "the scenarios, in this order). The test fails above 3× the limit + 8 MiB.".into(),
-        "".into(),
-        "| API | stream | time | events | parse errors | wasm memory before → after |".into(),
-        "|---|---|---:|---:|---:|---:|".into(),
-    ]);
-    let mut peak = f64::MIN;
-    for r in browser.get("parser")?.array()? {
-        let after = r.get("memoryAfter")?.num()?;
-        peak = peak.max(after);
-        lines.push(format!(
-            "| `SseParser.feed` | {} | {} s | {} | {} | {} → {} |",
-            r.get("name")?,
-            fixed(r.get("seconds")?.num()?, 2),
-            grouped_json(r.get("events")?)?,
-            r.get("errors")?,
-            mib(r.get("memoryBefore")?.num()?),
-            mib(after),
-        ));
-    }
-    for r in browser.get("eventSource")?.array()? {
-        let after = r.get("memoryAfter")?.num()?;
-        peak = peak.max(after);
-        lines.push(format!(
-            "| `EventSource` (network) | {} | {} s | {} | {} | {} → {} |",
-            r.get("name")?,
-            fixed(r.get("seconds")?.num()?, 2),
-            grouped_json(r.get("messages")?)?,
-            r.get("parseErrors")?,
-            mib(r.get("memoryBefore")?.num()?),
-            mib(after),
-        ));
-    }
-    lines.extend([
-        "".into(),
-        format!(
-            "Peak wasm memory: {} = {}× the limit (it includes the module's own data",
-            mib(peak),
-            fixed(peak / limit, 2)
-        ),
-        "and the allocator's free lists). Absurd `retry` values saturate at 2^64 − 1 (a JS number shows".into(),
-        "2^64); the EventSource sleeps such delays in steps of the longest timer (2^31 − 1 ms) instead of".into(),
-        "letting the timer overflow and fire at once (`an_absurd_server_retry_waits_instead_of_reconnecting_at_once`).".into(),
-        "".into(),
-        END.into(),
-    ]);
-    write_section(&paths.out(RELIABILITY), START, END, &lines.join("\n"))
+    report::write("hostile", &[])
 }
 
 #[cfg(test)]

@@ -32,8 +32,25 @@ struct Step {
     /// The progress line.
     title: &'static str,
     needs: &'static [Needs],
-    run: fn(&mut Run) -> Result<Outcome>,
+    run: Action,
 }
+
+enum Action {
+    /// `cargo ARG…`, each list in turn.
+    Cargo(&'static [&'static [&'static str]]),
+    /// Node 22's test runner over test files (a directory: its `*.test.mjs`),
+    /// with SSEKIT_PKG=pkg and these variables.
+    Node(
+        &'static [&'static str],
+        &'static [(&'static str, &'static str)],
+    ),
+    /// The same with the machine's own Node (any ≥ 20).
+    MachineNode(&'static [&'static str]),
+    /// Anything else.
+    Run(fn(&mut Run) -> Result<Outcome>),
+}
+
+use Action::{Cargo, MachineNode, Node};
 
 enum Outcome {
     Passed,
@@ -47,304 +64,245 @@ const STEPS: &[Step] = &[
         name: "setup",
         title: "install tools",
         needs: &[],
-        run: |_| setup::run().map(passed),
+        run: Action::Run(|_| setup::run().map(passed)),
     },
     Step {
         name: "fmt",
         title: "rustfmt",
         needs: &[],
-        run: |_| {
-            Cmd::new("cargo")
-                .args(["fmt", "--all", "--", "--check"])
-                .run()
-                .map(passed)
-        },
+        run: Cargo(&[&["fmt", "--all", "--", "--check"]]),
     },
     Step {
         name: "clippy",
         title: "clippy, warnings denied (native: every crate, all targets and features)",
         needs: &[],
-        run: |_| {
-            Cmd::new("cargo")
-                .args(["clippy", "--locked", "--workspace", "--all-targets", "--all-features"])
-                .args(["--", "-D", "warnings"])
-                .run()
-                .map(passed)
-        },
+        run: Cargo(&[&["clippy", "--locked", "--workspace", "--all-targets", "--all-features", "--", "-D", "warnings"]]),
     },
     Step {
         name: "docs",
         title: "rustdoc, warnings denied (every crate but xtask: no link to an item that does not exist or is private)",
         needs: &[],
-        run: |_| {
-            Cmd::new("cargo")
-                .env("RUSTDOCFLAGS", "-D warnings")
-                .args(["doc", "--locked", "--no-deps", "--workspace", "--exclude", "xtask"])
-                .run()
-                .map(passed)
-        },
+        // `--config` rather than RUSTDOCFLAGS: one place for the flag.
+        run: Cargo(&[&[
+            "doc", "--locked", "--no-deps", "--workspace", "--exclude", "xtask",
+            "--config", "build.rustdocflags=['-D','warnings']",
+        ]]),
     },
     Step {
         name: "clippy-wasm",
         title: "clippy, warnings denied (wasm32: the core, the Workers adapters, the hub worker; the npm package's no_std crate on its own)",
         needs: &[Needs::Tools],
-        run: |_| {
-            // Apart: built together, features unify and the hub's
-            // wasm-bindgen would link std into the package's no_std module.
-            // xtask is a native program, never built for wasm32.
-            Cmd::new("cargo")
-                .args(["clippy", "--locked", "--workspace", "--exclude", "ssekit-wasm"])
-                .args(["--exclude", "xtask", "--exclude", "ssekit-cli", "--target", "wasm32-unknown-unknown"])
-                .args(["--lib", "--all-features", "--", "-D", "warnings"])
-                .run()?;
-            Cmd::new("cargo")
-                .args(["clippy", "--locked", "-p", "ssekit-wasm", "--target", "wasm32-unknown-unknown"])
-                .args(["--lib", "--", "-D", "warnings"])
-                .run()
-                .map(passed)
-        },
+        // Apart: built together, features unify and the hub's wasm-bindgen
+        // would link std into the package's no_std module. xtask and the
+        // command line are native programs, never built for wasm32.
+        run: Cargo(&[
+            &[
+                "clippy", "--locked", "--workspace", "--exclude", "ssekit-wasm", "--exclude", "xtask",
+                "--exclude", "ssekit-cli", "--target", "wasm32-unknown-unknown", "--lib", "--all-features",
+                "--", "-D", "warnings",
+            ],
+            &[
+                "clippy", "--locked", "-p", "ssekit-wasm", "--target", "wasm32-unknown-unknown", "--lib",
+                "--", "-D", "warnings",
+            ],
+        ]),
     },
     Step {
         name: "native",
-        title: "native tests (unit, spec, oracle, encoder, property, stream adapter, sse2json, fuzz regressions, doc; Workers adapters and hub unit tests; the Rust client and the ssekit command line against the test server; xtask's report writers)",
+        title: "native tests (unit, spec, oracle, encoder, property, stream adapter, sse2json, fuzz regressions, doc; Workers adapters and hub unit tests; the Rust client and the ssekit command line against the test server)",
         needs: &[],
-        run: |_| {
-            Cmd::new("cargo")
-                .args(["test", "--locked", "--workspace", "--all-features"])
-                .run()
-                .map(passed)
-        },
+        run: Cargo(&[&["test", "--locked", "--workspace", "--all-features"]]),
     },
     Step {
         name: "hostile",
         title: "hostile streams, natively, heap measured (tests/hostile: 1 GiB lines, no blank lines, 10M tiny events, invalid UTF-8 floods, absurd retry)",
         needs: &[],
-        run: |_| {
-            Cmd::new("cargo")
-                .args(["test", "--locked", "--release", "--test", "hostile"])
-                .run()
-                .map(passed)
-        },
+        run: Cargo(&[&["test", "--locked", "--release", "--test", "hostile"]]),
     },
     Step {
         name: "fuzz",
         title: "fuzzing, bounded: each cargo-fuzz target 30 s from the fixture-seeded corpus (cargo xtask fuzz 30)",
         needs: &[Needs::Tools],
-        run: |_| reliability::fuzz(30).map(passed),
+        run: Action::Run(|_| reliability::fuzz(30).map(passed)),
     },
     Step {
         name: "no-std",
         title: "no_std build of the core (--no-default-features; alone, with json, with stream)",
         needs: &[],
-        run: |_| {
-            for features in [&[][..], &["--features", "json"], &["--features", "stream"]] {
-                Cmd::new("cargo")
-                    .args(["build", "--locked", "-p", "ssekit", "--lib", "--no-default-features"])
-                    .args(features)
-                    .run()?;
-            }
-            Ok(Outcome::Passed)
-        },
+        run: Cargo(&[
+            &["build", "--locked", "-p", "ssekit", "--lib", "--no-default-features"],
+            &["build", "--locked", "-p", "ssekit", "--lib", "--no-default-features", "--features", "json"],
+            &["build", "--locked", "-p", "ssekit", "--lib", "--no-default-features", "--features", "stream"],
+        ]),
     },
     Step {
         name: "wasm32",
         title: "wasm32 build (the core with and without std, and no_std with stream)",
         needs: &[Needs::Tools],
-        run: |_| {
-            let wasm = ["build", "--locked", "--target", "wasm32-unknown-unknown", "--release", "-p", "ssekit"];
-            Cmd::new("cargo").args(wasm).run()?;
-            Cmd::new("cargo")
-                .args(wasm)
-                .args(["--lib", "--no-default-features"])
-                .run()?;
-            Cmd::new("cargo")
-                .args(wasm)
-                .args(["--lib", "--no-default-features", "--features", "stream"])
-                .run()
-                .map(passed)
-        },
+        run: Cargo(&[
+            &["build", "--locked", "--target", "wasm32-unknown-unknown", "--release", "-p", "ssekit"],
+            &[
+                "build", "--locked", "--target", "wasm32-unknown-unknown", "--release", "-p", "ssekit",
+                "--lib", "--no-default-features",
+            ],
+            &[
+                "build", "--locked", "--target", "wasm32-unknown-unknown", "--release", "-p", "ssekit",
+                "--lib", "--no-default-features", "--features", "stream",
+            ],
+        ]),
     },
     Step {
         name: "package",
         title: "the npm package (cargo xtask build package: the wasm core, wasm-opt, the JS shell and entries, pkg-template, npm pack)",
         needs: &[Needs::Tools],
-        run: |_| {
-            npm_install()?;
-            build::package().map(passed)
-        },
+        run: Action::Run(|_| npm_install().and_then(|()| build::package()).map(passed)),
     },
     Step {
         name: "publish",
         title: "packaging as published: cargo publish --dry-run (ssekit, ssekit-workers, ssekit-client, ssekit-cli), npm publish --dry-run (pkg/)",
         needs: &[Needs::Package],
-        run: |_| {
+        run: Action::Run(|_| {
             // All crates at once: each is verified against the workspace
             // crates about to be published, not ones from crates.io.
             Cmd::new("cargo")
                 .args(["publish", "--dry-run", "--locked", "--allow-dirty"])
                 .args(["-p", "ssekit", "-p", "ssekit-workers", "-p", "ssekit-client", "-p", "ssekit-cli"])
                 .run()?;
-            Cmd::new("npm")
-                .args(["publish", "--dry-run"])
-                .dir("pkg")
-                .run()
-                .map(passed)
-        },
+            Cmd::new("npm").args(["publish", "--dry-run"]).dir("pkg").run().map(passed)
+        }),
     },
     Step {
         name: "types",
         title: "TypeScript declarations of the package (tsc -p tests/types)",
         needs: &[Needs::Package],
-        run: |_| npm_script("test:types").run().map(passed),
+        run: Action::Run(|_| npm_script("test:types").run().map(passed)),
     },
     Step {
         name: "node",
-        title: "Node: the package's SseParser, encodeEvent and EventSource shell (tests/node: injected fetch, then the test server)",
+        title: "Node: the package's SseParser, encodeEvent and EventSource shell (tests/node: injected fetch, then the test server); the report writers (benches/*.test.mjs)",
         needs: &[Needs::Package, Needs::Server],
-        run: |_| {
-            Cmd::new("node")
-                .env("SSEKIT_PKG", "pkg")
-                .arg("--test")
-                .args(files_in("tests/node", ".test.mjs")?)
-                .run()
-                .map(passed)
-        },
+        run: MachineNode(&["tests/node", "benches"]),
     },
     Step {
         name: "worker-build",
         title: "build the hub worker (cargo xtask build worker: worker-build, release) and the Rust client's test worker (tests/client-worker)",
         needs: &[Needs::Tools],
-        run: |_| {
+        run: Action::Run(|_| {
             build::worker(false)?;
             build::worker_in("tests/client-worker", false).map(passed)
-        },
+        }),
     },
     Step {
         name: "worker",
         title: "hub worker in workerd (Miniflare, Node 22): raw readers, eventsource package, headless Chromium; the Rust client and the ssekit command line against it",
         needs: &[Needs::Package, Needs::Worker],
-        run: |_| {
-            Cmd::new(NODE22)
-                .env("SSEKIT_PKG", "pkg")
-                .arg("--test")
-                .args(files_in("tests/worker", ".test.mjs")?)
-                .run()?;
-            // The hub tests again with the other fan-out (the object holds the streams).
-            Cmd::new(NODE22)
-                .env("SSEKIT_FANOUT", "streams")
-                .env("SSEKIT_PKG", "pkg")
-                .args(["--test", "tests/worker/hub.test.mjs"])
-                .run()
-                .map(passed)
-        },
+        run: Action::Run(|_| {
+            node_tests(NODE22, &["tests/worker"], &[])?;
+            // The hub's tests again with the other fan-out (the object holds the streams).
+            node_tests(NODE22, &["tests/worker/hub.test.mjs"], &[("SSEKIT_FANOUT", "streams")]).map(passed)
+        }),
     },
     Step {
         name: "hostile-browser",
         title: "hostile streams in headless Chromium: SseParser fed gigabytes, EventSource on hostile server streams, wasm memory measured",
         needs: &[Needs::Package],
-        run: |_| {
-            Cmd::new(NODE22)
-                .env("SSEKIT_PKG", "pkg")
-                .args(["--test", "tests/hostile/browser.test.mjs"])
-                .run()
-                .map(passed)
-        },
+        run: Node(&["tests/hostile/browser.test.mjs"], &[]),
     },
     Step {
         name: "share",
         title: "share: true: five tabs on one connection, different requests apart, the holding tab closed mid-stream (resume, no gap or duplicate), close() per tab; in Chromium tabs (Playwright), and in Firefox and Chromium frames (WebDriver)",
         needs: &[Needs::Package],
-        run: |_| {
-            Cmd::new(NODE22)
-                .env("SSEKIT_PKG", "pkg")
-                .arg("--test")
-                .args(files_in("tests/share", ".test.mjs")?)
-                .run()
-                .map(passed)
-        },
+        run: Node(&["tests/share"], &[]),
     },
     Step {
         name: "soak",
         title: "reconnect soak, bounded: Chromium client, hub in workerd, 200 mixed faults, 2,000 cycles (full: cargo xtask soak)",
         needs: &[Needs::Package, Needs::Worker],
-        run: |_| {
-            Cmd::new(NODE22)
-                .env("SSEKIT_PKG", "pkg")
-                .args(["--test", "tests/soak/soak.test.mjs"])
-                .run()
-                .map(passed)
-        },
+        run: Node(&["tests/soak/soak.test.mjs"], &[]),
     },
     Step {
         name: "consumers",
         title: "package consumers: Node by name, CommonJS in Node 20 and 22, a plain module page, Vite 7 and webpack 5 apps in headless Chromium, a Cloudflare Worker in workerd",
         needs: &[Needs::Package, Needs::Worker],
-        run: |_| {
-            Cmd::new(NODE22)
-                .arg("--test")
-                .args(files_in("tests/package", ".test.mjs")?)
-                .run()
-                .map(passed)
-        },
+        run: Node(&["tests/package"], &[]),
     },
     Step {
         name: "demo",
         title: "the demo (./scripts/demo.sh under wrangler dev), driven in headless Chromium; screenshot in target/",
         needs: &[Needs::Package],
-        run: |_| {
-            Cmd::new(NODE22)
-                .env("SSEKIT_REUSE_PKG", "1")
-                .args(["--test", "tests/demo/demo.test.mjs"])
-                .run()
-                .map(passed)
-        },
+        run: Node(&["tests/demo/demo.test.mjs"], &[("SSEKIT_REUSE_PKG", "1")]),
     },
     Step {
         name: "readme",
         title: "the README's wrangler commands from a clean clone (wrangler dev, curl, deploy --dry-run)",
         needs: &[Needs::Tools],
-        run: |_| {
-            Cmd::new(NODE22)
-                .args(["--test", "tests/readme/wrangler.test.mjs"])
-                .run()
-                .map(passed)
-        },
+        run: Node(&["tests/readme/wrangler.test.mjs"], &[]),
     },
     Step {
         name: "browser",
         title: "browser tests: headless Chromium (the core's spec, oracle and encoder tests; the package's EventSource, SseParser, encodeEvent, dedicated worker; the Rust client on wasm32)",
         needs: &[Needs::Package, Needs::Server],
-        run: |_| browser_tests("chrome").map(passed),
+        run: Action::Run(|_| browser_tests("chrome").map(passed)),
     },
     Step {
         name: "service-worker",
         title: "browser tests in a Service Worker: headless Chromium",
         needs: &[Needs::Package, Needs::Server],
-        run: |_| service_worker_tests("chrome").map(passed),
+        run: Action::Run(|_| service_worker_tests("chrome").map(passed)),
     },
     Step {
         name: "firefox",
         title: "browser tests: headless Firefox",
         needs: &[Needs::Package, Needs::Server],
-        run: |_| {
-            if let Some(reason) = firefox_missing() {
-                return Ok(Outcome::Skipped(reason));
-            }
-            browser_tests("firefox").map(passed)
-        },
+        run: Action::Run(|_| match firefox_missing() {
+            Some(reason) => Ok(Outcome::Skipped(reason)),
+            None => browser_tests("firefox").map(passed),
+        }),
     },
     Step {
         name: "firefox-service-worker",
         title: "browser tests in a Service Worker: headless Firefox",
         needs: &[Needs::Package, Needs::Server],
-        run: |_| {
-            if let Some(reason) = firefox_missing() {
-                return Ok(Outcome::Skipped(reason));
-            }
-            service_worker_tests("firefox").map(passed)
-        },
+        run: Action::Run(|_| match firefox_missing() {
+            Some(reason) => Ok(Outcome::Skipped(reason)),
+            None => service_worker_tests("firefox").map(passed),
+        }),
     },
 ];
+
+impl Action {
+    fn run(&self, run: &mut Run) -> Result<Outcome> {
+        match self {
+            Cargo(commands) => {
+                for args in *commands {
+                    Cmd::new("cargo").args(*args).run()?;
+                }
+            }
+            Node(tests, env) => node_tests(NODE22, tests, env)?,
+            MachineNode(tests) => node_tests("node", tests, &[])?,
+            Action::Run(custom) => return custom(run),
+        }
+        Ok(Outcome::Passed)
+    }
+}
+
+/// `node --test` over `tests` (a directory: its `*.test.mjs`), with
+/// SSEKIT_PKG=pkg and `env`.
+fn node_tests(node: &str, tests: &[&str], env: &[(&str, &str)]) -> Result<()> {
+    let mut files = Vec::new();
+    for test in tests {
+        if test.ends_with(".mjs") {
+            files.push(test.to_string());
+        } else {
+            files.extend(files_in(test, ".test.mjs")?);
+        }
+    }
+    let mut cmd = Cmd::new(node).env("SSEKIT_PKG", "pkg");
+    for (name, value) in env {
+        cmd = cmd.env(name, value);
+    }
+    cmd.arg("--test").args(files).run()
+}
 
 fn passed(_: ()) -> Outcome {
     Outcome::Passed
@@ -580,7 +538,7 @@ pub fn run(args: &[String]) -> Result<()> {
             run.start_server()?;
         }
         step_line(step.title);
-        match (step.run)(&mut run) {
+        match step.run.run(&mut run) {
             Ok(Outcome::Passed) => run.done(),
             Ok(Outcome::Skipped(reason)) => say(format_args!("    skipped ({reason})")),
             Err(error) => {
