@@ -246,6 +246,37 @@ function observe(source, types = []) {
 
 const until = (check, what) => eventually(check, 5000, what);
 
+// Runs everything the shell has pending that needs no timer: the promises of
+// an injected fetch, the reads of a body already enqueued, the events they
+// dispatch. Each round of setImmediate (never mocked here) drains the
+// microtask queue; the shell needs a few. Not a sleep: no wall-clock time.
+async function settle() {
+  for (let i = 0; i < 10; i++) await new Promise((resolve) => setImmediate(resolve));
+}
+
+// A virtual clock for the test's duration, for tests that assert that
+// something does not happen: node:test's mock timers stand in for setTimeout
+// and Date, and performance.now (the shell's clock) reads the mocked Date.
+// `advance(ms)` settles (so that the timers the shell is about to set are
+// set), moves the clock, fires the timers that came due and settles again.
+// `until` polls on these timers: not under this clock. (Mocking Date takes
+// Node >= 20.11.)
+function virtualClock(t) {
+  t.mock.timers.enable({ apis: ["setTimeout", "Date"], now: 0 });
+  t.mock.method(performance, "now", () => Date.now());
+  return {
+    settle,
+    async advance(ms) {
+      await settle();
+      t.mock.timers.tick(ms);
+      await settle();
+    },
+  };
+}
+
+// Past any delay these tests set: what has not happened by then never will.
+const AN_HOUR = 3_600_000;
+
 test("EventSource shell: class identity and constants", () => {
   assert.equal(EventSource.name, "EventSource");
   const source = new EventSource("http://127.0.0.1:9/", { fetch: () => new Promise(() => {}) });
@@ -288,7 +319,8 @@ test("EventSource shell: open, messages, clean end, reconnect with the UTF-8 Las
   assert.ok(!(first.headers instanceof Headers));
 });
 
-test("EventSource shell: C4 non-200 and wrong content types fail for good, once", async () => {
+test("EventSource shell: C4 non-200 and wrong content types fail for good, once", async (t) => {
+  const clock = virtualClock(t);
   for (const reply of [
     () => new Response(null, { status: 204 }),
     () => new Response("nope", { status: 500, headers: { "content-type": "text/event-stream" } }),
@@ -297,11 +329,13 @@ test("EventSource shell: C4 non-200 and wrong content types fail for good, once"
     const { fetch, requests } = scripted([reply, () => sse("data: never\n\n")]);
     const source = new EventSource("http://example.test/", { fetch, retry: { initialMs: 1 } });
     const log = observe(source);
-    await until(() => log.length > 0, "the error");
-    await new Promise((r) => setTimeout(r, 20));
+    await clock.settle();
     assert.equal(source.readyState, EventSource.CLOSED);
     assert.equal(log.length, 1, log.join());
     assert.match(log[0], /^error 2/);
+    // An hour past the 1 ms retry delay: still the one request, the one error.
+    await clock.advance(AN_HOUR);
+    assert.equal(log.length, 1, log.join());
     assert.equal(requests.length, 1, "no reconnect");
   }
   // The error says what was wrong, with the response to read.
@@ -375,20 +409,24 @@ test("EventSource shell: close() in a handler drops the rest of the chunk (D6)",
     if (e.data === "2") source.close();
   };
   await until(() => seen.length >= 2, "two messages");
-  await new Promise((r) => setTimeout(r, 20));
+  // The rest of the chunk would come in the same feed; settle() runs
+  // whatever else the shell had pending.
+  await settle();
   assert.deepEqual(seen, ["1", "2"]);
 });
 
 test("EventSource shell: onmessage runs once per event; reconnects leave no listener behind", async () => {
   const replies = [];
   for (let i = 0; i < 30; i++) replies.push(() => sse(`data: ${i}\n\n`));
-  const { fetch } = scripted(replies);
+  const { fetch, requests } = scripted(replies);
   const controller = new AbortController();
   // initialMs 1: every reconnect waits (a 0 ms one is due at once, no wait).
   const source = new EventSource("http://example.test/", { fetch, signal: controller.signal, retry: { initialMs: 1 } });
   let calls = 0;
   source.onmessage = () => calls++;
-  await until(() => calls === 30, "30 messages");
+  // The 31st request comes only after the 30th body ended: every message is
+  // in by then, and a second call for any of them would be too.
+  await until(() => requests.length === 31, "the request after the last reply");
   assert.equal(calls, 30);
   assert.equal(getEventListeners(controller.signal, "abort").length, 1, "one abort listener, whatever the reconnects");
   controller.abort();
@@ -489,15 +527,18 @@ test("encodeEvent: random fields parse back to exactly what was given, or are re
   assert.ok(refused > 100 && refused < 4900, `both outcomes occur (${refused} refused)`);
 });
 
-test("EventSource shell: a URL that is not http(s) fails for good with one error, without a request", async () => {
+test("EventSource shell: a URL that is not http(s) fails for good with one error, without a request", async (t) => {
+  const clock = virtualClock(t);
   for (const url of ["ftp://example.not/", "about:blank", "mailto:someone@example.not", "javascript:void(0)"]) {
     const { fetch, requests } = scripted([() => sse("data: never\n\n")]);
     const source = new EventSource(url, { fetch, retry: { initialMs: 1 } });
     const log = observe(source);
-    await until(() => log.length > 0, `the error for ${url}`);
-    await new Promise((r) => setTimeout(r, 20));
+    await clock.settle();
     assert.deepEqual(log, ["error 2 EventSourceError"], url);
     assert.equal(source.readyState, EventSource.CLOSED);
+    // An hour past the 1 ms retry delay: nothing more.
+    await clock.advance(AN_HOUR);
+    assert.deepEqual(log, ["error 2 EventSourceError"], url);
     assert.equal(requests.length, 0, url);
   }
 });
@@ -576,7 +617,8 @@ test("EventSource shell: a headers function that throws or rejects fails the att
   assert.deepEqual(gaveUp, ["error 0 Error", "error 2 EventSourceError"]);
 });
 
-test("EventSource shell: idleTimeoutMs reconnects with Last-Event-ID when no byte arrives; heartbeats keep it alive", async () => {
+test("EventSource shell: idleTimeoutMs reconnects with Last-Event-ID when no byte arrives; heartbeats keep it alive", async (t) => {
+  const clock = virtualClock(t);
   // A body that sends what the test pushes, and never ends on its own.
   let push;
   const live = () =>
@@ -589,22 +631,30 @@ test("EventSource shell: idleTimeoutMs reconnects with Last-Event-ID when no byt
       { status: 200, headers: { "content-type": "text/event-stream" } },
     );
   const { fetch, requests } = scripted([live, () => sseOpen("data: second\n\n")]);
-  // Heartbeats 50 ms apart against a 600 ms timeout: a margin a loaded
-  // 2-core machine cannot eat (each gap would have to stall 550 ms).
   const source = new EventSource("http://example.test/", { fetch, idleTimeoutMs: 600, retry: { initialMs: 1 } });
   const log = observe(source);
   const errors = [];
   source.addEventListener("error", (e) => errors.push(e.error));
-  await until(() => log.length === 1, "open");
+  await clock.settle();
+  assert.deepEqual(log, ["open 1"]);
   push("id: 7\ndata: first\n\n");
-  // Heartbeat comments every 50 ms for 800 ms: past the timeout, no reconnect.
-  for (let i = 0; i < 16; i++) {
-    await new Promise((r) => setTimeout(r, 50));
+  await clock.settle();
+  // A heartbeat comment 599 ms after each byte, ten times: six seconds, ten
+  // times the timeout, and no reconnect.
+  for (let i = 0; i < 10; i++) {
+    await clock.advance(599);
     push(":\n");
+    await clock.settle();
   }
   assert.deepEqual(log, ["open 1", "message first id=7 1"], "comments keep the connection");
-  // Silence: the timeout reconnects, sending the last event ID.
-  await until(() => log.length === 5, "the reconnect");
+  assert.equal(requests.length, 1);
+  // Silence: 599 ms after the last byte nothing yet; at 600 ms the timeout
+  // strikes, and 1 ms later (the policy) the reconnect sends the last event ID.
+  await clock.advance(599);
+  assert.equal(log.length, 2, log.join());
+  await clock.advance(1);
+  assert.deepEqual(log.slice(2), ["error 0 EventSourceError"]);
+  await clock.advance(1);
   source.close();
   assert.deepEqual(log, ["open 1", "message first id=7 1", "error 0 EventSourceError", "open 1", "message second id=7 1"]);
   assert.equal(errors[0].code, "idle-timeout");
@@ -616,13 +666,18 @@ test("EventSource shell: idleTimeoutMs reconnects with Last-Event-ID when no byt
   const hanging = scripted([() => new Promise(() => {}), () => sseOpen("data: at last\n\n")]);
   const waiting = new EventSource("http://example.test/", { fetch: hanging.fetch, idleTimeoutMs: 50, retry: { initialMs: 1 } });
   const waitLog = observe(waiting);
-  await until(() => waitLog.length === 3, "the second attempt's message");
+  await clock.advance(49);
+  assert.deepEqual(waitLog, []);
+  await clock.advance(1);
+  assert.deepEqual(waitLog, ["error 0 EventSourceError"]);
+  await clock.advance(1);
   waiting.close();
   assert.deepEqual(waitLog, ["error 0 EventSourceError", "open 1", "message at last id= 1"]);
   assert.throws(() => new EventSource("http://example.test/", { idleTimeoutMs: 0 }), RangeError);
 });
 
-test("EventSource shell: closeOnEnd ends a finite stream at its clean end (end event, CLOSED); errors still reconnect", async () => {
+test("EventSource shell: closeOnEnd ends a finite stream at its clean end (end event, CLOSED); errors still reconnect", async (t) => {
+  const clock = virtualClock(t);
   const { fetch, requests } = scripted([
     () => sse("data: part 1\n\ndata: cut"),
     () => Promise.reject(new TypeError("offline")),
@@ -631,15 +686,21 @@ test("EventSource shell: closeOnEnd ends a finite stream at its clean end (end e
   // The first body ends cleanly: with closeOnEnd that is the end, whatever came.
   const source = new EventSource("http://example.test/", { fetch, closeOnEnd: true, method: "POST", body: "prompt", retry: { initialMs: 1 } });
   const log = observe(source, ["end"]);
-  await until(() => source.readyState === EventSource.CLOSED, "the end");
-  await new Promise((r) => setTimeout(r, 20));
+  await clock.settle();
+  assert.equal(source.readyState, EventSource.CLOSED);
+  assert.deepEqual(log, ["open 1", "message part 1 id= 1", "end undefined"]);
+  // An hour past the 1 ms retry delay: nothing more.
+  await clock.advance(AN_HOUR);
   assert.deepEqual(log, ["open 1", "message part 1 id= 1", "end undefined"]);
   assert.equal(requests.length, 1, "the prompt is not sent again");
 
   // A network error still reconnects; then the clean end closes.
   const again = new EventSource("http://example.test/", { fetch, closeOnEnd: true, retry: { initialMs: 1 } });
   const againLog = observe(again, ["end"]);
-  await until(() => again.readyState === EventSource.CLOSED, "the end");
+  await clock.settle();
+  assert.deepEqual(againLog, ["error 0 EventSourceError"]);
+  await clock.advance(1);
+  assert.equal(again.readyState, EventSource.CLOSED);
   assert.deepEqual(againLog, ["error 0 EventSourceError", "open 1", "message answer id= 1", "end undefined"]);
 });
 
@@ -752,24 +813,27 @@ test("EventSource shell: reconnect() drops the response and reconnects at once w
   assert.deepEqual(log, ["open 1", "message a id=7 1", "error 0 EventSourceError", "open 1", "message b id=7 1"]);
   assert.equal(requests[1].init.headers["last-event-id"], "7", "the cut event's id is not committed");
   source.reconnect(); // closed: nothing
+  await settle();
   assert.equal(requests.length, 2);
+  assert.equal(log.length, 5, log.join());
 });
 
-test("EventSource shell: a server that sends retry: 0 and hangs up at once gets the backoff, not a tight loop", async () => {
-  let count = 0;
+test("EventSource shell: a server that sends retry: 0 and hangs up at once gets the backoff, not a tight loop", async (t) => {
+  const clock = virtualClock(t);
+  const times = [];
   const fetch = async () => {
-    count++;
+    times.push(Date.now());
+    // A tight loop stops here instead of starving the test.
+    if (times.length > 20) return new Promise(() => {});
     return new Response("retry: 0\ndata: hi\n\n", { status: 200, headers: { "content-type": "text/event-stream" } });
   };
   const source = new EventSource("http://example.test/", { fetch, retry: { initialMs: 200 } });
-  const started = Date.now();
-  await until(() => count >= 3, "three requests");
-  const third = Date.now() - started;
-  await new Promise((r) => setTimeout(r, 500));
+  await clock.settle();
+  for (let i = 0; i < 10; i++) await clock.advance(100);
   source.close();
-  // 0 ms (the server's retry), then 200 ms each: about 4-5 requests in 700 ms, not thousands.
-  assert.ok(third >= 190, `the third request came ${third} ms in`);
-  assert.ok(count <= 6, `${count} requests in ${Date.now() - started} ms`);
+  // The server's 0 ms once, then the policy's 200 ms each time: a request
+  // every 200 ms of the clock, not thousands at once.
+  assert.deepEqual(times, [0, 0, 200, 400, 600, 800, 1000]);
 });
 
 test("EventSource shell: a last event ID of 1 MB is sent on reconnect without a stack overflow", async () => {
@@ -784,11 +848,15 @@ test("EventSource shell: a last event ID of 1 MB is sent on reconnect without a 
 
 test("events(): reads the body only as fast as the loop takes messages", async () => {
   let pulled = 0;
+  let cancelled = false;
   const body = new ReadableStream(
     {
       pull(controller) {
         pulled++;
         controller.enqueue(new TextEncoder().encode("data: x\n\n".repeat(100)));
+      },
+      cancel() {
+        cancelled = true;
       },
     },
     { highWaterMark: 0 },
@@ -800,9 +868,10 @@ test("events(): reads the body only as fast as the loop takes messages", async (
     assert.equal(message.data, "x");
     if (++taken === 10) break;
   }
-  // The queue stops the reader at 256 waiting messages: a few chunks of
-  // 100, not an endless stream read into memory.
-  await new Promise((r) => setTimeout(r, 50));
+  // Leaving the loop closes the source, which cancels the body: no pull
+  // comes after that. The queue stops the reader at 256 waiting messages: a
+  // few chunks of 100, not an endless stream read into memory.
+  await until(() => cancelled, "the body cancelled");
   assert.ok(pulled <= 4, `${pulled} chunks pulled for 10 messages taken`);
 });
 
@@ -823,7 +892,10 @@ test("SseParser: free() gives the memory back and later calls throw; using calls
   parser.free(); // twice is fine
   assert.throws(() => parser.feed("data: b\n\n"), TypeError);
   assert.throws(() => parser.bufferedBytes, TypeError);
-  assert.equal(typeof parser[Symbol.dispose ?? Symbol.for("Symbol.dispose")], "function");
+  // `using` calls [Symbol.dispose]: it frees the parser.
+  const disposed = new SseParser();
+  disposed[Symbol.dispose ?? Symbol.for("Symbol.dispose")]();
+  assert.throws(() => disposed.feed("data: c\n\n"), TypeError);
 });
 
 test("ready and load resolve to undefined: no raw wasm exports in the public API", async () => {
