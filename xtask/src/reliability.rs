@@ -4,11 +4,13 @@
 use std::fs;
 use std::path::Path;
 
+use anyhow::{anyhow, Result};
+
 use crate::build;
+use crate::cmd::usage;
 use crate::cmd::{create_dir, npm_install, npm_script, say, write_text, Cmd, NODE22};
 use crate::report;
 use crate::setup;
-use crate::{Error, Result};
 
 // ---------------------------------------------------------------- fuzzing
 
@@ -23,7 +25,7 @@ pub fn fuzz_command(args: &[String]) -> Result<()> {
             "--report" => report = true,
             number => {
                 seconds = number.parse().map_err(|_| {
-                    Error::usage(format!("`fuzz` takes seconds and --report, not `{number}`"))
+                    usage(format!("`fuzz` takes seconds and --report, not `{number}`"))
                 })?
             }
         }
@@ -38,9 +40,10 @@ pub fn fuzz_command(args: &[String]) -> Result<()> {
 
 /// Runs each cargo-fuzz target for `seconds` from the seed corpus (written
 /// from the test fixtures by fuzz/src/bin/seed_corpus.rs) plus the corpus
-/// earlier runs grew in fuzz/corpus/. A crash is moved to
-/// fuzz/regressions/<target>/, where tests/fuzz_regressions.rs replays it,
-/// and the run fails. Each target's figures go to target/fuzz/summary.tsv.
+/// earlier runs grew in fuzz/corpus/. A crash lands in
+/// fuzz/regressions/<target>/ (libFuzzer's artifact prefix), where
+/// tests/fuzz_regressions.rs replays it, and the run fails. Each target's
+/// figures go to target/fuzz/summary.tsv.
 ///
 /// Stable Rust: RUSTC_BOOTSTRAP lets cargo-fuzz pass its -Z flags, and no
 /// sanitizer is needed because ssekit forbids unsafe code (a panic or a
@@ -63,11 +66,10 @@ pub fn fuzz(seconds: u64) -> Result<()> {
     for target in FUZZ_TARGETS {
         say(format_args!("==> fuzzing {target} for {seconds}s"));
         let corpus_dir = format!("fuzz/corpus/{target}");
-        let artifacts = format!("fuzz/artifacts/{target}");
         let regressions = format!("fuzz/regressions/{target}");
-        for dir in [&corpus_dir, &artifacts, &regressions] {
-            create_dir(dir)?;
-        }
+        create_dir(&corpus_dir)?;
+        create_dir(&regressions)?;
+        let before = count_files(Path::new(&regressions));
         let log = format!("target/fuzz/{target}.log");
         let outcome = Cmd::new("cargo")
             .env("RUSTC_BOOTSTRAP", "1")
@@ -80,10 +82,9 @@ pub fn fuzz(seconds: u64) -> Result<()> {
                 "fuzz",
                 target,
             ])
-            .arg(&corpus_dir)
-            .arg(format!("fuzz/seeds/{target}"))
-            .arg("--")
+            .args([&corpus_dir, &format!("fuzz/seeds/{target}"), "--"])
             .arg(format!("-max_total_time={seconds}"))
+            .arg(format!("-artifact_prefix={regressions}/"))
             .args([
                 "-max_len=16384",
                 "-timeout=10",
@@ -103,48 +104,18 @@ pub fn fuzz(seconds: u64) -> Result<()> {
             .next_back()
             .unwrap_or_else(|| "0".to_owned());
         let corpus = count_files(Path::new(&corpus_dir));
-        let mut crashes = 0;
-        let mut found: Vec<_> = fs::read_dir(&artifacts)
-            .map_err(|e| Error::new(format!("listing {artifacts}: {e}")))?
-            .filter_map(|entry| entry.ok().map(|e| e.path()))
-            .filter(|path| {
-                path.is_file()
-                    && !path
-                        .file_name()
-                        .is_some_and(|name| name.to_string_lossy().starts_with('.'))
-            })
-            .collect();
-        found.sort();
-        for artifact in found {
-            crashes += 1;
-            let name = artifact.file_name().expect("a file has a name");
-            let moved = Path::new(&regressions).join(name);
-            fs::rename(&artifact, &moved).map_err(|e| {
-                Error::new(format!(
-                    "moving {} to {regressions}/: {e}",
-                    artifact.display()
-                ))
-            })?;
-            say(format_args!(
-                "    crash: {}, moved to {regressions}/ (commit it with the fix)",
-                artifact.display()
-            ));
-        }
-        if let Err(error) = outcome {
-            if crashes == 0 {
-                let lines: Vec<&str> = text.lines().collect();
-                for line in &lines[lines.len().saturating_sub(30)..] {
-                    say(line);
-                }
-                say(format_args!(
-                    "    cargo fuzz failed without an artifact: {error}"
-                ));
-                failures.push(format!("{target}: cargo fuzz failed without an artifact"));
-            }
-        }
+        let crashes = count_files(Path::new(&regressions)) - before;
         if crashes > 0 {
             failures.push(format!(
-                "{target}: {crashes} crashes, moved to {regressions}/"
+                "{target}: {crashes} crashes in {regressions}/ (commit them with the fix)"
+            ));
+        } else if let Err(error) = outcome {
+            let lines: Vec<&str> = text.lines().collect();
+            for line in &lines[lines.len().saturating_sub(30)..] {
+                say(line);
+            }
+            failures.push(format!(
+                "{target}: cargo fuzz failed without an artifact: {error}"
             ));
         }
         summary.push_str(&format!(
@@ -158,10 +129,7 @@ pub fn fuzz(seconds: u64) -> Result<()> {
     if failures.is_empty() {
         Ok(())
     } else {
-        Err(Error::new(format!(
-            "fuzzing failed: {}",
-            failures.join("; ")
-        )))
+        Err(anyhow!("fuzzing failed: {}", failures.join("; ")))
     }
 }
 

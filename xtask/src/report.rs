@@ -5,8 +5,10 @@
 
 use ssekit_test_support::fixtures;
 
+use anyhow::Result;
+
+use crate::cmd::usage;
 use crate::cmd::{cargo_target_dir, write_text, Cmd};
-use crate::{Error, Result};
 
 /// Each report's name and its script.
 const REPORTS: [(&str, &str); 9] = [
@@ -29,7 +31,7 @@ pub fn command(args: &[String]) -> Result<()> {
     let names = REPORTS.map(|(name, _)| name).join(", ");
     match args.split_first() {
         Some((name, rest)) if !name.starts_with('-') => write(name, rest),
-        _ => Err(Error::usage(format!("`report` needs a name: {names}"))),
+        _ => Err(usage(format!("`report` needs a name: {names}"))),
     }
 }
 
@@ -38,7 +40,7 @@ pub fn write(name: &str, args: &[String]) -> Result<()> {
     let (_, script) = REPORTS
         .iter()
         .find(|(known, _)| *known == name)
-        .ok_or_else(|| Error::usage(format!("no report named `{name}`")))?;
+        .ok_or_else(|| usage(format!("no report named `{name}`")))?;
     let mut cmd = Cmd::new("node").arg(script);
     if name == "core" {
         // The fixtures' names, chunk sizes and kinds, in order, come from the

@@ -4,8 +4,9 @@
 
 use std::path::Path;
 
+use anyhow::{anyhow, Context, Result};
+
 use crate::cmd::{say, which, Cmd};
-use crate::{Error, Result};
 
 const WASM_PACK_VERSION: &str = "0.15.1";
 /// Must equal the wasm-bindgen pin in Cargo.toml / Cargo.lock.
@@ -165,15 +166,14 @@ fn apt_install(packages: &[&str]) -> Result<()> {
     }
     say(format_args!("installing: {}", missing.join(" ")));
     if which("apt-get").is_none() {
-        return Err(Error::new(format!(
+        return Err(anyhow!(
             "apt-get is not here to install {}",
             missing.join(" ")
-        )));
+        ));
     }
     if !Path::new(APT_UPDATED).exists() {
         Cmd::new("apt-get").args(["update", "-qq"]).run()?;
-        std::fs::write(APT_UPDATED, "")
-            .map_err(|error| Error::new(format!("writing {APT_UPDATED}: {error}")))?;
+        std::fs::write(APT_UPDATED, "").with_context(|| format!("writing {APT_UPDATED}"))?;
     }
     Cmd::new("apt-get")
         .env("DEBIAN_FRONTEND", "noninteractive")

@@ -8,11 +8,13 @@ use std::fs;
 use std::path::Path;
 use std::time::Instant;
 
+use anyhow::{anyhow, Context, Result};
+
 use crate::build;
+use crate::cmd::usage;
 use crate::cmd::{npm_install, npm_script, say, start_node_server, Cmd, NodeServer, NODE22};
 use crate::reliability;
 use crate::setup;
-use crate::{Error, Result};
 
 /// What a step needs that another step provides.
 #[derive(Clone, Copy, PartialEq, Eq, Debug)]
@@ -372,8 +374,7 @@ impl Run {
 fn browser_tests(browser: &str) -> Result<()> {
     let mut core_tests = Vec::new();
     for file in files_in("tests", ".rs")? {
-        let text =
-            fs::read_to_string(&file).map_err(|e| Error::new(format!("reading {file}: {e}")))?;
+        let text = fs::read_to_string(&file).with_context(|| format!("reading {file}"))?;
         if !text
             .lines()
             .any(|line| line == "#![cfg(not(target_arch = \"wasm32\"))]")
@@ -446,16 +447,16 @@ fn service_worker_tests(browser: &str) -> Result<()> {
             continue;
         }
         say(&text);
-        return Err(Error::new(format!(
+        return Err(anyhow!(
             "the service-worker tests in {browser} failed (log: {log})"
-        )));
+        ));
     }
     unreachable!("the last try returns")
 }
 
 /// The files in `dir` whose names end with `suffix`, sorted.
 fn files_in(dir: &str, suffix: &str) -> Result<Vec<String>> {
-    let entries = fs::read_dir(dir).map_err(|e| Error::new(format!("listing {dir}: {e}")))?;
+    let entries = fs::read_dir(dir).with_context(|| format!("listing {dir}"))?;
     let mut files: Vec<String> = entries
         .filter_map(|entry| entry.ok())
         .filter(|entry| entry.file_type().is_ok_and(|kind| kind.is_file()))
@@ -485,12 +486,12 @@ pub fn run(args: &[String]) -> Result<()> {
             }
             "--no-deps" => with_needs = false,
             name if !name.starts_with('-') => names.push(name),
-            other => return Err(Error::usage(format!("`test` has no option `{other}`"))),
+            other => return Err(usage(format!("`test` has no option `{other}`"))),
         }
     }
     for name in &names {
         if !STEPS.iter().any(|step| step.name == *name) {
-            return Err(Error::usage(format!(
+            return Err(usage(format!(
                 "no test step named `{name}` (`cargo xtask test --list` names them)"
             )));
         }
@@ -548,7 +549,7 @@ pub fn run(args: &[String]) -> Result<()> {
                     step.name
                 ));
                 say(format_args!("steps: {} passed, 1 failed", run.passed));
-                return Err(Error::new(format!("test step `{}`: {error}", step.name)));
+                return Err(anyhow!("test step `{}`: {error}", step.name));
             }
         }
     }
