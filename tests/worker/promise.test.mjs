@@ -106,7 +106,13 @@ for (const { name } of LAYOUTS) {
     }
   });
 
-  test(`${name}: no subscriber is silent longer than HEARTBEAT_MS (+10 %) on an idle channel`, async (t) => {
+  // The schedule itself (a keep-alive after 7 of 8 idle ticks of 1/8 of the
+  // setting) is checked exactly, with counted ticks, in ssekit-workers'
+  // options.rs. Here real timers in workerd and a real reader: the bound
+  // leaves half the setting for scheduling on a loaded machine and still
+  // fails the old rule (a beat only after a whole silent interval: up to
+  // twice the setting).
+  test(`${name}: no subscriber is silent much longer than HEARTBEAT_MS on an idle channel`, async (t) => {
     const hub = hubs[name];
     const channel = freshChannel("silence");
     const response = await fetch(`${hub.url}/channels/${channel}/events`);
@@ -123,7 +129,7 @@ for (const { name } of LAYOUTS) {
     }
     await reader.cancel();
     t.diagnostic(`longest silence: ${longest.toFixed(0)} ms`);
-    assert.ok(longest <= 1_100, `longest silence ${longest.toFixed(0)} ms against HEARTBEAT_MS=1000`);
+    assert.ok(longest <= 1_500, `longest silence ${longest.toFixed(0)} ms against HEARTBEAT_MS=1000`);
     assert.ok(longest >= 500, `heartbeats are not sent needlessly often: ${longest.toFixed(0)} ms`);
   });
 }
