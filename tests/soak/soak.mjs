@@ -81,14 +81,19 @@ export async function runSoak({ disconnects, cycles, seed = 1, pkgDir = "pkg", l
       { url: `${proxy.url}/channels/${channel}/events`, policy: POLICY },
     );
 
+    // Publishes the next numbered event; returns its id.
+    const publishNext = async () => {
+      const answer = await publish(hub.url, channel, { data: String(published + 1) });
+      if (answer.status !== 201) throw new Error(`publish: ${answer.status} ${JSON.stringify(answer.body)}`);
+      const id = answer.body.id;
+      published++;
+      if (id !== String(published)) throw new Error(`hub assigned id ${id} to event ${published}`);
+      return id;
+    };
     // Publish numbered events until every planned disconnect has happened.
     const publisher = (async () => {
       while (publishing) {
-        const answer = await publish(hub.url, channel, { data: String(published + 1) });
-        if (answer.status !== 201) throw new Error(`publish: ${answer.status} ${JSON.stringify(answer.body)}`);
-        const id = answer.body.id;
-        published++;
-        if (id !== String(published)) throw new Error(`hub assigned id ${id} to event ${published}`);
+        await publishNext();
         await new Promise((r) => setTimeout(r, 4));
       }
     })();
@@ -108,9 +113,14 @@ export async function runSoak({ disconnects, cycles, seed = 1, pkgDir = "pkg", l
     );
     publishing = false;
     await publisher;
-    // Everything published must arrive once the client is back.
-    await tab.waitForFunction((n) => window.soak.messages.length >= n, published, { timeout: 60_000 }).catch(() => {});
-    await new Promise((r) => setTimeout(r, 300)); // anything extra (a duplicate) would land now
+    // Everything published must arrive once the client is back. One more
+    // event, published last, marks the end: a connection delivers in order
+    // and a resume replays after its Last-Event-ID, so a duplicate of an
+    // earlier event would land before it. None can come after it: the
+    // faults are spent, and one still pending ends its connection in place
+    // of the next event, never after it.
+    const last = await publishNext();
+    await tab.waitForFunction((id) => window.soak.messages.some(([lastEventId]) => lastEventId === id), last, { timeout: 60_000 }).catch(() => {});
     const client = await tab.evaluate(() => {
       window.source.close();
       return window.soak;

@@ -11,8 +11,8 @@ import assert from "node:assert/strict";
 import net from "node:net";
 import { once } from "node:events";
 import { startHub } from "./hub.mjs";
-import { open, sleep } from "./sse-client.mjs";
-import { startUpstream, CHAT_EXPECTED, CHAT_CHUNKS, HUGE_EVENT_BYTES } from "./upstream.mjs";
+import { open } from "./sse-client.mjs";
+import { startUpstream, upstreamCallsOf, CHAT_EXPECTED, CHAT_CHUNKS, HUGE_EVENT_BYTES } from "./upstream.mjs";
 
 const HEARTBEAT_MS = 300;
 const SECRET = "Bearer sk-test-SECRET-6d1f0c";
@@ -121,7 +121,6 @@ test("the Authorization secret reaches the upstream and never the client", async
 });
 
 test("disallowed body fields, bad JSON and unknown relays are refused before any upstream request", async () => {
-  const before = upstream.requests.length;
   const cases = [
     ["chat", JSON.stringify({ messages: [], model: "gpt-expensive" }), 400, 'field "model" is not allowed; allowed: messages, temperature'],
     ["chat", JSON.stringify({ messages: [], stream: false }), 400, 'field "stream" is not allowed; allowed: messages, temperature'],
@@ -130,17 +129,21 @@ test("disallowed body fields, bad JSON and unknown relays are refused before any
     ["nope", "{}", 404, 'no relay named "nope"'],
     ["a.b", "{}", 404, 'no relay named "a.b"'],
   ];
-  for (const [name, body, status, message] of cases) {
-    const response = await fetch(`${hub.url}/relay/${name}`, { method: "POST", headers: CALLER, body });
-    assert.equal(response.status, status, `${name} ${body}`);
-    const { error } = await response.json();
-    assert.ok(error.startsWith(message), `${name} ${body}: ${error}`);
-  }
-  assert.equal((await fetch(`${hub.url}/relay/chat`)).status, 405);
-  const big = await fetch(`${hub.url}/relay/chat`, { method: "POST", headers: CALLER, body: JSON.stringify({ messages: ["x".repeat(1 << 20)] }) });
-  assert.equal(big.status, 413);
-  await sleep(200); // a request on its way would have arrived by now
-  assert.equal(upstream.requests.length, before, JSON.stringify(upstream.requests.slice(before).map((r) => r.path)));
+  // A chat relay that passes, after them, is the barrier: a refused one
+  // passed on would have reached the upstream before it.
+  const barrier = (marker) => relay("chat", { messages: [{ role: "user", content: marker }] }).then((stream) => stream.toEnd(5000));
+  const calls = await upstreamCallsOf(upstream, barrier, async () => {
+    for (const [name, body, status, message] of cases) {
+      const response = await fetch(`${hub.url}/relay/${name}`, { method: "POST", headers: CALLER, body });
+      assert.equal(response.status, status, `${name} ${body}`);
+      const { error } = await response.json();
+      assert.ok(error.startsWith(message), `${name} ${body}: ${error}`);
+    }
+    assert.equal((await fetch(`${hub.url}/relay/chat`)).status, 405);
+    const big = await fetch(`${hub.url}/relay/chat`, { method: "POST", headers: CALLER, body: JSON.stringify({ messages: ["x".repeat(1 << 20)] }) });
+    assert.equal(big.status, 413);
+  });
+  assert.deepEqual(calls, [], "a refused relay reached the upstream");
 });
 
 /** Reads until the stream ends, in at most `ms` (a hang fails). */

@@ -31,7 +31,7 @@ import {
   inSeconds,
 } from "./hub.mjs";
 import { open, SseReader, eventually, sleep } from "./sse-client.mjs";
-import { startUpstream, CHAT_EXPECTED } from "./upstream.mjs";
+import { startUpstream, upstreamCallsOf as callsOf, CHAT_EXPECTED } from "./upstream.mjs";
 
 const SUBSCRIBE_TOKEN = "test-subscribe-token";
 const JWT_SECRET = "test-jwt-secret-5b0e7c1d";
@@ -291,22 +291,9 @@ async function expectNoContent(response, what) {
   assert.equal(text, "", `${what}: no body`);
 }
 
-let barriers = 0;
-/**
- * The upstream requests that `action` caused. A relay the hub passes on
- * reaches the upstream before the hub can answer it (it answers with the
- * upstream's stream), so one relay that must pass, made after `action`, is
- * a barrier: what the upstream recorded besides it came from `action`.
- */
-async function upstreamCallsOf(action) {
-  const before = upstream.requests.length;
-  await action();
-  const marker = `barrier ${process.pid} ${barriers++}`;
-  await relayAnswer("chat", { body: { messages: [{ role: "user", content: marker }] }, headers: bearer(RELAY_TOKEN) });
-  const calls = upstream.requests.slice(before);
-  assert.ok(calls.some((r) => r.body.includes(marker)), "the barrier relay reached the upstream");
-  return calls.filter((r) => !r.body.includes(marker)).map((r) => r.body);
-}
+/** The bodies of the upstream requests that `action` caused (see upstream.mjs); a chat relay is the barrier. */
+const upstreamCallsOf = (action) =>
+  callsOf(upstream, (marker) => relayAnswer("chat", { body: { messages: [{ role: "user", content: marker }] }, headers: bearer(RELAY_TOKEN) }), action);
 
 /** The relayed events as [type, id, data]. */
 const triples = (stream) => stream.events.map((e) => [e.type, e.id, e.data]);

@@ -3,7 +3,7 @@
 // chunks and a final `data: [DONE]`), and failing in the ways a relay must
 // survive. It records every request (method, headers, body) and when its
 // connection closed, so tests can see what reached it and when it was
-// aborted.
+// aborted (and, with upstreamCallsOf below, what an action made reach it).
 //
 // Paths (any method):
 //   /chat      the CHAT_STREAM below, written in pieces split at hostile
@@ -18,6 +18,7 @@
 //   /silent    no response at all until the client goes away
 //   /bench?events=N  N chat chunks as fast as the socket takes them
 import http from "node:http";
+import assert from "node:assert/strict";
 import { once } from "node:events";
 
 const enc = (value) => JSON.stringify(value);
@@ -204,4 +205,23 @@ export async function startUpstream() {
       server.close();
     },
   };
+}
+
+let barriers = 0;
+/**
+ * The bodies of the requests to `upstream` that `action` caused. A relay
+ * the hub passes on reaches the upstream before the hub can answer it (it
+ * answers with the upstream's stream), so one relay that must pass, made
+ * after `action`, is a barrier: what the upstream recorded besides it came
+ * from `action`. `barrier(marker)` makes that relay, with `marker` in its
+ * body, and resolves once the hub has answered it.
+ */
+export async function upstreamCallsOf(upstream, barrier, action) {
+  const before = upstream.requests.length;
+  await action();
+  const marker = `barrier ${process.pid} ${barriers++}`;
+  await barrier(marker);
+  const calls = upstream.requests.slice(before);
+  assert.ok(calls.some((r) => r.body.includes(marker)), "the barrier relay reached the upstream");
+  return calls.filter((r) => !r.body.includes(marker)).map((r) => r.body);
 }
