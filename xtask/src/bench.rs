@@ -8,8 +8,9 @@ use std::path::Path;
 use anyhow::Result;
 
 use crate::build;
-use crate::cmd::usage;
-use crate::cmd::{create_dir, npm_install, npm_script, say, start_node_server, write_text, Cmd};
+use crate::cmd::{
+    create_dir, npm_install, npm_script, say, start_node_server, usage, write_text, Cmd,
+};
 use crate::report;
 use crate::setup;
 
@@ -21,7 +22,11 @@ pub fn command(args: &[String]) -> Result<()> {
         return Err(usage("`--shards` is an option of `bench edge`"));
     }
     let section = match words.as_slice() {
-        ["core"] => core().map(|()| "core"),
+        // Criterion (`benches/parse.rs`, ~5 minutes).
+        ["core"] => Cmd::new("cargo")
+            .args(["bench", "--locked", "--bench", "parse"])
+            .run()
+            .map(|()| "core"),
         ["browser"] => browser().map(|()| "browser"),
         ["runtime"] => runtime(60).map(|()| "runtime"),
         ["runtime", seconds] => {
@@ -30,8 +35,7 @@ pub fn command(args: &[String]) -> Result<()> {
             })?;
             runtime(seconds).map(|()| "runtime")
         }
-        ["edge"] if shards => edge_shards().map(|()| "shards"),
-        ["edge"] => edge().map(|()| "edge"),
+        ["edge"] => edge(shards).map(|()| if shards { "shards" } else { "edge" }),
         ["package"] => npm_install().and_then(|()| build::package()).map(|()| "package"),
         _ => Err(usage(format!(
             "unknown bench `{}`: core, browser, runtime [SECONDS], edge [--shards] or package, each [--report]",
@@ -50,20 +54,7 @@ fn take_flag(words: &mut Vec<&str>, flag: &str) -> bool {
     words.len() != before
 }
 
-// ---------------------------------------------------------------- core
-
-/// Criterion (`benches/parse.rs`, ~5 minutes).
-fn core() -> Result<()> {
-    Cmd::new("cargo")
-        .args(["bench", "--locked", "--bench", "parse"])
-        .run()?;
-    Ok(())
-}
-
 // ---------------------------------------------------------------- browser
-
-/// The size line of `build web`, kept beside the browser figures for the report.
-const BROWSER_SIZE_LINE: &str = "target/bench-browser-size.txt";
 
 /// Headless Chromium via Playwright (~1 minute): builds the web package,
 /// writes the fixtures at 1/4 scale, serves both with
@@ -89,7 +80,8 @@ fn browser() -> Result<()> {
         .arg(format!("http://127.0.0.1:{}/", server.port))
         .stdout_to("target/bench-browser.json")?
         .run()?;
-    write_text(BROWSER_SIZE_LINE, &format!("{size_line}\n"))?;
+    // The size line of `build web`, beside the figures for the report.
+    write_text("target/bench-browser-size.txt", &format!("{size_line}\n"))?;
     Ok(())
 }
 
@@ -140,55 +132,34 @@ fn runtime(seconds: u32) -> Result<()> {
 
 // ---------------------------------------------------------------- edge
 
-/// workerd via Miniflare under Node 22 (~3 minutes): builds the hub worker
-/// (release) and the hono comparison worker and runs benches/edge/run.mjs.
-/// EDGE_EVENTS, EDGE_ROUNDS, EDGE_SUBSCRIBERS and EDGE_PUBLISHES override
-/// its defaults (200000, 3, 1000, 40).
-fn edge() -> Result<()> {
+/// workerd via Miniflare under Node 22: builds the hub worker (release)
+/// and runs benches/edge/run.mjs. Without `shards` (~3 minutes), beside the
+/// hono comparison worker; EDGE_EVENTS, EDGE_ROUNDS, EDGE_SUBSCRIBERS and
+/// EDGE_PUBLISHES override its defaults (200000, 3, 1000, 40). With
+/// `shards` (long), the sharded-channel matrix, subscribers × SHARDS ×
+/// FANOUT; EDGE_MATRIX_SUBSCRIBERS, EDGE_MATRIX_SHARDS, EDGE_MATRIX_FANOUTS
+/// (comma lists) and EDGE_PUBLISHES override its defaults.
+fn edge(shards: bool) -> Result<()> {
     setup::run()?;
     npm_install()?;
     build::worker(false)?;
     create_dir("target/bench-edge")?;
-    npm_script("bench:edge:hono").run()?;
-    npm_script("bench:edge:run")
-        .arg("target/bench-edge/hono.js")
-        .stdout_to("target/bench-edge/results.json")?
-        .run()?;
-    Ok(())
-}
-
-/// The sharded-channel matrix (long): benches/edge/run.mjs with
-/// EDGE_SHARD_MATRIX=1, subscribers × SHARDS × FANOUT.
-/// EDGE_MATRIX_SUBSCRIBERS, EDGE_MATRIX_SHARDS, EDGE_MATRIX_FANOUTS (comma
-/// lists) and EDGE_PUBLISHES override its defaults.
-fn edge_shards() -> Result<()> {
-    setup::run()?;
-    npm_install()?;
-    build::worker(false)?;
-    create_dir("target/bench-edge")?;
-    // Each subscriber is a socket at the client and one in workerd.
-    raise_open_file_limit();
-    npm_script("bench:edge:run")
-        .env("EDGE_SHARD_MATRIX", "1")
-        .stdout_to("target/bench-edge/shards.json")?
-        .run()?;
-    Ok(())
-}
-
-/// The soft open-file limit up to the hard one, for this process and what it
-/// starts.
-fn raise_open_file_limit() {
-    let mut limit = libc::rlimit {
-        rlim_cur: 0,
-        rlim_max: 0,
-    };
-    // SAFETY: getrlimit and setrlimit read and write the struct given.
-    unsafe {
-        if libc::getrlimit(libc::RLIMIT_NOFILE, &mut limit) == 0 {
-            limit.rlim_cur = limit.rlim_max;
-            libc::setrlimit(libc::RLIMIT_NOFILE, &limit);
-        }
+    if shards {
+        // Each subscriber is a socket at the client and one in workerd: the
+        // soft open-file limit goes up to the hard one first.
+        Cmd::new("sh")
+            .args([
+                "-c",
+                "ulimit -n \"$(ulimit -Hn)\" && exec npm run --silent bench:edge:run",
+            ])
+            .env("EDGE_SHARD_MATRIX", "1")
+            .stdout_to("target/bench-edge/shards.json")?
+            .run()
+    } else {
+        npm_script("bench:edge:hono").run()?;
+        npm_script("bench:edge:run")
+            .arg("target/bench-edge/hono.js")
+            .stdout_to("target/bench-edge/results.json")?
+            .run()
     }
 }
-
-// ---------------------------------------------------------------- package

@@ -6,8 +6,7 @@ use std::path::Path;
 
 use anyhow::{anyhow, Context, Result};
 
-use crate::cmd::usage;
-use crate::cmd::{create_dir, npm_install_unless, read_text, say, which, write_text, Cmd};
+use crate::cmd::{create_dir, npm_install_unless, read_text, say, usage, which, write_text, Cmd};
 use crate::setup;
 
 pub fn command(args: &[String]) -> Result<()> {
@@ -188,17 +187,13 @@ pub fn package() -> Result<()> {
     Ok(())
 }
 
-/// The package's version: the wasm crate's.
+/// The package's version: the wasm crate's (`cargo pkgid` ends with it).
 fn wasm_crate_version() -> Result<String> {
-    let manifest = read_text("crates/ssekit-wasm/Cargo.toml")?;
-    manifest
-        .lines()
-        .find_map(|line| {
-            line.strip_prefix("version = \"")?
-                .strip_suffix('"')
-                .map(str::to_owned)
-        })
-        .ok_or_else(|| anyhow!("crates/ssekit-wasm/Cargo.toml names no `version = \"…\"`"))
+    let id = Cmd::new("cargo")
+        .args(["pkgid", "-p", "ssekit-wasm"])
+        .read()?;
+    let version = id.trim().rsplit(['#', '@']).next().unwrap_or_default();
+    Ok(version.to_owned())
 }
 
 /// Builds the deployable worker (hub/) with worker-build into hub/build/,

@@ -12,24 +12,12 @@ use std::sync::atomic::{AtomicBool, Ordering};
 use std::thread;
 use std::time::Duration;
 
-pub use anyhow::{anyhow, Context, Error, Result};
+use anyhow::{anyhow, Context, Error, Result};
 
 /// A mistake on the command line: the message and the usage hint.
 pub fn usage(message: impl fmt::Display) -> Error {
     anyhow!("{message}\n(`cargo xtask help` lists the commands)")
 }
-
-/// Leave with this code, saying nothing more (what happened was said).
-#[derive(Debug)]
-pub struct Exit(pub u8);
-
-impl fmt::Display for Exit {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(f, "exit {}", self.0)
-    }
-}
-
-impl std::error::Error for Exit {}
 
 /// `wrangler` keeps stdout for wrangler itself (`wrangler … --json`), so its
 /// installs print to stderr; everything else prints progress to stdout.
@@ -159,13 +147,6 @@ impl Cmd {
             .wait()
             .with_context(|| format!("waiting for `{}`", self.shown))?;
         check(&self.shown, status)
-    }
-
-    /// Runs it, and says whether it succeeded (a program that cannot start
-    /// did not succeed).
-    pub fn succeeds(mut self) -> bool {
-        self.command.stdout(Stdio::null()).stderr(Stdio::null());
-        matches!(self.command.status(), Ok(status) if status.success())
     }
 
     /// Its standard output, when it succeeds; standard error is shown.
@@ -319,16 +300,6 @@ pub fn read_text(path: impl AsRef<Path>) -> Result<String> {
 pub fn write_text(path: impl AsRef<Path>, text: &str) -> Result<()> {
     let path = path.as_ref();
     fs::write(path, text).with_context(|| format!("writing {}", path.display()))
-}
-
-/// Cargo's target directory (`CARGO_TARGET_DIR` or `target/`), where
-/// criterion keeps its results. Everything else xtask writes goes to the
-/// repository's own `target/`, wherever cargo builds.
-pub fn cargo_target_dir() -> PathBuf {
-    match std::env::var_os("CARGO_TARGET_DIR") {
-        Some(dir) if !dir.is_empty() => PathBuf::from(dir),
-        _ => PathBuf::from("target"),
-    }
 }
 
 /// Where `program` is on PATH, if it is.

@@ -19,7 +19,7 @@ use std::path::PathBuf;
 use std::process::ExitCode;
 
 use anyhow::Result;
-use cmd::{usage, Exit};
+use cmd::usage;
 
 const USAGE: &str = "\
 usage: cargo xtask <command> [arguments]
@@ -62,13 +62,10 @@ fn main() -> ExitCode {
     }
     match run(&args) {
         Ok(()) => ExitCode::SUCCESS,
-        Err(error) => match error.downcast_ref::<Exit>() {
-            Some(Exit(code)) => ExitCode::from(*code),
-            None => {
-                eprintln!("error: {error:#}");
-                ExitCode::FAILURE
-            }
-        },
+        Err(error) => {
+            eprintln!("error: {error:#}");
+            ExitCode::FAILURE
+        }
     }
 }
 
@@ -86,43 +83,27 @@ fn run(args: &[String]) -> Result<()> {
         Some((command, rest)) => (command.as_str(), rest),
         None => ("help", &[][..]),
     };
+    if let (Some(extra), "setup" | "demo" | "soak" | "hostile") = (rest.first(), command) {
+        return Err(usage(format!(
+            "`{command}` takes no arguments (got `{extra}`)"
+        )));
+    }
     match command {
         "help" | "-h" | "--help" => {
             // A closed pipe (`| head`) is not an error worth a panic.
             let _ = writeln!(std::io::stdout(), "{USAGE}");
             Ok(())
         }
-        "setup" => {
-            no_arguments("setup", rest)?;
-            setup::run()
-        }
+        "setup" => setup::run(),
         "test" => test::run(rest),
-        "demo" => {
-            no_arguments("demo", rest)?;
-            demo::run()
-        }
+        "demo" => demo::run(),
         "wrangler" => demo::wrangler(rest),
         "build" => build::command(rest),
         "bench" => bench::command(rest),
         "fuzz" => reliability::fuzz_command(rest),
-        "soak" => {
-            no_arguments("soak", rest)?;
-            reliability::soak()
-        }
-        "hostile" => {
-            no_arguments("hostile", rest)?;
-            reliability::hostile()
-        }
+        "soak" => reliability::soak(),
+        "hostile" => reliability::hostile(),
         "report" => report::command(rest),
         other => Err(usage(format!("unknown command `{other}`"))),
-    }
-}
-
-fn no_arguments(command: &str, rest: &[String]) -> Result<()> {
-    match rest.first() {
-        None => Ok(()),
-        Some(extra) => Err(usage(format!(
-            "`{command}` takes no arguments (got `{extra}`)"
-        ))),
     }
 }

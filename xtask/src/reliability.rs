@@ -2,13 +2,11 @@
 //! the script beside each run writes its section of RELIABILITY.md.
 
 use std::fs;
-use std::path::Path;
 
 use anyhow::{anyhow, Result};
 
 use crate::build;
-use crate::cmd::usage;
-use crate::cmd::{create_dir, npm_install, npm_script, say, write_text, Cmd, NODE22};
+use crate::cmd::{create_dir, npm_install, npm_script, say, usage, write_text, Cmd, NODE22};
 use crate::report;
 use crate::setup;
 
@@ -69,7 +67,7 @@ pub fn fuzz(seconds: u64) -> Result<()> {
         let regressions = format!("fuzz/regressions/{target}");
         create_dir(&corpus_dir)?;
         create_dir(&regressions)?;
-        let before = count_files(Path::new(&regressions));
+        let before = count_files(&regressions);
         let log = format!("target/fuzz/{target}.log");
         let outcome = Cmd::new("cargo")
             .env("RUSTC_BOOTSTRAP", "1")
@@ -103,8 +101,8 @@ pub fn fuzz(seconds: u64) -> Result<()> {
             .map(|n| n.trim().to_owned())
             .next_back()
             .unwrap_or_else(|| "0".to_owned());
-        let corpus = count_files(Path::new(&corpus_dir));
-        let crashes = count_files(Path::new(&regressions)) - before;
+        let corpus = count_files(&corpus_dir);
+        let crashes = count_files(&regressions) - before;
         if crashes > 0 {
             failures.push(format!(
                 "{target}: {crashes} crashes in {regressions}/ (commit them with the fix)"
@@ -136,33 +134,20 @@ pub fn fuzz(seconds: u64) -> Result<()> {
 /// libFuzzer's lines worth showing: the seed corpus read, the start and the
 /// end (`#123 INITED …`, `#456 DONE …`).
 fn is_progress(line: &str) -> bool {
-    if line.starts_with("INFO: seed corpus") {
-        return true;
-    }
     let Some(rest) = line.strip_prefix('#') else {
-        return false;
+        return line.starts_with("INFO: seed corpus");
     };
-    let digits = rest.len() - rest.trim_start_matches(|c: char| c.is_ascii_digit()).len();
-    if digits == 0 {
-        return false;
-    }
-    let after = &rest[digits..];
+    let after = rest.trim_start_matches(|c: char| c.is_ascii_digit());
     let word = after.trim_start();
-    word.len() < after.len() && (word.starts_with("INITED") || word.starts_with("DONE"))
+    after.len() < rest.len()
+        && word.len() < after.len()
+        && (word.starts_with("INITED") || word.starts_with("DONE"))
 }
 
-fn count_files(dir: &Path) -> usize {
-    let Ok(entries) = fs::read_dir(dir) else {
-        return 0;
-    };
-    entries
-        .filter_map(|entry| entry.ok())
-        .map(|entry| match entry.file_type() {
-            Ok(kind) if kind.is_dir() => count_files(&entry.path()),
-            Ok(kind) if kind.is_file() => 1,
-            _ => 0,
-        })
-        .sum()
+/// The files in a corpus or regressions directory (flat, as libFuzzer
+/// keeps them); none when it does not exist.
+fn count_files(dir: &str) -> usize {
+    fs::read_dir(dir).map_or(0, |entries| entries.count())
 }
 
 // ---------------------------------------------------------------- soak

@@ -7,8 +7,7 @@ use ssekit_test_support::fixtures;
 
 use anyhow::Result;
 
-use crate::cmd::usage;
-use crate::cmd::{cargo_target_dir, write_text, Cmd};
+use crate::cmd::{usage, write_text, Cmd};
 
 /// Each report's name and its script.
 const REPORTS: [(&str, &str); 9] = [
@@ -50,9 +49,12 @@ pub fn write(name: &str, args: &[String]) -> Result<()> {
             CORE_FIXTURES,
             &fixtures::manifest_json(&fixtures::suite(0.001)),
         )?;
-        cmd = cmd
-            .args(["--fixtures", CORE_FIXTURES, "--in"])
-            .arg(cargo_target_dir());
+        cmd = cmd.args(["--fixtures", CORE_FIXTURES, "--in"]).arg(
+            std::env::var("CARGO_TARGET_DIR")
+                .ok()
+                .filter(|dir| !dir.is_empty())
+                .unwrap_or_else(|| "target".into()),
+        );
     }
     cmd.args(args).run()
 }

@@ -18,49 +18,35 @@ const CARGO_FUZZ_VERSION: &str = "0.13.2";
 
 /// A tool `cargo install` builds: its program, crate, pinned version, what
 /// it is for, and whether its own lockfile is used.
-struct CargoTool {
-    program: &'static str,
-    krate: &'static str,
-    version: &'static str,
-    purpose: &'static str,
-    locked: bool,
-}
+struct CargoTool(&'static str, &'static str, &'static str, &'static str, bool);
 
 /// The build and test tools from crates.io, in the order they install.
 const CARGO_TOOLS: [CargoTool; 4] = [
-    CargoTool {
-        program: "wasm-bindgen",
-        krate: "wasm-bindgen-cli",
-        version: WASM_BINDGEN_VERSION,
-        purpose: " (provides wasm-bindgen-test-runner)",
-        // Not --locked: its lockfile names a webpki-roots release this
-        // registry lacks.
-        locked: false,
-    },
-    CargoTool {
-        program: "wasm-pack",
-        krate: "wasm-pack",
-        version: WASM_PACK_VERSION,
-        purpose: "",
-        locked: true,
-    },
-    CargoTool {
-        program: "cargo-fuzz",
-        krate: "cargo-fuzz",
-        version: CARGO_FUZZ_VERSION,
-        purpose: " (cargo xtask fuzz)",
-        locked: true,
-    },
-    CargoTool {
-        program: "worker-build",
-        krate: "worker-build",
-        version: WORKER_BUILD_VERSION,
-        purpose: " (builds the hub worker, hub/)",
-        locked: true,
-    },
+    // Not --locked: its lockfile names a webpki-roots release this registry lacks.
+    CargoTool(
+        "wasm-bindgen",
+        "wasm-bindgen-cli",
+        WASM_BINDGEN_VERSION,
+        " (provides wasm-bindgen-test-runner)",
+        false,
+    ),
+    CargoTool("wasm-pack", "wasm-pack", WASM_PACK_VERSION, "", true),
+    CargoTool(
+        "cargo-fuzz",
+        "cargo-fuzz",
+        CARGO_FUZZ_VERSION,
+        " (cargo xtask fuzz)",
+        true,
+    ),
+    CargoTool(
+        "worker-build",
+        "worker-build",
+        WORKER_BUILD_VERSION,
+        " (builds the hub worker, hub/)",
+        true,
+    ),
 ];
 
-/// `apt-get update` once per boot of the machine, not once per run.
 const APT_UPDATED: &str = "/tmp/.ssekit-apt-updated";
 
 fn step(what: &str) {
@@ -92,12 +78,12 @@ pub fn run() -> Result<()> {
         None => apt_install(&["nodejs"])?,
     }
 
-    for tool in &CARGO_TOOLS {
-        step(&format!("{} {}{}", tool.krate, tool.version, tool.purpose));
-        if have_version(tool.program, tool.version) {
+    for CargoTool(program, krate, version, purpose, locked) in &CARGO_TOOLS {
+        step(&format!("{krate} {version}{purpose}"));
+        if have_version(program, version) {
             say("already installed");
         } else {
-            cargo_install(tool.krate, tool.version, tool.locked)?;
+            cargo_install(krate, version, *locked)?;
         }
     }
 
@@ -137,7 +123,7 @@ pub fn ensure_build_tools() -> Result<()> {
     let ready = wasm_target
         && CARGO_TOOLS
             .iter()
-            .all(|tool| have_version(tool.program, tool.version));
+            .all(|CargoTool(program, _, version, _, _)| have_version(program, version));
     if ready {
         Ok(())
     } else {
@@ -158,7 +144,7 @@ fn apt_install(packages: &[&str]) -> Result<()> {
     let missing: Vec<&str> = packages
         .iter()
         .copied()
-        .filter(|package| !Cmd::new("dpkg").args(["-s", package]).succeeds())
+        .filter(|package| Cmd::new("dpkg").args(["-s", package]).probe().is_none())
         .collect();
     if missing.is_empty() {
         say(format_args!("already installed: {}", packages.join(" ")));

@@ -5,35 +5,26 @@
 //! Environment: SSEKIT_SKIP_FIREFOX=1 skips the Firefox runs.
 
 use std::fs;
-use std::path::Path;
 use std::time::Instant;
 
 use anyhow::{anyhow, Context, Result};
 
 use crate::build;
-use crate::cmd::usage;
-use crate::cmd::{npm_install, npm_script, say, start_node_server, Cmd, NodeServer, NODE22};
+use crate::cmd::{npm_install, npm_script, say, start_node_server, usage, Cmd, NodeServer, NODE22};
 use crate::reliability;
 use crate::setup;
 
-/// What a step needs that another step provides.
-#[derive(Clone, Copy, PartialEq, Eq, Debug)]
-enum Needs {
-    /// The tools `setup` installs.
-    Tools,
-    /// pkg/, which the `package` step builds.
-    Package,
-    /// hub/build/, which the `worker-build` step builds.
-    Worker,
-    /// The fault-injecting SSE test server, started once when first needed.
-    Server,
-}
+/// What a step needs that is not a step: the fault-injecting SSE test
+/// server, started once, before the first step that names it.
+const SERVER: &str = "the test server";
 
 struct Step {
     name: &'static str,
     /// The progress line.
     title: &'static str,
-    needs: &'static [Needs],
+    /// The steps it needs (the installs, the npm package, the hub worker),
+    /// run first unless --no-deps; and [`SERVER`].
+    needs: &'static [&'static str],
     run: Action,
 }
 
@@ -49,7 +40,7 @@ enum Action {
     /// The same with the machine's own Node (any ≥ 20).
     MachineNode(&'static [&'static str]),
     /// Anything else.
-    Run(fn(&mut Run) -> Result<Outcome>),
+    Run(fn() -> Result<Outcome>),
 }
 
 use Action::{Cargo, MachineNode, Node};
@@ -66,7 +57,7 @@ const STEPS: &[Step] = &[
         name: "setup",
         title: "install tools",
         needs: &[],
-        run: Action::Run(|_| setup::run().map(passed)),
+        run: Action::Run(|| setup::run().map(passed)),
     },
     Step {
         name: "fmt",
@@ -93,7 +84,7 @@ const STEPS: &[Step] = &[
     Step {
         name: "clippy-wasm",
         title: "clippy, warnings denied (wasm32: the core, the Workers adapters, the hub worker; the npm package's no_std crate on its own)",
-        needs: &[Needs::Tools],
+        needs: &["setup"],
         // Apart: built together, features unify and the hub's wasm-bindgen
         // would link std into the package's no_std module. xtask and the
         // command line are native programs, never built for wasm32.
@@ -124,8 +115,8 @@ const STEPS: &[Step] = &[
     Step {
         name: "fuzz",
         title: "fuzzing, bounded: each cargo-fuzz target 30 s from the fixture-seeded corpus (cargo xtask fuzz 30)",
-        needs: &[Needs::Tools],
-        run: Action::Run(|_| reliability::fuzz(30).map(passed)),
+        needs: &["setup"],
+        run: Action::Run(|| reliability::fuzz(30).map(passed)),
     },
     Step {
         name: "no-std",
@@ -140,7 +131,7 @@ const STEPS: &[Step] = &[
     Step {
         name: "wasm32",
         title: "wasm32 build (the core with and without std, and no_std with stream)",
-        needs: &[Needs::Tools],
+        needs: &["setup"],
         run: Cargo(&[
             &["build", "--locked", "--target", "wasm32-unknown-unknown", "--release", "-p", "ssekit"],
             &[
@@ -156,14 +147,14 @@ const STEPS: &[Step] = &[
     Step {
         name: "package",
         title: "the npm package (cargo xtask build package: the wasm core, wasm-opt, the JS shell and entries, pkg-template, npm pack)",
-        needs: &[Needs::Tools],
-        run: Action::Run(|_| npm_install().and_then(|()| build::package()).map(passed)),
+        needs: &["setup"],
+        run: Action::Run(|| npm_install().and_then(|()| build::package()).map(passed)),
     },
     Step {
         name: "publish",
         title: "packaging as published: cargo publish --dry-run (ssekit, ssekit-workers, ssekit-client, ssekit-cli), npm publish --dry-run (pkg/)",
-        needs: &[Needs::Package],
-        run: Action::Run(|_| {
+        needs: &["package"],
+        run: Action::Run(|| {
             // All crates at once: each is verified against the workspace
             // crates about to be published, not ones from crates.io.
             Cmd::new("cargo")
@@ -176,20 +167,20 @@ const STEPS: &[Step] = &[
     Step {
         name: "types",
         title: "TypeScript declarations of the package (tsc -p tests/types)",
-        needs: &[Needs::Package],
-        run: Action::Run(|_| npm_script("test:types").run().map(passed)),
+        needs: &["package"],
+        run: Action::Run(|| npm_script("test:types").run().map(passed)),
     },
     Step {
         name: "node",
         title: "Node: the package's SseParser, encodeEvent and EventSource shell (tests/node: injected fetch, then the test server); the report writers (benches/*.test.mjs)",
-        needs: &[Needs::Package, Needs::Server],
+        needs: &["package", SERVER],
         run: MachineNode(&["tests/node", "benches"]),
     },
     Step {
         name: "worker-build",
         title: "build the hub worker (cargo xtask build worker: worker-build, release) and the Rust client's test worker (tests/client-worker)",
-        needs: &[Needs::Tools],
-        run: Action::Run(|_| {
+        needs: &["setup"],
+        run: Action::Run(|| {
             build::worker(false)?;
             build::worker_in("tests/client-worker", false).map(passed)
         }),
@@ -197,8 +188,8 @@ const STEPS: &[Step] = &[
     Step {
         name: "worker",
         title: "hub worker in workerd (Miniflare, Node 22): raw readers, eventsource package, headless Chromium; the Rust client and the ssekit command line against it",
-        needs: &[Needs::Package, Needs::Worker],
-        run: Action::Run(|_| {
+        needs: &["package", "worker-build"],
+        run: Action::Run(|| {
             node_tests(NODE22, &["tests/worker"], &[])?;
             // The hub's tests again with the other fan-out (the object holds the streams).
             node_tests(NODE22, &["tests/worker/hub.test.mjs"], &[("SSEKIT_FANOUT", "streams")]).map(passed)
@@ -207,56 +198,56 @@ const STEPS: &[Step] = &[
     Step {
         name: "hostile-browser",
         title: "hostile streams in headless Chromium: SseParser fed gigabytes, EventSource on hostile server streams, wasm memory measured",
-        needs: &[Needs::Package],
+        needs: &["package"],
         run: Node(&["tests/hostile/browser.test.mjs"], &[]),
     },
     Step {
         name: "share",
         title: "share: true: five tabs on one connection, different requests apart, the holding tab closed mid-stream (resume, no gap or duplicate), close() per tab; in Chromium tabs (Playwright), and in Firefox and Chromium frames (WebDriver)",
-        needs: &[Needs::Package],
+        needs: &["package"],
         run: Node(&["tests/share"], &[]),
     },
     Step {
         name: "soak",
         title: "reconnect soak, bounded: Chromium client, hub in workerd, 200 mixed faults, 2,000 cycles (full: cargo xtask soak)",
-        needs: &[Needs::Package, Needs::Worker],
+        needs: &["package", "worker-build"],
         run: Node(&["tests/soak/soak.test.mjs"], &[]),
     },
     Step {
         name: "consumers",
         title: "package consumers: Node by name, CommonJS in Node 20 and 22, a plain module page, Vite 7 and webpack 5 apps in headless Chromium, a Cloudflare Worker in workerd",
-        needs: &[Needs::Package, Needs::Worker],
+        needs: &["package", "worker-build"],
         run: Node(&["tests/package"], &[]),
     },
     Step {
         name: "demo",
         title: "the demo (./scripts/demo.sh under wrangler dev), driven in headless Chromium; screenshot in target/",
-        needs: &[Needs::Package],
+        needs: &["package"],
         run: Node(&["tests/demo/demo.test.mjs"], &[("SSEKIT_REUSE_PKG", "1")]),
     },
     Step {
         name: "readme",
         title: "the README's wrangler commands from a clean clone (wrangler dev, curl, deploy --dry-run)",
-        needs: &[Needs::Tools],
+        needs: &["setup"],
         run: Node(&["tests/readme/wrangler.test.mjs"], &[]),
     },
     Step {
         name: "browser",
         title: "browser tests: headless Chromium (the core's spec, oracle and encoder tests; the package's EventSource, SseParser, encodeEvent, dedicated worker; the Rust client on wasm32)",
-        needs: &[Needs::Package, Needs::Server],
-        run: Action::Run(|_| browser_tests("chrome").map(passed)),
+        needs: &["package", SERVER],
+        run: Action::Run(|| browser_tests("chrome").map(passed)),
     },
     Step {
         name: "service-worker",
         title: "browser tests in a Service Worker: headless Chromium",
-        needs: &[Needs::Package, Needs::Server],
-        run: Action::Run(|_| service_worker_tests("chrome").map(passed)),
+        needs: &["package", SERVER],
+        run: Action::Run(|| service_worker_tests("chrome").map(passed)),
     },
     Step {
         name: "firefox",
         title: "browser tests: headless Firefox",
-        needs: &[Needs::Package, Needs::Server],
-        run: Action::Run(|_| match firefox_missing() {
+        needs: &["package", SERVER],
+        run: Action::Run(|| match firefox_missing() {
             Some(reason) => Ok(Outcome::Skipped(reason)),
             None => browser_tests("firefox").map(passed),
         }),
@@ -264,8 +255,8 @@ const STEPS: &[Step] = &[
     Step {
         name: "firefox-service-worker",
         title: "browser tests in a Service Worker: headless Firefox",
-        needs: &[Needs::Package, Needs::Server],
-        run: Action::Run(|_| match firefox_missing() {
+        needs: &["package", SERVER],
+        run: Action::Run(|| match firefox_missing() {
             Some(reason) => Ok(Outcome::Skipped(reason)),
             None => service_worker_tests("firefox").map(passed),
         }),
@@ -273,7 +264,7 @@ const STEPS: &[Step] = &[
 ];
 
 impl Action {
-    fn run(&self, run: &mut Run) -> Result<Outcome> {
+    fn run(&self) -> Result<Outcome> {
         match self {
             Cargo(commands) => {
                 for args in *commands {
@@ -282,7 +273,7 @@ impl Action {
             }
             Node(tests, env) => node_tests(NODE22, tests, env)?,
             MachineNode(tests) => node_tests("node", tests, &[])?,
-            Action::Run(custom) => return custom(run),
+            Action::Run(custom) => return custom(),
         }
         Ok(Outcome::Passed)
     }
@@ -308,16 +299,6 @@ fn node_tests(node: &str, tests: &[&str], env: &[(&str, &str)]) -> Result<()> {
 
 fn passed(_: ()) -> Outcome {
     Outcome::Passed
-}
-
-/// The step that provides what `needs` names.
-fn provider(needs: Needs) -> Option<&'static str> {
-    match needs {
-        Needs::Tools => Some("setup"),
-        Needs::Package => Some("package"),
-        Needs::Worker => Some("worker-build"),
-        Needs::Server => None,
-    }
 }
 
 fn firefox_missing() -> Option<&'static str> {
@@ -372,41 +353,39 @@ impl Run {
 /// browser tests but the service-worker one (it runs on its own), in
 /// `browser` through wasm-pack.
 fn browser_tests(browser: &str) -> Result<()> {
-    let mut core_tests = Vec::new();
-    for file in files_in("tests", ".rs")? {
-        let text = fs::read_to_string(&file).with_context(|| format!("reading {file}"))?;
-        if !text
-            .lines()
-            .any(|line| line == "#![cfg(not(target_arch = \"wasm32\"))]")
-        {
-            core_tests.extend(["--test".to_owned(), stem(&file)]);
+    let browser = format!("--{browser}");
+    let test_args = |dir: &str, wanted: &dyn Fn(&str) -> bool| -> Result<Vec<String>> {
+        let mut args = Vec::new();
+        for file in files_in(dir, ".rs")? {
+            if wanted(&file) {
+                let name = file
+                    .trim_start_matches(&format!("{dir}/"))
+                    .trim_end_matches(".rs");
+                args.extend(["--test".to_owned(), name.to_owned()]);
+            }
         }
-    }
-    let mut package_tests = Vec::new();
-    for file in files_in("crates/ssekit-wasm/tests", ".rs")? {
-        let name = stem(&file);
-        if name != "browser_service_worker" {
-            package_tests.extend(["--test".to_owned(), name]);
-        }
-    }
-    Cmd::new("wasm-pack")
-        .args(["test", "--headless", &format!("--{browser}"), "."])
-        .args(&core_tests)
-        .run()?;
-    Cmd::new("wasm-pack")
-        .args([
-            "test",
-            "--headless",
-            &format!("--{browser}"),
-            "crates/ssekit-wasm",
-        ])
-        .args(&package_tests)
-        .run()?;
+        Ok(args)
+    };
+    let native_only = |file: &str| {
+        fs::read_to_string(file).is_ok_and(|text| {
+            text.lines()
+                .any(|line| line == "#![cfg(not(target_arch = \"wasm32\"))]")
+        })
+    };
+    let core_tests = test_args("tests", &|file| !native_only(file))?;
+    let package_tests = test_args("crates/ssekit-wasm/tests", &|file| {
+        !file.ends_with("/browser_service_worker.rs")
+    })?;
+    let wasm_pack = |dir: &str, tests: &[String]| {
+        Cmd::new("wasm-pack")
+            .args(["test", "--headless", &browser, dir])
+            .args(tests)
+            .run()
+    };
+    wasm_pack(".", &core_tests)?;
+    wasm_pack("crates/ssekit-wasm", &package_tests)?;
     // The Rust client compiled to wasm32: reqwest over the page's fetch.
-    Cmd::new("wasm-pack")
-        .args(["test", "--headless", &format!("--{browser}")])
-        .args(["crates/ssekit-client", "--test", "browser"])
-        .run()
+    wasm_pack("crates/ssekit-client", &["--test".into(), "browser".into()])
 }
 
 /// wasm-bindgen-test's service-worker harness sometimes never starts the
@@ -414,44 +393,36 @@ fn browser_tests(browser: &str) -> Result<()> {
 /// code runs. Only that harness failure is retried, up to three tries; a
 /// failing test fails at once.
 fn service_worker_tests(browser: &str) -> Result<()> {
-    let log = format!("target/service-worker-{browser}.log");
-    for attempt in 1..=3 {
+    let browser_flag = format!("--{browser}");
+    for attempt in 1.. {
+        let args = ["test", "--headless", &browser_flag, "crates/ssekit-wasm"];
         let outcome = Cmd::new("wasm-pack")
-            .args([
-                "test",
-                "--headless",
-                &format!("--{browser}"),
-                "crates/ssekit-wasm",
-            ])
+            .args(args)
             .args(["--test", "browser_service_worker"])
-            .output_to(&log)?
-            .run();
-        let text = String::from_utf8_lossy(&fs::read(&log).unwrap_or_default()).into_owned();
-        if outcome.is_ok() {
-            for line in text
-                .lines()
-                .filter(|line| line.starts_with("test ") || line.contains("test result"))
-            {
-                say(line);
+            .read_all();
+        let text = match outcome {
+            Ok(text) => {
+                let results =
+                    |line: &&str| line.starts_with("test ") || line.contains("test result");
+                text.lines().filter(results).for_each(say);
+                return Ok(());
             }
-            return Ok(());
-        }
+            // The error carries both output streams.
+            Err(error) => format!("{error:#}"),
+        };
         let harness_only = text.contains("Failed to detect test as having been run")
             && !text
                 .lines()
                 .any(|line| line.starts_with("test ") && line.contains(" FAIL"));
-        if harness_only && attempt < 3 {
-            say(format_args!(
-                "    the service-worker harness did not start (try {attempt} of 3); retrying"
-            ));
-            continue;
+        if !harness_only || attempt == 3 {
+            say(&text);
+            return Err(anyhow!("the service-worker tests in {browser} failed"));
         }
-        say(&text);
-        return Err(anyhow!(
-            "the service-worker tests in {browser} failed (log: {log})"
+        say(format_args!(
+            "    the service-worker harness did not start (try {attempt} of 3); retrying"
         ));
     }
-    unreachable!("the last try returns")
+    unreachable!("the third try returns")
 }
 
 /// The files in `dir` whose names end with `suffix`, sorted.
@@ -466,13 +437,6 @@ fn files_in(dir: &str, suffix: &str) -> Result<Vec<String>> {
         .collect();
     files.sort();
     Ok(files)
-}
-
-fn stem(file: &str) -> String {
-    Path::new(file)
-        .file_stem()
-        .map(|s| s.to_string_lossy().into_owned())
-        .unwrap_or_default()
 }
 
 pub fn run(args: &[String]) -> Result<()> {
@@ -509,7 +473,7 @@ pub fn run(args: &[String]) -> Result<()> {
                     .iter()
                     .find(|s| s.name == wanted[i])
                     .expect("checked above");
-                for provider in step.needs.iter().filter_map(|needs| provider(*needs)) {
+                for &provider in step.needs.iter().filter(|needs| **needs != SERVER) {
                     if !wanted.contains(&provider) {
                         wanted.push(provider);
                     }
@@ -535,11 +499,11 @@ pub fn run(args: &[String]) -> Result<()> {
     for step in selected {
         // The test server is a step of its own in the progress, before the
         // first step that needs it.
-        if step.needs.contains(&Needs::Server) {
+        if step.needs.contains(&SERVER) {
             run.start_server()?;
         }
         step_line(step.title);
-        match step.run.run(&mut run) {
+        match step.run.run() {
             Ok(Outcome::Passed) => run.done(),
             Ok(Outcome::Skipped(reason)) => say(format_args!("    skipped ({reason})")),
             Err(error) => {
@@ -567,7 +531,8 @@ fn list() {
         let needs: Vec<&str> = step
             .needs
             .iter()
-            .filter_map(|needs| provider(*needs))
+            .copied()
+            .filter(|needs| *needs != SERVER)
             .collect();
         let needs = if needs.is_empty() {
             String::new()
