@@ -100,10 +100,10 @@ export function fixed(x, decimals) {
   return lastDigit % 2 === 0 ? down : rounded;
 }
 
-/// A value from a result file as the sections print it (the Display of
-/// xtask's Json, after Python): strings bare, `None`, `True`/`False`, numbers
-/// in shortest round trip, lists and objects in brackets. A missing value is
-/// an error, as a missing key was.
+/// A value from a result file as the sections have always printed it:
+/// strings bare, `None`, `True`/`False`, numbers as `numberText` writes them,
+/// lists and objects in brackets. A missing value is an error: a result file
+/// without it is not the one the section was written for.
 export function printed(value) {
   if (value === undefined) throw new Error("a value the result file does not have");
   if (value === null) return "None";
@@ -115,10 +115,8 @@ export function printed(value) {
   return typeof value === "number" ? numberText(value) : String(value);
 }
 
-/// A number as xtask's Json printed it: what serde_json read as an integer
-/// (a whole number in i64's range) in all its digits, anything else as a
-/// Rust float, shortest round trip without an exponent and `.0` when whole.
-/// (A whole number written `3.0` was a float to Rust; JSON.parse loses that.)
+/// A whole number in i64's range in all its digits; anything else in its
+/// shortest round trip, without an exponent, and with `.0` when whole.
 function numberText(x) {
   if (Number.isInteger(x) && !Object.is(x, -0) && x >= -(2 ** 63) && x < 2 ** 63) return `${BigInt(x)}`;
   const [mantissa, exponent] = String(Math.abs(x)).split("e");

@@ -31,7 +31,7 @@ test("numbers are written from their exact value, exact ties to even", () => {
   assert.throws(() => grouped("1", 0));
 });
 
-test("values are printed as xtask's Json printed them", () => {
+test("values are printed as the sections always printed them", () => {
   assert.equal(printed("a b"), "a b");
   assert.equal(printed(null), "None");
   assert.equal(printed(true), "True");
@@ -43,7 +43,7 @@ test("values are printed as xtask's Json printed them", () => {
   assert.throws(() => printed(undefined));
 });
 
-test("numbers are printed and fixed as xtask's Rust wrote them, never with an exponent", () => {
+test("numbers are printed and fixed as the sections always were, never with an exponent", () => {
   assert.equal(fixed(-0, 2), "-0.00");
   assert.equal(fixed(1e21, 1), "1000000000000000000000.0");
   // Rust's {:.1}, every digit of the exact value.
