@@ -260,6 +260,27 @@ mod tests {
             ),
             (3_000, u64::MAX, 1.0, 0.0, None, 60_000)
         );
+        // And what each setter set (values other than the defaults, so
+        // that a getter answering a constant fails).
+        let set = RetryPolicy::default()
+            .with_initial_ms(10)
+            .with_max_ms(20)
+            .try_with_multiplier(2.5)
+            .and_then(|policy| policy.try_with_jitter(0.25))
+            .unwrap()
+            .with_max_attempts(Some(7))
+            .with_reset_after_ms(30);
+        assert_eq!(
+            (
+                set.initial_ms(),
+                set.max_ms(),
+                set.multiplier(),
+                set.jitter(),
+                set.max_attempts(),
+                set.reset_after_ms()
+            ),
+            (10, 20, 2.5, 0.25, Some(7), 30)
+        );
     }
 
     #[test]

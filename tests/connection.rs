@@ -994,11 +994,18 @@ fn ext_pause_keeps_a_pending_backoff() {
     assert_eq!(connection.poll_timeout(), Some(3_000));
     assert_eq!(connection.poll_request(2_999), None);
     assert_eq!(connection.poll_request(3_000), request(None, 1));
-    // Resumed after the deadline: due at once.
+    // Resumed after the deadline (6,000), or at it: due at once, with no
+    // timer left to set.
     let _ = connection.handle_network_error(3_000, 0.5);
-    connection.pause(0);
+    connection.pause(3_000);
     connection.resume(10_000);
+    assert_eq!(connection.poll_timeout(), None);
     assert_eq!(connection.poll_request(10_000), request(None, 2));
+    let _ = connection.handle_network_error(10_000, 0.5);
+    connection.pause(10_000);
+    connection.resume(13_000);
+    assert_eq!(connection.poll_timeout(), None);
+    assert_eq!(connection.poll_request(13_000), request(None, 3));
 }
 
 // ---- Extension: idle timeout ----
