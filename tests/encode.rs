@@ -41,6 +41,34 @@ fn encodes_every_field_in_order() {
 }
 
 #[test]
+fn an_encoded_event_shows_its_text_and_length() {
+    let encoded = EncodedEvent::new(&Event::new().id("7").data("hi")).unwrap();
+    assert_eq!(encoded.as_str(), "id: 7\ndata: hi\n\n");
+    assert_eq!(AsRef::<str>::as_ref(&encoded), "id: 7\ndata: hi\n\n");
+    assert_eq!(encoded.len(), 16);
+    assert!(!encoded.is_empty());
+}
+
+#[test]
+fn into_owned_keeps_every_field() {
+    let text = String::from("borrowed");
+    let borrowed = Event::new()
+        .comment(text.as_str())
+        .event(&text[..3])
+        .id(&text[3..])
+        .retry(9)
+        .data(text.as_str());
+    let expected = borrowed.wire();
+    let owned: Event<'static> = borrowed.into_owned();
+    drop(text);
+    assert_eq!(owned.wire(), expected);
+    assert_eq!(
+        owned.wire().unwrap(),
+        ": borrowed\nevent: bor\nid: rowed\nretry: 9\ndata: borrowed\n\n"
+    );
+}
+
+#[test]
 fn multiline_data_splits_on_cr_lf_and_crlf_once() {
     let wire = Event::new().data("a\r\nb\rc\nd").wire().unwrap();
     assert_eq!(wire, "data: a\ndata: b\ndata: c\ndata: d\n\n");

@@ -345,6 +345,26 @@ fn p12_id_of_unterminated_block_is_not_committed() {
     assert!(!parser.finish(), "nothing was cut this time");
 }
 
+#[test]
+fn p12_finish_says_whether_an_event_was_cut() {
+    for (input, cut) in [
+        (&b""[..], false),
+        (b"data: a\n\n", false),
+        (b": a comment\n", false),
+        (b"retry: 5\n", false),
+        (b"data: a\n", true),
+        (b"event: e\n", true),
+        (b"id: 1\n", true),
+        (b"data: a line without its end", true),
+        (b"\xEF\xBB", true),
+    ] {
+        let mut parser = Parser::new();
+        parser.feed(input, |_| {});
+        assert_eq!(parser.finish(), cut, "{:?}", String::from_utf8_lossy(input));
+        assert!(!parser.finish(), "finish leaves nothing behind");
+    }
+}
+
 // ---- D1–D6: dispatch ----
 
 #[test]
@@ -427,6 +447,49 @@ fn limit_over_long_event_is_reported_and_skipped_to_the_next_blank_line() {
         ],
         64,
     );
+}
+
+#[test]
+fn limit_is_inclusive_whatever_the_chunking() {
+    // The line `data: 0123456789` is the 16 bytes held for the event while
+    // it is read: a limit of 16 keeps it, 15 does not, in every chunking
+    // (an open line across chunks and a line ending are both checked).
+    let input = b"data: 0123456789\n\ndata: next\n\n";
+    assert_observed_with_limit(
+        input,
+        &[msg("message", "0123456789", ""), msg("message", "next", "")],
+        16,
+    );
+    assert_observed_with_limit(input, &[Seen::TooLarge, msg("message", "next", "")], 15);
+}
+
+#[test]
+fn limit_by_default_is_16_mib() {
+    let limit = 16 * 1024 * 1024;
+    assert_eq!(Parser::new().max_event_bytes(), limit);
+    assert_eq!(Parser::with_max_event_bytes(1000).max_event_bytes(), 1000);
+    // A line of exactly the limit is kept; one byte more is not.
+    let mut line = b"data:".to_vec();
+    line.resize(limit, b'x');
+    line.extend(b"\n\n");
+    let items = Parser::new().feed_to_vec(&line);
+    assert!(matches!(items[..], [Ok(_)]), "{:?}", items.len());
+    line.insert(5, b'x');
+    let items = Parser::new().feed_to_vec(&line);
+    assert_eq!(items, [Err(ParseError::EventTooLarge { limit })]);
+}
+
+#[test]
+fn buffered_bytes_counts_what_the_event_holds() {
+    let mut parser = Parser::new();
+    assert_eq!(parser.buffered_bytes(), 0);
+    // The type and the id wait for the blank line; an open line waits too.
+    parser.feed(b"event: ab\nid: 123\n", |_| {});
+    assert_eq!(parser.buffered_bytes(), 5);
+    parser.feed(b"data: x", |_| {});
+    assert_eq!(parser.buffered_bytes(), 12);
+    parser.feed(b"\n\n", |_| {});
+    assert_eq!(parser.buffered_bytes(), 0);
 }
 
 #[test]

@@ -369,6 +369,7 @@ fn the_inner_stream_is_not_polled_after_it_ended() {
         }
     });
     let mut stream = MessageStream::new(inner);
+    assert!(!stream.is_terminated(), "nothing read yet");
     block_on(async {
         assert!(stream.next().await.is_some());
         assert!(!stream.is_terminated(), "a message is still queued");
@@ -378,6 +379,55 @@ fn the_inner_stream_is_not_polled_after_it_ended() {
         assert!(stream.next().await.is_none());
     });
     assert_eq!(polls.get(), 2);
+}
+
+#[test]
+fn with_comments_ends_as_a_fused_stream() {
+    let mut stream =
+        MessageStream::new(stream::iter([Ok::<_, Infallible>(&b": hi\n"[..])])).with_comments();
+    assert!(!stream.is_terminated(), "nothing read yet");
+    block_on(async {
+        assert!(matches!(
+            stream.next().await,
+            Some(Ok(StreamItem::Comment(_)))
+        ));
+        assert!(stream.next().await.is_none());
+    });
+    assert!(stream.is_terminated());
+}
+
+/// A transport error with a cause of its own, as I/O errors have.
+#[derive(Debug)]
+struct Reset(std::num::ParseIntError);
+
+impl std::fmt::Display for Reset {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("connection reset")
+    }
+}
+
+impl std::error::Error for Reset {
+    fn source(&self) -> Option<&(dyn std::error::Error + 'static)> {
+        Some(&self.0)
+    }
+}
+
+#[test]
+fn a_stream_error_shows_as_the_error_inside_with_its_source() {
+    use std::error::Error as _;
+    let cause = "x".parse::<u8>().unwrap_err();
+    let error = StreamError::Transport(Reset(cause.clone()));
+    assert_eq!(error.to_string(), "connection reset");
+    assert_eq!(
+        error.source().map(ToString::to_string),
+        Some(cause.to_string())
+    );
+    let parse = StreamError::<Reset>::Parse(ParseError::EventTooLarge { limit: 8 });
+    assert_eq!(
+        parse.to_string(),
+        ParseError::EventTooLarge { limit: 8 }.to_string()
+    );
+    assert!(parse.source().is_none());
 }
 
 #[test]

@@ -91,3 +91,54 @@ pub(super) fn decode_within(bytes: &[u8], max_len: usize) -> Option<Cow<'_, str>
     let mut text = String::new();
     push_lossy_within(&mut text, bytes, max_len).then_some(Cow::Owned(text))
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use alloc::string::ToString;
+
+    #[test]
+    fn the_limit_is_inclusive_for_valid_and_decoded_text() {
+        let mut out = "ab".to_string();
+        assert!(push_within(&mut out, "cd", 4), "exactly the limit fits");
+        assert!(!push_within(&mut out, "e", 4), "one byte more does not");
+        assert_eq!(out, "abcd");
+        // "a", then U+FFFD (3 bytes) for the invalid byte: 4 bytes decoded.
+        let mut out = String::new();
+        assert!(push_lossy_within(&mut out, b"a\xFF", 4));
+        assert_eq!(out, "a\u{FFFD}");
+        let mut out = String::new();
+        assert!(!push_lossy_within(&mut out, b"a\xFF", 3));
+        let mut out = "x".to_string();
+        assert!(
+            !push_lossy_within(&mut out, b"a\xFF", 4),
+            "what is there counts"
+        );
+    }
+
+    #[test]
+    fn growth_doubles_but_never_reserves_past_the_limit() {
+        let mut bytes: Vec<u8> = Vec::with_capacity(4);
+        bytes.extend_from_slice(b"abcd");
+        grow_within(&mut bytes, 1, 1_000);
+        assert_eq!(bytes.capacity(), 8, "doubled");
+        grow_within(&mut bytes, 4, 1_000);
+        assert_eq!(
+            bytes.capacity(),
+            8,
+            "exactly room already: nothing reserved"
+        );
+        bytes.extend_from_slice(b"efgh");
+        grow_within(&mut bytes, 2, 10);
+        assert_eq!(bytes.capacity(), 10, "doubling would pass the limit");
+        let mut text = String::with_capacity(4);
+        text.push_str("abcd");
+        assert!(push_within(&mut text, "e", 6));
+        assert_eq!(text.capacity(), 6, "doubling would pass the limit");
+        assert!(push_within(&mut text, "f", 1_000));
+        assert_eq!(text.capacity(), 6, "exactly room already: nothing reserved");
+        let mut text = String::new();
+        assert!(push_lossy_within(&mut text, b"\xFF\xFF", 1_000));
+        assert_eq!(text.capacity(), 6, "three bytes for each invalid one, once");
+    }
+}
